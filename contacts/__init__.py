@@ -1,0 +1,1 @@
+"""Companies, contacts, segments, import and export, duplicates and merge (to come)."""

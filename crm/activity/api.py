@@ -1,0 +1,30 @@
+from rest_framework import serializers, viewsets
+
+from crm.api.permissions import ManagesWorkspace
+
+from . import selectors
+from .models import AuditEntry
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "action", "object_type", "object_id", "object_repr", "changes",
+                  "actor", "created_at"]
+
+    def get_actor(self, entry) -> str | None:
+        return entry.actor.email if entry.actor else None
+
+
+class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The workspace's audit trail: who changed what, when, old and new values."""
+
+    serializer_class = AuditEntrySerializer
+    permission_classes = [ManagesWorkspace]
+    filterset_fields = ["object_type", "object_id", "action", "actor"]
+    queryset = AuditEntry.all_tenants.none()
+
+    def get_queryset(self):
+        return selectors.audit_trail()

@@ -1,0 +1,55 @@
+"""Writing domain events: call `emit` inside the transaction that makes the change."""
+
+from __future__ import annotations
+
+from django.db import models, transaction
+
+from .models import Event
+
+
+def subject_type(obj: models.Model) -> str:
+    return getattr(obj, "event_subject_type", obj._meta.model_name)
+
+
+def changes(before: dict, after: dict) -> dict:
+    """{field: [old, new]} for every field whose value differs."""
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+def snapshot(obj: models.Model, fields) -> dict:
+    """Plain JSON-safe values of `fields` (foreign keys as their text)."""
+    out = {}
+    for name in fields:
+        value = getattr(obj, name)
+        out[name] = value if value is None or isinstance(value, bool | int | float) else str(value)
+    return out
+
+
+def emit(
+    type: str,
+    *,
+    actor,
+    subject: models.Model,
+    data: dict | None = None,
+    related: list[models.Model] = (),
+) -> Event:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("emit() belongs inside the transaction of the change it records")
+    event = Event.objects.create(
+        type=type,
+        actor=actor if getattr(actor, "pk", None) else None,
+        subject_type=subject_type(subject),
+        subject_id=subject.pk,
+        subject_repr=str(subject)[:200],
+        related=[[subject_type(r), r.pk] for r in related],
+        data=data or {},
+    )
+    tenant_id, event_id = event.tenant_id, event.pk
+
+    def enqueue():
+        from .tasks import dispatch_event
+
+        dispatch_event.delay(tenant_id, event_id)
+
+    transaction.on_commit(enqueue)
+    return event

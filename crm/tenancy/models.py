@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .context import require_tenant_id
+
+CURRENCIES = [
+    ("USD", "USD — US dollar"),
+    ("EUR", "EUR — Euro"),
+    ("RUB", "RUB — Russian rouble"),
+    ("MNT", "MNT — Mongolian tögrög"),
+    ("INR", "INR — Indian rupee"),
+    ("GBP", "GBP — Pound sterling"),
+    ("KZT", "KZT — Kazakhstani tenge"),
+    ("CNY", "CNY — Chinese yuan"),
+]
+TIME_ZONES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz or tz == "UTC"]
+
+
+class Tenant(models.Model):
+    """A workspace: one company using the CRM. Not itself tenant-scoped."""
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(
+        _("address"),
+        max_length=50,
+        unique=True,
+        validators=[RegexValidator(r"^[a-z0-9][a-z0-9-]*$", _("Lowercase letters, digits, dashes."))],
+    )
+    currency = models.CharField(_("default currency"), max_length=3, choices=CURRENCIES, default="USD")
+    time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONES, default="UTC")
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("workspace")
+
+    def __str__(self):
+        return self.name
+
+
+class TenantManager(models.Manager):
+    """Default manager of tenant-owned models: refuses to query without a current tenant."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(tenant_id=require_tenant_id())
+
+    def bulk_create(self, objs, *args, **kwargs):
+        tenant_id = require_tenant_id()
+        for obj in objs:
+            if obj.tenant_id is None:
+                obj.tenant_id = tenant_id
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class TenantModel(models.Model):
+    """Base of every tenant-owned model.
+
+    - `objects` is scoped to the current tenant and raises with none;
+    - `all_tenants` reaches every tenant the database lets it see (migrations, operator
+      commands); row-level security still applies to it;
+    - indexes and unique constraints lead with `tenant`;
+    - `rls_read_extra` may widen what a row policy lets a tenant read (SQL, see rls.py).
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False)
+
+    objects = TenantManager()
+    all_tenants = models.Manager()
+
+    rls_read_extra: str | None = None
+
+    class Meta:
+        abstract = True
+        base_manager_name = "all_tenants"
+
+    def save(self, *args, **kwargs):
+        if self.tenant_id is None:
+            self.tenant_id = require_tenant_id()
+        super().save(*args, **kwargs)
+
+
+def tenant_models():
+    """Every concrete tenant-owned model of every installed app."""
+    from django.apps import apps
+
+    return [
+        m
+        for m in apps.get_models()
+        if issubclass(m, TenantModel) and not m._meta.proxy and m._meta.managed
+    ]

@@ -1,0 +1,56 @@
+"""Row-level security: the second wall between tenants.
+
+Every table of a TenantModel gets ROW LEVEL SECURITY enabled and forced (so the table owner
+is bound too) and one policy keyed on the session setting `app.tenant_id`, which the database
+backend keeps equal to the current scope. With no tenant set the setting is empty, the
+comparison is NULL, and a query sees no rows.
+"""
+
+from django.db import connections
+
+CURRENT_TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
+CURRENT_USER = "NULLIF(current_setting('app.user_id', true), '')::bigint"
+POLICY = "tenant_isolation"
+
+
+def policy_sql(table: str, read_extra: str | None = None) -> list[str]:
+    using = f"tenant_id = {CURRENT_TENANT}"
+    if read_extra:
+        using = f"({using}) OR ({read_extra})"
+    return [
+        f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
+        f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY',
+        f'DROP POLICY IF EXISTS {POLICY} ON "{table}"',
+        f'CREATE POLICY {POLICY} ON "{table}" USING ({using}) '
+        f"WITH CHECK (tenant_id = {CURRENT_TENANT})",
+    ]
+
+
+def protected_tables(using: str = "default") -> set[str]:
+    """Tables that have RLS enabled and forced and our policy."""
+    with connections[using].cursor() as cur:
+        cur.execute(
+            """
+            SELECT c.relname FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
+            JOIN pg_policies p ON p.tablename = c.relname AND p.schemaname = n.nspname
+            WHERE c.relrowsecurity AND c.relforcerowsecurity AND p.policyname = %s
+            """,
+            [POLICY],
+        )
+        return {row[0] for row in cur.fetchall()}
+
+
+def apply_policies(using: str = "default", **kwargs) -> None:
+    from .models import tenant_models
+
+    connection = connections[using]
+    done = protected_tables(using)
+    with connection.cursor() as cur:
+        existing = set(connection.introspection.table_names(cur))
+        for model in tenant_models():
+            table = model._meta.db_table
+            if table in done or table not in existing:
+                continue
+            for statement in policy_sql(table, model.rls_read_extra):
+                cur.execute(statement)

@@ -1,0 +1,31 @@
+"""Sections of the product that are not built yet: honest empty states, no fake data."""
+
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from .context import NAVIGATION
+from .decorators import can_view
+
+BLURBS = {
+    "inbox": _("Every request from email, messengers, calls and web forms will land here."),
+    "deals": _("Deals moving through your sales funnels will appear on a board here."),
+    "contacts": _("Your contact persons and private clients will be listed here."),
+    "companies": _("The companies you sell to will be listed here."),
+    "tasks": _("Calls, meetings and tasks with their calendar will be here."),
+    "reports": _("Reports built in the report designer will be here."),
+    "dashboards": _("Sales dynamics, conversion and plans will be charted here."),
+}
+
+
+def section_view(name, label, object_type):
+    @can_view(object_type)
+    def view(request):
+        return render(request, "web/section_empty.html", {
+            "section": name, "title": label, "blurb": BLURBS[name],
+        })
+
+    view.__name__ = f"{name}_section"
+    return view
+
+
+SECTION_VIEWS = {name: section_view(name, label, kind) for name, label, kind in NAVIGATION}

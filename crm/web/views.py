@@ -1,0 +1,80 @@
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from crm.api.exceptions import json_error
+
+from .context import NAVIGATION
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("login")
+    if request.membership is None:
+        return redirect("workspace_new")
+    for name, _label, kind in NAVIGATION:
+        if request.membership.can(kind, "view"):
+            return redirect(name)
+    return redirect("profile")
+
+
+@never_cache
+def healthz(request):
+    """The state of the database, Redis and the Celery workers: 200 when all are up."""
+    checks = {"database": _check_database(), "redis": _check_redis(), "celery": _check_celery()}
+    ok = all(c["ok"] for c in checks.values())
+    return JsonResponse({"status": "ok" if ok else "degraded", "checks": checks},
+                        status=200 if ok else 503)
+
+
+def _check_database():
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": str(exc)[:200]}
+
+
+def _check_redis():
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": str(exc)[:200]}
+
+
+def _check_celery():
+    from crm.celery import app
+
+    try:
+        replies = app.control.ping(timeout=1.0)
+    except Exception as exc:
+        return {"ok": False, "error": str(exc)[:200]}
+    return {"ok": bool(replies), "workers": len(replies)}
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_403(request, exception=None):
+    if _wants_json(request):
+        return json_error(request, 403, "permission_denied", "You do not have access to this.")
+    return render(request, "errors/403.html", status=403)
+
+
+def error_404(request, exception=None):
+    if _wants_json(request):
+        return json_error(request, 404, "not_found", "Not found.")
+    return render(request, "errors/404.html", status=404)
+
+
+def error_500(request):
+    if _wants_json(request):
+        return json_error(request, 500, "server_error", "Something went wrong on our side.")
+    return render(request, "errors/500.html", status=500)

@@ -1,0 +1,1 @@
+"""Deals, products and line items, invoices (to come)."""

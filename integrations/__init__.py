@@ -1,0 +1,1 @@
+"""Channels, connectors and the unified inbox (to come)."""

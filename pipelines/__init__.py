@@ -1,0 +1,1 @@
+"""Sales funnels: pipelines, stages, automation rules (to come)."""

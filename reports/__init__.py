@@ -1,0 +1,1 @@
+"""Report types, reports, dashboards and sales plans (to come)."""

@@ -1,0 +1,14 @@
+// Small behaviours of the shell. htmx does partial updates; this file stays tiny.
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-toggle-nav]");
+  if (toggle) {
+    document.querySelector(".shell").classList.toggle("nav-open");
+    return;
+  }
+  // Close open dropdowns when clicking elsewhere.
+  document.querySelectorAll("details.dropdown[open]").forEach((d) => {
+    if (!d.contains(event.target)) d.removeAttribute("open");
+  });
+  const confirmable = event.target.closest("[data-confirm]");
+  if (confirmable && !window.confirm(confirmable.dataset.confirm)) event.preventDefault();
+});

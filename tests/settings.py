@@ -1,0 +1,9 @@
+"""Settings for the test suite: the project's, plus a small test-only app."""
+
+from crm.settings import *  # noqa: F403
+from crm.settings import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one (see conftest)
+CACHES["default"]["KEY_PREFIX"] = "crm-test"  # noqa: F405
