@@ -166,7 +166,7 @@ def run() -> int:
 
 
 def test(args: list[str]) -> int:
-    with services("test") as env:
+    with services(os.environ.get("CRM_TEST_VAR", "test")) as env:
         # Importing this package set the project's settings; the suite has its own.
         if env.get("DJANGO_SETTINGS_MODULE") == "crm.settings":
             env["DJANGO_SETTINGS_MODULE"] = "tests.settings"

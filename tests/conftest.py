@@ -4,6 +4,7 @@ real keys, a real SMTP server on loopback and a real Celery worker on the test R
 from __future__ import annotations
 
 import itertools
+import uuid
 import threading
 
 import pytest
@@ -26,7 +27,7 @@ def _clean_cache():
 def make_user(email=None, password="a-Strong-pass-42", **extra) -> User:
     n = next(_seq)
     return User.objects.create_user(
-        email=email or f"user{n}@example.com", password=password,
+        email=email or f"user{n}-{uuid.uuid4().hex[:8]}@example.com", password=password,
         first_name=extra.pop("first_name", f"User{n}"), **extra,
     )
 
@@ -73,6 +74,14 @@ def browser_client(client, workspace):
     return client
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class SMTPInbox:
     """A real SMTP server on loopback; `messages` holds what arrived."""
 
@@ -89,11 +98,11 @@ class SMTPInbox:
                 inbox.messages.append(email.message_from_bytes(envelope.content))
                 return "250 OK"
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=_free_port())
 
     def start(self):
         self.controller.start()
-        return self.controller.server.sockets[0].getsockname()[1]
+        return self.controller.port
 
     def stop(self):
         self.controller.stop()

@@ -97,7 +97,7 @@ class Role(TenantModel):
         default=False,
         help_text=_("Users, roles, departments, channels and other settings."),
     )
-    grants = models.JSONField(default=dict)
+    grants = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -14,13 +14,19 @@ from .models import ApiKey, Department, Invitation, Membership, Role, User
 
 
 def memberships_of(user: User) -> list[Membership]:
-    """The user's active memberships in every workspace (row policy: own rows)."""
+    """The user's active memberships in every workspace, with their workspace only: the row
+    policy lets a user read their own memberships, but not other workspaces' roles."""
     with tenant_scope(None, user):
         return list(
             Membership.all_tenants.filter(user=user, is_active=True)
-            .select_related("tenant", "role", "department")
+            .select_related("tenant")
             .order_by("tenant__name")
         )
+
+
+def membership_detail(membership_id: int) -> Membership:
+    """One membership with its role and department, inside the current workspace."""
+    return Membership.objects.select_related("tenant", "role", "department").get(pk=membership_id)
 
 
 def api_key_resolve(raw: str) -> ApiKey | None:

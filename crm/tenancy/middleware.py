@@ -8,7 +8,7 @@ request ends, whatever happens.
 
 from django.contrib.auth.models import AnonymousUser
 
-from crm.accounts.selectors import api_key_resolve, memberships_of
+from crm.accounts.selectors import api_key_resolve, membership_detail, memberships_of
 from crm.tenancy.context import activate, deactivate
 
 SESSION_KEY = "tenant_id"
@@ -22,15 +22,18 @@ class TenantMiddleware:
         request.tenant = request.membership = request.api_key = None
         request.memberships = []
         auth = request.headers.get("Authorization", "")
+        chosen = None
         if auth.startswith("Bearer "):
-            self._from_key(request, auth[7:].strip())
+            chosen = self._from_key(request, auth[7:].strip())
         elif request.user.is_authenticated:
-            self._from_session(request)
-        token = activate(
-            request.tenant.pk if request.tenant else None,
-            request.user.pk if request.user.is_authenticated else None,
-        )
+            chosen = self._from_session(request)
+        user_id = request.user.pk if request.user.is_authenticated else None
+        token = activate(chosen.tenant_id if chosen else None, user_id)
         try:
+            if chosen:
+                request.membership = membership_detail(chosen.pk)
+                request.membership.user = request.user
+                request.tenant = request.membership.tenant
             return self.get_response(request)
         finally:
             deactivate(token)
@@ -39,22 +42,21 @@ class TenantMiddleware:
         key = api_key_resolve(raw)
         request.user = AnonymousUser()
         if key is None:
-            return  # the API's authentication answers 401
+            return None  # the API's authentication answers 401
         for membership in memberships_of(key.user):
             if membership.tenant_id == key.tenant_id:
                 request.user, request.api_key = key.user, key
-                request.tenant, request.membership = membership.tenant, membership
                 request.memberships = [membership]
-                membership.user = key.user
+                return membership
+        return None
 
     def _from_session(self, request):
         request.memberships = memberships_of(request.user)
         if not request.memberships:
-            return
+            return None
         wanted = request.session.get(SESSION_KEY)
         chosen = next((m for m in request.memberships if m.tenant_id == wanted), None)
         if chosen is None:
             chosen = request.memberships[0]
             request.session[SESSION_KEY] = chosen.tenant_id
-        chosen.user = request.user
-        request.tenant, request.membership = chosen.tenant, chosen
+        return chosen

@@ -41,8 +41,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return super()._rollback()
 
     def _savepoint_rollback(self, sid):
+        # Straight on the raw connection: the transaction may be aborted, so nothing else
+        # (such as syncing the scope) can run before the rollback.
+        with self.wrap_database_errors, self.connection.cursor() as raw:
+            raw.execute(self.ops.savepoint_rollback_sql(sid))
         self._forget_scope()
-        return super()._savepoint_rollback(sid)
 
 
 def _text(value) -> str:
