@@ -4,8 +4,8 @@ real keys, a real SMTP server on loopback and a real Celery worker on the test R
 from __future__ import annotations
 
 import itertools
-import uuid
 import threading
+import uuid
 
 import pytest
 from django.core.cache import cache
@@ -27,8 +27,10 @@ def _clean_cache():
 def make_user(email=None, password="a-Strong-pass-42", **extra) -> User:
     n = next(_seq)
     return User.objects.create_user(
-        email=email or f"user{n}-{uuid.uuid4().hex[:8]}@example.com", password=password,
-        first_name=extra.pop("first_name", f"User{n}"), **extra,
+        email=email or f"user{n}-{uuid.uuid4().hex[:8]}@example.com",
+        password=password,
+        first_name=extra.pop("first_name", f"User{n}"),
+        **extra,
     )
 
 
@@ -108,17 +110,23 @@ class SMTPInbox:
         self.controller.stop()
 
     def bodies(self):
-        return [m.get_payload(decode=True).decode() if not m.is_multipart()
-                else m.get_payload(0).get_payload(decode=True).decode() for m in self.messages]
+        return [
+            m.get_payload(decode=True).decode()
+            if not m.is_multipart()
+            else m.get_payload(0).get_payload(decode=True).decode()
+            for m in self.messages
+        ]
 
 
 @pytest.fixture
 def smtp(settings):
     inbox = SMTPInbox()
-    settings.MAILERS = {"default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {"host": "127.0.0.1", "port": inbox.start(), "timeout": 5},
-    }}
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": inbox.start(), "timeout": 5},
+        }
+    }
     yield inbox
     inbox.stop()
 

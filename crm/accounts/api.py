@@ -1,3 +1,4 @@
+import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -5,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api.fields import ScopedPrimaryKeyRelatedField
+from crm.api.filters import ScopedModelChoiceFilter
 from crm.api.permissions import IsTenantMember, ManagesWorkspace, ManagesWorkspaceOrReadOnly
 
 from . import selectors, services
@@ -79,8 +81,14 @@ class MeSerializer(serializers.Serializer):
 
     def get_tenant(self, membership) -> dict:
         t = membership.tenant
-        return {"id": t.pk, "name": t.name, "slug": t.slug, "currency": t.currency,
-                "time_zone": t.time_zone, "language": t.language}
+        return {
+            "id": t.pk,
+            "name": t.name,
+            "slug": t.slug,
+            "currency": t.currency,
+            "time_zone": t.time_zone,
+            "language": t.language,
+        }
 
 
 class MeView(APIView):
@@ -102,13 +110,18 @@ class RoleViewSet(viewsets.ModelViewSet):
         return selectors.roles()
 
     def perform_create(self, serializer):
-        serializer.instance = services.role_save(actor=self.request.membership, **serializer.validated_data)
+        serializer.instance = services.role_save(
+            actor=self.request.membership, **serializer.validated_data
+        )
 
     def perform_update(self, serializer):
         data = {**RoleSerializer(serializer.instance).data, **serializer.validated_data}
         serializer.instance = services.role_save(
-            actor=self.request.membership, role=serializer.instance, name=data["name"],
-            grants=data["grants"], can_manage_workspace=data["can_manage_workspace"],
+            actor=self.request.membership,
+            role=serializer.instance,
+            name=data["name"],
+            grants=data["grants"],
+            can_manage_workspace=data["can_manage_workspace"],
         )
 
     def perform_destroy(self, instance):
@@ -133,7 +146,8 @@ class DepartmentViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         data = serializer.validated_data
         serializer.instance = services.department_save(
-            actor=self.request.membership, department=serializer.instance,
+            actor=self.request.membership,
+            department=serializer.instance,
             name=data.get("name", serializer.instance.name),
             head=data.get("head", serializer.instance.head),
         )
@@ -142,15 +156,27 @@ class DepartmentViewSet(viewsets.ModelViewSet):
         services.department_delete(actor=self.request.membership, department=instance)
 
 
+class MemberFilter(django_filters.FilterSet):
+    role = ScopedModelChoiceFilter(Role)
+    department = ScopedModelChoiceFilter(Department)
+
+    class Meta:
+        model = Membership
+        fields = ["is_active"]
+
+
 class MemberViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin, viewsets.GenericViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Members of the workspace. DELETE deactivates (the person keeps their login)."""
 
     serializer_class = MemberSerializer
     permission_classes = [ManagesWorkspaceOrReadOnly]
-    filterset_fields = ["role", "department", "is_active"]
+    filterset_class = MemberFilter
     search_fields = ["user__email", "user__first_name", "user__last_name"]
     ordering_fields = ["id", "joined_at"]
     queryset = Membership.all_tenants.none()
@@ -161,8 +187,10 @@ class MemberViewSet(
     def perform_update(self, serializer):
         data = serializer.validated_data
         serializer.instance = services.member_update(
-            actor=self.request.membership, membership=serializer.instance,
-            role=data.get("role"), department=data.get("department", False),
+            actor=self.request.membership,
+            membership=serializer.instance,
+            role=data.get("role"),
+            department=data.get("department", False),
         )
 
     def perform_destroy(self, instance):
@@ -170,8 +198,11 @@ class MemberViewSet(
 
 
 class InvitationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-    mixins.DestroyModelMixin, viewsets.GenericViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Invitations by email. DELETE revokes a pending invitation."""
 
@@ -192,8 +223,11 @@ class InvitationViewSet(
 
 
 class ApiKeyViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-    mixins.DestroyModelMixin, viewsets.GenericViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Your API keys (admins see everyone's). The key itself is in the creation answer only."""
 

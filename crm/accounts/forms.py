@@ -15,7 +15,8 @@ class SignupForm(forms.Form):
     email = forms.EmailField(label=_("Work email"))
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
     workspace_name = forms.CharField(
-        label=_("Company name"), max_length=120,
+        label=_("Company name"),
+        max_length=120,
         help_text=_("Your workspace. You can invite colleagues next."),
     )
 
@@ -39,7 +40,9 @@ class SignupForm(forms.Form):
 class AcceptInvitationForm(forms.Form):
     first_name = forms.CharField(label=_("Your name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
-    password = forms.CharField(label=_("Choose a password"), widget=forms.PasswordInput, strip=False)
+    password = forms.CharField(
+        label=_("Choose a password"), widget=forms.PasswordInput, strip=False
+    )
 
     def __init__(self, *args, email: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,7 +74,9 @@ class ScopedModelChoiceField(forms.ModelChoiceField):
     """Choices built per request inside the workspace (never at import time)."""
 
     def __init__(self, model, **kwargs):
-        super().__init__(queryset=getattr(model, "all_tenants", model._default_manager).none(), **kwargs)
+        super().__init__(
+            queryset=getattr(model, "all_tenants", model._default_manager).none(), **kwargs
+        )
         self.model = model
 
     def scope(self, queryset=None):
@@ -113,8 +118,9 @@ class DepartmentForm(forms.Form):
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(label=_("Key name"), max_length=80,
-                           help_text=_("Where it is used, e.g. “Website form”."))
+    name = forms.CharField(
+        label=_("Key name"), max_length=80, help_text=_("Where it is used, e.g. “Website form”.")
+    )
 
 
 class RoleForm(forms.Form):

@@ -40,7 +40,9 @@ def api_key_resolve(raw: str) -> ApiKey | None:
             .filter(key_hash=ApiKey.hash(raw), revoked_at=None, user__is_active=True)
             .first()
         )
-        if key and (key.last_used_at is None or key.last_used_at < timezone.now() - timedelta(minutes=1)):
+        if key and (
+            key.last_used_at is None or key.last_used_at < timezone.now() - timedelta(minutes=1)
+        ):
             # Written at most once a minute: a busy key does not write on every request.
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
         return key
@@ -86,8 +88,9 @@ def api_keys_visible_to(membership: Membership) -> QuerySet[ApiKey]:
     return keys if membership.role.can_manage_workspace else keys.filter(user=membership.user)
 
 
-def visible_to(queryset: QuerySet, membership: Membership, object_type: str,
-               owner_field: str = "owner") -> QuerySet:
+def visible_to(
+    queryset: QuerySet, membership: Membership, object_type: str, owner_field: str = "owner"
+) -> QuerySet:
     """Records of `object_type` that `membership` may see: the one way lists, cards, search,
     reports, exports and the API reach owned records."""
     role = membership.role

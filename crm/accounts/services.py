@@ -72,11 +72,19 @@ def tenant_create(
 
 @transaction.atomic
 def user_signup(
-    *, email: str, password: str, first_name: str, last_name: str = "", workspace_name: str,
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str = "",
+    workspace_name: str,
     language: str = "",
 ) -> tuple[User, Tenant]:
     user = User.objects.create_user(
-        email=email, password=password, first_name=first_name, last_name=last_name,
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
         language=language,
     )
     return user, tenant_create(owner=user, name=workspace_name, language=language)
@@ -90,8 +98,12 @@ def workspace_update(*, actor: Membership, tenant: Tenant, **fields) -> Tenant:
         setattr(tenant, name, value)
     tenant.full_clean()
     tenant.save(update_fields=list(fields))
-    emit("workspace.updated", actor=actor.user, subject=actor,
-         data={"changes": changes(before, snapshot(tenant, fields))})
+    emit(
+        "workspace.updated",
+        actor=actor.user,
+        subject=actor,
+        data={"changes": changes(before, snapshot(tenant, fields))},
+    )
     return tenant
 
 
@@ -124,8 +136,11 @@ def _admins_left(excluding: Membership) -> int:
 
 @transaction.atomic
 def member_update(
-    *, actor: Membership, membership: Membership, role: Role | None = None,
-    department: Department | None | bool = False,
+    *,
+    actor: Membership,
+    membership: Membership,
+    role: Role | None = None,
+    department: Department | bool | None = False,
 ) -> Membership:
     """Change a member's role and/or department (department=False leaves it as it is)."""
     _require_manager(actor)
@@ -156,8 +171,12 @@ def member_deactivate(*, actor: Membership, membership: Membership) -> Membershi
         raise ValidationError(_("The workspace needs at least one admin."))
     membership.is_active = False
     membership.save(update_fields=["is_active"])
-    emit("member.deactivated", actor=actor.user, subject=membership,
-         data={"changes": {"is_active": [True, False]}})
+    emit(
+        "member.deactivated",
+        actor=actor.user,
+        subject=membership,
+        data={"changes": {"is_active": [True, False]}},
+    )
     return membership
 
 
@@ -166,8 +185,12 @@ def member_reactivate(*, actor: Membership, membership: Membership) -> Membershi
     _require_manager(actor)
     membership.is_active = True
     membership.save(update_fields=["is_active"])
-    emit("member.reactivated", actor=actor.user, subject=membership,
-         data={"changes": {"is_active": [False, True]}})
+    emit(
+        "member.reactivated",
+        actor=actor.user,
+        subject=membership,
+        data={"changes": {"is_active": [False, True]}},
+    )
     return membership
 
 
@@ -217,8 +240,12 @@ def invitation_create(
     )
     invitation.full_clean()
     invitation.save()
-    emit("invitation.created", actor=actor.user, subject=invitation,
-         data={"changes": {"email": [None, email], "role": [None, role.name]}})
+    emit(
+        "invitation.created",
+        actor=actor.user,
+        subject=invitation,
+        data={"changes": {"email": [None, email], "role": [None, role.name]}},
+    )
     tenant_id, invitation_id = invitation.tenant_id, invitation.pk
 
     def send():
@@ -242,13 +269,19 @@ def invitation_revoke(*, actor: Membership, invitation: Invitation) -> Invitatio
 
 @transaction.atomic
 def invitation_accept(
-    *, invitation: Invitation, user: User | None = None, password: str = "",
-    first_name: str = "", last_name: str = "",
+    *,
+    invitation: Invitation,
+    user: User | None = None,
+    password: str = "",
+    first_name: str = "",
+    last_name: str = "",
 ) -> Membership:
     """Join the workspace as `user`, or as a new user made from the invitation's email."""
     if user is None:
         user = User.objects.create_user(
-            email=invitation.email, password=password, first_name=first_name,
+            email=invitation.email,
+            password=password,
+            first_name=first_name,
             last_name=last_name,
         )
     elif user.email.lower() != invitation.email.lower():
@@ -266,8 +299,12 @@ def invitation_accept(
             membership.save(update_fields=["is_active", "role"])
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
-        emit("member.joined", actor=user, subject=membership,
-             data={"changes": {"role": [None, invitation.role.name]}})
+        emit(
+            "member.joined",
+            actor=user,
+            subject=membership,
+            data={"changes": {"role": [None, invitation.role.name]}},
+        )
     return membership
 
 
@@ -276,7 +313,11 @@ def invitation_accept(
 
 @transaction.atomic
 def role_save(
-    *, actor: Membership, role: Role | None = None, name: str, grants: dict,
+    *,
+    actor: Membership,
+    role: Role | None = None,
+    name: str,
+    grants: dict,
     can_manage_workspace: bool = False,
 ) -> Role:
     _require_manager(actor)
@@ -300,8 +341,12 @@ def role_save(
     role.name = name
     role.can_manage_workspace = can_manage_workspace
     _save_unique(role, "name", _("A role with this name already exists."))
-    emit("role.created" if creating else "role.updated", actor=actor.user, subject=role,
-         data={"changes": changes(before, snapshot(role, fields))})
+    emit(
+        "role.created" if creating else "role.updated",
+        actor=actor.user,
+        subject=role,
+        data={"changes": changes(before, snapshot(role, fields))},
+    )
     return role
 
 
@@ -316,7 +361,10 @@ def role_delete(*, actor: Membership, role: Role) -> None:
 
 @transaction.atomic
 def department_save(
-    *, actor: Membership, department: Department | None = None, name: str,
+    *,
+    actor: Membership,
+    department: Department | None = None,
+    name: str,
     head: User | None = None,
 ) -> Department:
     _require_manager(actor)
@@ -326,9 +374,12 @@ def department_save(
     department.name = name
     department.head = head
     _save_unique(department, "name", _("A department with this name already exists."))
-    emit("department.created" if creating else "department.updated", actor=actor.user,
-         subject=department,
-         data={"changes": changes(before, snapshot(department, ["name", "head"]))})
+    emit(
+        "department.created" if creating else "department.updated",
+        actor=actor.user,
+        subject=department,
+        data={"changes": changes(before, snapshot(department, ["name", "head"]))},
+    )
     return department
 
 

@@ -5,13 +5,17 @@ from .models import Invitation
 
 
 @tenant_task(
-    name="accounts.send_invitation_email", acks_late=True, autoretry_for=(OSError,),
-    retry_backoff=True, max_retries=8,
+    name="accounts.send_invitation_email",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=8,
 )
 def send_invitation_email(tenant_id: int, invitation_id: int) -> bool:
     invitation = (
         Invitation.objects.select_related("tenant", "role", "invited_by")
-        .filter(pk=invitation_id).first()
+        .filter(pk=invitation_id)
+        .first()
     )
     if invitation is None or invitation.status != "pending":
         return False  # revoked or accepted meanwhile: nothing to send

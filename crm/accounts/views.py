@@ -35,12 +35,12 @@ def signup(request):
         return redirect("home")
     form = forms.SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user, tenant = services.user_signup(
-            **form.cleaned_data, language=request.LANGUAGE_CODE
-        )
+        user, tenant = services.user_signup(**form.cleaned_data, language=request.LANGUAGE_CODE)
         login(request, user, backend=BACKEND)
         request.session[SESSION_KEY] = tenant.pk
-        messages.success(request, _("Welcome! Your workspace %(name)s is ready.") % {"name": tenant.name})
+        messages.success(
+            request, _("Welcome! Your workspace %(name)s is ready.") % {"name": tenant.name}
+        )
         return redirect("members")
     return render(request, "accounts/signup.html", {"form": form})
 
@@ -68,10 +68,16 @@ def invitation_accept(request, token):
             request.session[SESSION_KEY] = invitation.tenant_id
             messages.success(request, _("You joined %(name)s.") % {"name": invitation.tenant.name})
             return redirect("home")
-    return render(request, "accounts/invitation_accept.html", {
-        "invitation": invitation, "form": form, "has_account": has_account,
-        "wrong_user": user is not None and user.email.lower() != invitation.email.lower(),
-    })
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {
+            "invitation": invitation,
+            "form": form,
+            "has_account": has_account,
+            "wrong_user": user is not None and user.email.lower() != invitation.email.lower(),
+        },
+    )
 
 
 @require_POST
@@ -139,7 +145,8 @@ def members(request):
             else:
                 messages.success(
                     request,
-                    _("Invitation sent to %(email)s.") % {"email": invite_form.cleaned_data["email"]},
+                    _("Invitation sent to %(email)s.")
+                    % {"email": invite_form.cleaned_data["email"]},
                 )
                 return redirect("members")
     query = request.GET.get("q", "").strip()
@@ -165,7 +172,9 @@ def member_edit(request, pk):
     try:
         if action == "deactivate":
             services.member_deactivate(actor=request.membership, membership=membership)
-            messages.success(request, _("%(name)s no longer has access.") % {"name": membership.user})
+            messages.success(
+                request, _("%(name)s no longer has access.") % {"name": membership.user}
+            )
         elif action == "reactivate":
             services.member_reactivate(actor=request.membership, membership=membership)
             messages.success(request, _("%(name)s has access again.") % {"name": membership.user})
@@ -174,18 +183,28 @@ def member_edit(request, pk):
             if not form.is_valid():
                 raise ValidationError(_("Choose a role."))
             services.member_update(
-                actor=request.membership, membership=membership,
-                role=form.cleaned_data["role"], department=form.cleaned_data["department"],
+                actor=request.membership,
+                membership=membership,
+                role=form.cleaned_data["role"],
+                department=form.cleaned_data["department"],
             )
-            messages.success(request, _("Saved the access of %(name)s.") % {"name": membership.user})
+            messages.success(
+                request, _("Saved the access of %(name)s.") % {"name": membership.user}
+            )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     if request.htmx:
         membership = get_object_or_404(selectors.members(), pk=pk)
-        return render(request, "settings/_member_row.html", {
-            "m": membership, "manages": True, "roles": selectors.roles(),
-            "departments": selectors.departments(),
-        })
+        return render(
+            request,
+            "settings/_member_row.html",
+            {
+                "m": membership,
+                "manages": True,
+                "roles": selectors.roles(),
+                "departments": selectors.departments(),
+            },
+        )
     return redirect("members")
 
 
@@ -200,10 +219,14 @@ def invitation_revoke(request, pk):
 
 @manager_required
 def roles(request):
-    return render(request, "settings/roles.html", {
-        "rows": selectors.roles(with_member_count=True),
-        "object_types": permissions.OBJECT_TYPES,
-    })
+    return render(
+        request,
+        "settings/roles.html",
+        {
+            "rows": selectors.roles(with_member_count=True),
+            "object_types": permissions.OBJECT_TYPES,
+        },
+    )
 
 
 @manager_required
@@ -222,7 +245,9 @@ def role_edit(request, pk=None):
         if form.is_valid():
             try:
                 role = services.role_save(
-                    actor=request.membership, role=role, name=form.cleaned_data["name"],
+                    actor=request.membership,
+                    role=role,
+                    name=form.cleaned_data["name"],
                     can_manage_workspace=form.cleaned_data["can_manage_workspace"],
                     grants=form.grants(),
                 )
@@ -231,9 +256,15 @@ def role_edit(request, pk=None):
             else:
                 messages.success(request, _("Role %(name)s saved.") % {"name": role.name})
                 return redirect("roles")
-    return render(request, "settings/role_edit.html", {
-        "form": form, "role": role, "actions": permissions.ACTIONS,
-    })
+    return render(
+        request,
+        "settings/role_edit.html",
+        {
+            "form": form,
+            "role": role,
+            "actions": permissions.ACTIONS,
+        },
+    )
 
 
 @manager_required
@@ -264,14 +295,17 @@ def department_edit(request, pk):
             return redirect("departments")
         if form.is_valid():
             try:
-                services.department_save(actor=request.membership, department=department,
-                                         **form.cleaned_data)
+                services.department_save(
+                    actor=request.membership, department=department, **form.cleaned_data
+                )
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
                 messages.success(request, _("Department saved."))
                 return redirect("departments")
-    return render(request, "settings/department_edit.html", {"form": form, "department": department})
+    return render(
+        request, "settings/department_edit.html", {"form": form, "department": department}
+    )
 
 
 @member_required
@@ -279,10 +313,14 @@ def api_keys(request):
     form = forms.ApiKeyForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
-        _, new_key = services.api_key_create(actor=request.membership, name=form.cleaned_data["name"])
+        _, new_key = services.api_key_create(
+            actor=request.membership, name=form.cleaned_data["name"]
+        )
         form = forms.ApiKeyForm()
     keys = selectors.api_keys_visible_to(request.membership)
-    return render(request, "settings/api_keys.html", {"form": form, "keys": keys, "new_key": new_key})
+    return render(
+        request, "settings/api_keys.html", {"form": form, "keys": keys, "new_key": new_key}
+    )
 
 
 @require_POST
@@ -298,4 +336,3 @@ def api_key_revoke(request, pk):
 def audit(request):
     page = Paginator(audit_trail(), 50).get_page(request.GET.get("page"))
     return render(request, "settings/audit.html", {"page": page})
-

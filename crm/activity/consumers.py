@@ -24,9 +24,7 @@ def record_timeline(event: Event) -> None:
     targets.update((kind, int(pk)) for kind, pk in event.related)
     TimelineEntry.objects.bulk_create(
         [
-            TimelineEntry(
-                event=event, object_type=kind, object_id=pk, created_at=event.created_at
-            )
+            TimelineEntry(event=event, object_type=kind, object_id=pk, created_at=event.created_at)
             for kind, pk in sorted(targets)
         ]
     )

@@ -1,6 +1,6 @@
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
-from django.utils.translation import gettext_lazy as _
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

@@ -1,6 +1,6 @@
 """One JSON shape for every API error:
 
-    {"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"name": ["..."]}}}
+{"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"name": ["..."]}}}
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied

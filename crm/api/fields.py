@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from crm.tenancy.context import current_tenant_id
+
 
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A related id limited to the current workspace: another tenant's id is "does not exist".
@@ -12,6 +14,8 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         super().__init__(**kwargs)
 
     def get_queryset(self):
+        if current_tenant_id() is None:  # schema generation, say: fall back to nothing
+            return getattr(self.model, "all_tenants", self.model._default_manager).none()
         return self.model.objects.all()
 
     def use_pk_only_optimization(self):

@@ -18,7 +18,10 @@ class Scope:
     user_id: int | None = None
 
 
-_scope: contextvars.ContextVar[Scope] = contextvars.ContextVar("crm_scope", default=Scope())
+NO_SCOPE = Scope()  # frozen, so sharing it as the default is safe
+_scope: contextvars.ContextVar[Scope] = contextvars.ContextVar(
+    "crm_scope", default=NO_SCOPE  # noqa: B039
+)
 
 
 class NoTenantError(RuntimeError):

@@ -30,9 +30,13 @@ class Tenant(models.Model):
         _("address"),
         max_length=50,
         unique=True,
-        validators=[RegexValidator(r"^[a-z0-9][a-z0-9-]*$", _("Lowercase letters, digits, dashes."))],
+        validators=[
+            RegexValidator(r"^[a-z0-9][a-z0-9-]*$", _("Lowercase letters, digits, dashes."))
+        ],
     )
-    currency = models.CharField(_("default currency"), max_length=3, choices=CURRENCIES, default="USD")
+    currency = models.CharField(
+        _("default currency"), max_length=3, choices=CURRENCIES, default="USD"
+    )
     time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONES, default="UTC")
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
@@ -47,11 +51,22 @@ class Tenant(models.Model):
         return self.name
 
 
+class CurrentTenant(models.Expression):
+    """The current tenant's id, read when the SQL is compiled, not when the queryset is built:
+    a queryset made at import time is still scoped to the request that runs it, and running
+    one with no current tenant raises NoTenantError."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler, connection):
+        return "%s", [require_tenant_id()]
+
+
 class TenantManager(models.Manager):
     """Default manager of tenant-owned models: refuses to query without a current tenant."""
 
     def get_queryset(self):
-        return super().get_queryset().filter(tenant_id=require_tenant_id())
+        return super().get_queryset().filter(tenant_id=CurrentTenant())
 
     def bulk_create(self, objs, *args, **kwargs):
         tenant_id = require_tenant_id()
@@ -73,10 +88,10 @@ class TenantModel(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False)
 
+    rls_read_extra: str | None = None
+
     objects = TenantManager()
     all_tenants = models.Manager()
-
-    rls_read_extra: str | None = None
 
     class Meta:
         abstract = True

@@ -20,9 +20,15 @@ BLURBS = {
 def section_view(name, label, object_type):
     @can_view(object_type)
     def view(request):
-        return render(request, "web/section_empty.html", {
-            "section": name, "title": label, "blurb": BLURBS[name],
-        })
+        return render(
+            request,
+            "web/section_empty.html",
+            {
+                "section": name,
+                "title": label,
+                "blurb": BLURBS[name],
+            },
+        )
 
     view.__name__ = f"{name}_section"
     return view

@@ -25,8 +25,9 @@ def healthz(request):
     """The state of the database, Redis and the Celery workers: 200 when all are up."""
     checks = {"database": _check_database(), "redis": _check_redis(), "celery": _check_celery()}
     ok = all(c["ok"] for c in checks.values())
-    return JsonResponse({"status": "ok" if ok else "degraded", "checks": checks},
-                        status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "degraded", "checks": checks}, status=200 if ok else 503
+    )
 
 
 def _check_database():

@@ -22,8 +22,12 @@ def invite(workspace, email="newbie@example.com", role_key="manager"):
 
 
 def link_in(body: str) -> str:
-    return re.search(r"https?://\S+", body).group(0).split("testserver", 1)[-1].replace(
-        "http://localhost:8000", "")
+    return (
+        re.search(r"https?://\S+", body)
+        .group(0)
+        .split("testserver", 1)[-1]
+        .replace("http://localhost:8000", "")
+    )
 
 
 def test_invitation_email_arrives_and_its_link_lets_a_new_person_join(
@@ -38,8 +42,9 @@ def test_invitation_email_arrives_and_its_link_lets_a_new_person_join(
 
     page = client.get(path)
     assert page.status_code == 200 and b"Acme" in page.content
-    response = client.post(path, {"first_name": "New", "last_name": "Bie",
-                                  "password": "a-Strong-pass-42"})
+    response = client.post(
+        path, {"first_name": "New", "last_name": "Bie", "password": "a-Strong-pass-42"}
+    )
     assert response.status_code == 302
     user = User.objects.get(email="newbie@example.com")
     with tenant_scope(workspace[0]):
@@ -86,16 +91,20 @@ def test_a_token_cannot_be_pointed_at_another_workspace(workspace, other_workspa
     invitation = invite(workspace)
     # Same invitation id, other tenant id, signed with the real salt but by someone without
     # our secret key: the signature check fails.
-    fake = signing.dumps({"t": other_workspace[0].pk, "i": invitation.pk},
-                         key="not-our-secret", salt=services.INVITATION_SALT)
+    fake = signing.dumps(
+        {"t": other_workspace[0].pk, "i": invitation.pk},
+        key="not-our-secret",
+        salt=services.INVITATION_SALT,
+    )
     assert client.get(reverse("invitation_accept", args=[fake])).status_code == 404
 
 
 def test_inviting_a_current_member_is_refused(workspace):
     tenant, owner = workspace
     with tenant_scope(tenant), pytest.raises(Exception, match="already a member"):
-        services.invitation_create(actor=owner, email=owner.user.email,
-                                   role=Role.objects.get(key="manager"))
+        services.invitation_create(
+            actor=owner, email=owner.user.email, role=Role.objects.get(key="manager")
+        )
     with tenant_scope(tenant):
         assert not Invitation.objects.exists()
 
@@ -108,8 +117,10 @@ def test_password_reset_email_arrives_and_resets(smtp, client):
     path = re.search(r"/accounts/reset/\S+", smtp.bodies()[0]).group(0)
     form_page = client.get(path, follow=True)
     assert form_page.status_code == 200
-    response = client.post(form_page.redirect_chain[-1][0], {
-        "new_password1": "another-Strong-pass-7", "new_password2": "another-Strong-pass-7"})
+    response = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "another-Strong-pass-7", "new_password2": "another-Strong-pass-7"},
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("another-Strong-pass-7")

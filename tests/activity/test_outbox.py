@@ -120,7 +120,8 @@ def test_killing_the_dispatcher_midway_loses_nothing_and_repeats_nothing(tmp_pat
             assert sorted(delivered.values_list("event_id", flat=True)) == event_ids, consumer
         assert sorted(AuditEntry.objects.values_list("event_id", flat=True)) == event_ids
         assert sorted(Widget.objects.values_list("name", flat=True)) == sorted(
-            f"slow-{i}" for i in event_ids)
+            f"slow-{i}" for i in event_ids
+        )
         assert TimelineEntry.objects.count() == len(event_ids)
 
 
@@ -136,7 +137,7 @@ def test_the_sweep_dispatches_what_the_queue_lost(transactional_db):
     from crm.activity.tasks import sweep_outbox
 
     with queued_not_run():  # as if the enqueued tasks were lost
-        tenant, owner = make_workspace("Swept")
+        tenant, _ = make_workspace("Swept")
     with tenant_scope(tenant):
         assert AuditEntry.objects.count() == 0
         Event.objects.update(created_at=Event.objects.get().created_at - timedelta(minutes=5))

@@ -53,7 +53,7 @@ def test_a_deactivated_member_key_stops_working(workspace):
 
 
 def test_managers_read_members_but_cannot_change_access(workspace):
-    tenant, owner = workspace
+    tenant, _ = workspace
     manager = add_member(tenant, "manager")
     client = api_client(manager)
     assert client.get("/api/v1/members/").status_code == 200
@@ -72,7 +72,8 @@ def test_admin_changes_a_members_role_and_department(workspace):
         head = Role.objects.get(key="head").pk
         dept = services.department_save(actor=owner, name="East").pk
     response = api_client(owner).patch(
-        f"/api/v1/members/{member.pk}/", {"role": head, "department": dept}, format="json")
+        f"/api/v1/members/{member.pk}/", {"role": head, "department": dept}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert (response.json()["role"], response.json()["department"]) == (head, dept)
 
@@ -83,7 +84,8 @@ def test_ids_from_another_workspace_are_invalid_input(workspace, other_workspace
     with tenant_scope(other_workspace[0]):
         foreign_role = Role.objects.get(key="admin").pk
     response = api_client(owner).patch(
-        f"/api/v1/members/{member.pk}/", {"role": foreign_role}, format="json")
+        f"/api/v1/members/{member.pk}/", {"role": foreign_role}, format="json"
+    )
     assert response.status_code == 400
     assert "role" in response.json()["error"]["fields"]
 
@@ -91,8 +93,7 @@ def test_ids_from_another_workspace_are_invalid_input(workspace, other_workspace
 def test_validation_errors_name_the_field(workspace):
     _, owner = workspace
     client = api_client(owner)
-    response = client.post("/api/v1/roles/", {"name": "X", "grants": {"rocket": {}}},
-                           format="json")
+    response = client.post("/api/v1/roles/", {"name": "X", "grants": {"rocket": {}}}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["fields"]["grants"]
     response = client.post("/api/v1/departments/", {}, format="json")
@@ -102,8 +103,14 @@ def test_validation_errors_name_the_field(workspace):
 def test_role_crud_through_the_api(workspace):
     _, owner = workspace
     client = api_client(owner)
-    created = client.post("/api/v1/roles/", {"name": "Caller", "grants": {
-        "deal": {"actions": ["view", "edit"], "visibility": "department"}}}, format="json")
+    created = client.post(
+        "/api/v1/roles/",
+        {
+            "name": "Caller",
+            "grants": {"deal": {"actions": ["view", "edit"], "visibility": "department"}},
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     role_id = created.json()["id"]
     renamed = client.patch(f"/api/v1/roles/{role_id}/", {"name": "Cold caller"}, format="json")
@@ -152,10 +159,12 @@ def test_session_auth_needs_csrf_for_writes(workspace):
     assert client.post("/api/v1/departments/", {"name": "X"}, format="json").status_code == 403
 
 
-@pytest.mark.parametrize("prefix", ["members", "roles", "departments", "audit-trail", "api-keys",
-                                    "invitations"])
-def test_list_endpoints_run_a_bounded_number_of_queries(prefix, workspace,
-                                                        django_assert_max_num_queries):
+@pytest.mark.parametrize(
+    "prefix", ["members", "roles", "departments", "audit-trail", "api-keys", "invitations"]
+)
+def test_list_endpoints_run_a_bounded_number_of_queries(
+    prefix, workspace, django_assert_max_num_queries
+):
     tenant, owner = workspace
     client = api_client(owner)
     for i in range(30):

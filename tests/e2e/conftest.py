@@ -77,4 +77,4 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.locator("nav.sidebar").wait_for()
+    page.locator("header.topbar").wait_for()  # the app shell (the sidebar folds on phones)

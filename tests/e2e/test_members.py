@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from crm.accounts.models import Invitation, Membership
 from crm.tenancy.context import tenant_scope
 from tests.conftest import add_member, make_workspace, wait_for
-from tests.e2e.conftest import PASSWORD, log_in
+from tests.e2e.conftest import log_in
 
 INVITE_LINK = re.compile(r"https?://\S+/invite/[^/\s]+/")
 
@@ -50,7 +50,8 @@ def test_admin_invites_a_colleague_who_joins_from_the_emailed_link(
     guest = new_page()
     guest.goto(link)
     expect(guest.get_by_role("heading", name="Join Acme")).to_be_visible()
-    expect(guest.locator("input[type=email][disabled]")).to_have_value("boris@acme.example")
+    expect(guest.get_by_label("Email")).to_have_value("boris@acme.example")
+    expect(guest.get_by_label("Email")).to_be_disabled()
     guest.get_by_label("Your name").fill("Boris")
     guest.get_by_label("Last name").fill("Ivanov")
     guest.get_by_label("Choose a password").fill("Another-strong-pass-7")
@@ -104,11 +105,13 @@ def test_member_role_changes_inline_without_a_page_load(page):
     assert accountant.key == "accountant"
     # The row was swapped in place with the saved state; the page itself did not reload.
     expect(row.get_by_label("Role")).to_have_value(str(accountant.pk))
+    expect(page.locator(".messages")).to_have_text(f"Saved the access of {member.user}.")
     assert page.evaluate("window.__sameDocument") is True
 
-    # And after a full reload the page shows what is stored.
+    # After a full reload the page shows what is stored, and the message is not shown twice.
     page.reload()
     expect(row.get_by_label("Role").locator("option:checked")).to_have_text("Accountant")
+    expect(page.locator(".messages")).to_have_count(0)
 
 
 @pytest.mark.e2e

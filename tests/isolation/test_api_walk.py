@@ -49,9 +49,10 @@ def test_every_routed_model_has_a_factory():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("prefix", "viewset"), ROUTES, ids=[p for p, _ in ROUTES])
-def test_other_tenants_records_answer_404_and_stay_unchanged(prefix, viewset, workspace,
-                                                             other_workspace, smtp):
-    (tenant_a, owner_a), (tenant_b, owner_b) = workspace, other_workspace
+def test_other_tenants_records_answer_404_and_stay_unchanged(
+    prefix, viewset, workspace, other_workspace, smtp
+):
+    (_, owner_a), (tenant_b, owner_b) = workspace, other_workspace
     model = viewset.queryset.model
     with tenant_scope(tenant_b, owner_b.user):
         target = FACTORIES[model](tenant_b, owner_b)

@@ -32,7 +32,9 @@ def test_every_table_with_tenant_id_has_an_enabled_and_forced_policy():
         )
         rows = cur.fetchall()
     assert len(rows) >= 9
-    unprotected = [name for name, enabled, forced, policy in rows if not (enabled and forced and policy)]
+    unprotected = [
+        name for name, enabled, forced, policy in rows if not (enabled and forced and policy)
+    ]
     assert unprotected == []
 
 

@@ -20,9 +20,11 @@ class Command(BaseCommand):
         if tenant is None or user is None:
             raise CommandError("No such workspace or user.")
         with tenant_scope(tenant, user):
-            membership = Membership.objects.select_related("role", "user").filter(
-                user=user, is_active=True
-            ).first()
+            membership = (
+                Membership.objects.select_related("role", "user")
+                .filter(user=user, is_active=True)
+                .first()
+            )
             if membership is None:
                 raise CommandError(f"{email} is not an active member of {slug}.")
             _, raw = services.api_key_create(actor=membership, name=name)

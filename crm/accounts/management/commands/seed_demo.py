@@ -11,7 +11,7 @@ from crm.tenancy.context import tenant_scope
 from crm.tenancy.models import Tenant
 
 DEMO_SLUG = "demo"
-DEMO_PASSWORD = "demo-crm-2026"
+DEMO_PASSWORD = "demo-crm-2026"  # noqa: S105  (printed on start; demo data only)
 PEOPLE = [
     # email, first, last, role key, department
     ("head@example.com", "Bat-Erdene", "Ganbaatar", "head", "Enterprise sales"),
@@ -32,7 +32,9 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             owner = User.objects.create_user(
-                email="demo@example.com", password=DEMO_PASSWORD, first_name="Anna",
+                email="demo@example.com",
+                password=DEMO_PASSWORD,
+                first_name="Anna",
                 last_name="Petrova",
             )
             tenant = services.tenant_create(
@@ -52,12 +54,16 @@ class Command(BaseCommand):
                         )
                     member = Membership.objects.create(user=user, role=roles["manager"])
                     services.member_update(
-                        actor=admin, membership=member, role=roles[role_key],
+                        actor=admin,
+                        membership=member,
+                        role=roles[role_key],
                         department=departments.get(department),
                     )
                 services.department_save(
-                    actor=admin, department=departments["Enterprise sales"],
-                    name="Enterprise sales", head=User.objects.get(email="head@example.com"),
+                    actor=admin,
+                    department=departments["Enterprise sales"],
+                    name="Enterprise sales",
+                    head=User.objects.get(email="head@example.com"),
                 )
                 services.invitation_create(
                     actor=admin, email="new.colleague@example.com", role=roles["manager"]
@@ -67,6 +73,8 @@ class Command(BaseCommand):
         for t in Tenant.objects.filter(slug__in=[DEMO_SLUG, "demo-retail"]):
             with tenant_scope(t):
                 dispatch_pending()
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo workspace ready: log in at {address} as demo@example.com / {DEMO_PASSWORD}"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo workspace ready: log in at {address} as demo@example.com / {DEMO_PASSWORD}"
+            )
+        )

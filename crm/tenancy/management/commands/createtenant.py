@@ -25,8 +25,12 @@ class Command(BaseCommand):
                 if owner is None:
                     owner = User.objects.create_user(email=owner_email, password=owner_password)
                 tenant = services.tenant_create(
-                    owner=owner, name=name, slug=slug, currency=opts["currency"],
-                    time_zone=opts["time_zone"], language=opts["language"],
+                    owner=owner,
+                    name=name,
+                    slug=slug,
+                    currency=opts["currency"],
+                    time_zone=opts["time_zone"],
+                    language=opts["language"],
                 )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
