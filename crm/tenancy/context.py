@@ -19,9 +19,7 @@ class Scope:
 
 
 NO_SCOPE = Scope()  # frozen, so sharing it as the default is safe
-_scope: contextvars.ContextVar[Scope] = contextvars.ContextVar(
-    "crm_scope", default=NO_SCOPE  # noqa: B039
-)
+_scope: contextvars.ContextVar[Scope] = contextvars.ContextVar("crm_scope", default=NO_SCOPE)
 
 
 class NoTenantError(RuntimeError):

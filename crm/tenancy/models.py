@@ -91,7 +91,7 @@ class TenantModel(models.Model):
     rls_read_extra: str | None = None
 
     objects = TenantManager()
-    all_tenants = models.Manager()
+    all_tenants = models.Manager()  # noqa: DJ012  (ruff takes it for a field)
 
     class Meta:
         abstract = True
