@@ -66,6 +66,7 @@ def services(name: str = "run"):
     """Yield the environment for child processes, starting embedded services where needed."""
     var = ROOT / "var" / name
     var.mkdir(parents=True, exist_ok=True)
+    (ROOT / "var" / "staticfiles").mkdir(exist_ok=True)  # whitenoise expects STATIC_ROOT
     if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver keeps its lock files there
         (ROOT / "var" / "runtime").mkdir(mode=0o700, exist_ok=True)
         os.environ["XDG_RUNTIME_DIR"] = str(ROOT / "var" / "runtime")

@@ -57,9 +57,9 @@ def populate():
     return tenant, admin, manager_role
 
 
-def shoot(page, screenshot_dir, name):
+def shoot(page, screenshot_dir, name, full_page=True):
     path = screenshot_dir / f"{name}.png"
-    page.screenshot(path=path, full_page=True)
+    page.screenshot(path=path, full_page=full_page)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     return path
 
@@ -100,12 +100,12 @@ def test_screenshots_of_the_main_pages(new_page, screenshot_dir):
     log_in(phone, admin.user.email)
     visit(phone, "/settings/members/", 200, "Members")
     shoot(phone, screenshot_dir, "members-phone")
-    overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"the members page is {overflow}px wider than the phone"
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the members page is {width}px wide on a {PHONE['width']}px phone"
     expect(phone.locator("nav.sidebar")).to_be_hidden()  # folded away behind the menu button
     phone.get_by_role("button", name="Menu").click()
     expect(phone.locator("nav.sidebar")).to_be_visible()
-    shoot(phone, screenshot_dir, "menu-phone")
+    shoot(phone, screenshot_dir, "menu-phone", full_page=False)
 
     assert console_errors == []
     expected = {n for n, *_ in ANONYMOUS + SIGNED_IN} | {"members-phone", "menu-phone"}
