@@ -24,9 +24,13 @@ def memberships_of(user: User) -> list[Membership]:
         )
 
 
-def membership_detail(membership_id: int) -> Membership:
-    """One membership with its role and department, inside the current workspace."""
-    return Membership.objects.select_related("tenant", "role", "department").get(pk=membership_id)
+def active_membership(user: User) -> Membership | None:
+    """The user's active membership in the current workspace, with role and department."""
+    return (
+        Membership.objects.select_related("tenant", "role", "department")
+        .filter(user=user, is_active=True)
+        .first()
+    )
 
 
 def api_key_resolve(raw: str) -> ApiKey | None:

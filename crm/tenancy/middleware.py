@@ -8,7 +8,7 @@ request ends, whatever happens.
 
 from django.contrib.auth.models import AnonymousUser
 
-from crm.accounts.selectors import api_key_resolve, membership_detail, memberships_of
+from crm.accounts.selectors import active_membership, api_key_resolve, memberships_of
 from crm.tenancy.context import activate, deactivate
 
 SESSION_KEY = "tenant_id"
@@ -22,41 +22,36 @@ class TenantMiddleware:
         request.tenant = request.membership = request.api_key = None
         request.memberships = []
         auth = request.headers.get("Authorization", "")
-        chosen = None
+        tenant_id = None
         if auth.startswith("Bearer "):
-            chosen = self._from_key(request, auth[7:].strip())
+            request.api_key = api_key_resolve(auth[7:].strip())
+            request.user = request.api_key.user if request.api_key else AnonymousUser()
+            tenant_id = request.api_key.tenant_id if request.api_key else None
         elif request.user.is_authenticated:
-            chosen = self._from_session(request)
-        user_id = request.user.pk if request.user.is_authenticated else None
-        token = activate(chosen.tenant_id if chosen else None, user_id)
+            tenant_id = self._session_tenant(request)
+        token = activate(tenant_id, request.user.pk if request.user.is_authenticated else None)
         try:
-            if chosen:
-                request.membership = membership_detail(chosen.pk)
-                request.membership.user = request.user
-                request.tenant = request.membership.tenant
+            if tenant_id is not None:
+                self._enter(request)
             return self.get_response(request)
         finally:
             deactivate(token)
 
-    def _from_key(self, request, raw):
-        key = api_key_resolve(raw)
-        request.user = AnonymousUser()
-        if key is None:
-            return None  # the API's authentication answers 401
-        for membership in memberships_of(key.user):
-            if membership.tenant_id == key.tenant_id:
-                request.user, request.api_key = key.user, key
-                request.memberships = [membership]
-                return membership
-        return None
-
-    def _from_session(self, request):
+    def _session_tenant(self, request) -> int | None:
         request.memberships = memberships_of(request.user)
-        if not request.memberships:
-            return None
         wanted = request.session.get(SESSION_KEY)
-        chosen = next((m for m in request.memberships if m.tenant_id == wanted), None)
-        if chosen is None:
-            chosen = request.memberships[0]
-            request.session[SESSION_KEY] = chosen.tenant_id
-        return chosen
+        tenant_ids = [m.tenant_id for m in request.memberships]
+        if wanted not in tenant_ids:
+            wanted = tenant_ids[0] if tenant_ids else None
+            request.session[SESSION_KEY] = wanted
+        return wanted
+
+    def _enter(self, request) -> None:
+        membership = active_membership(request.user)
+        if membership is None:  # a key whose owner has left the workspace
+            request.user, request.api_key = AnonymousUser(), None
+            return
+        membership.user = request.user
+        request.membership, request.tenant = membership, membership.tenant
+        if request.api_key:
+            request.memberships = [membership]
