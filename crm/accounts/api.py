@@ -5,7 +5,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.fields import ScopedPrimaryKeyRelatedField
+from crm.api.fields import MemberUserField, ScopedPrimaryKeyRelatedField
 from crm.api.filters import ScopedModelChoiceFilter
 from crm.api.permissions import IsTenantMember, ManagesWorkspace, ManagesWorkspaceOrReadOnly
 
@@ -28,16 +28,11 @@ class RoleSerializer(serializers.ModelSerializer):
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
-    head = ScopedPrimaryKeyRelatedField(User, allow_null=True, required=False)
+    head = MemberUserField(allow_null=True, required=False)
 
     class Meta:
         model = Department
         fields = ["id", "name", "head"]
-
-    def validate_head(self, user):
-        if user and not Membership.objects.filter(user=user).exists():
-            raise serializers.ValidationError(_("The head must be a member of the workspace."))
-        return user
 
 
 class MemberSerializer(serializers.ModelSerializer):

@@ -296,7 +296,8 @@ def invitation_accept(
         if not created:
             membership.is_active = True
             membership.role = invitation.role
-            membership.save(update_fields=["is_active", "role"])
+            membership.department = invitation.department
+            membership.save(update_fields=["is_active", "role", "department"])
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
         emit(

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .models import Event, EventDelivery
@@ -31,9 +33,12 @@ def consumer(name: str):
     return register
 
 
+MAX_ATTEMPTS = 10  # then the event waits, visible with its error, for someone to look
+
+
 def dispatch(event_id: int) -> bool:
     """Deliver one event to the consumers that have not had it. True when all have."""
-    failed = False
+    errors = []
     for name, fn in list(CONSUMERS.items()):
         try:
             with transaction.atomic():
@@ -44,10 +49,13 @@ def dispatch(event_id: int) -> bool:
                     continue
                 fn(event)
                 EventDelivery.objects.create(event=event, consumer=name)
-        except Exception:
-            failed = True
+        except Exception as exc:
+            errors.append(f"{name}: {exc!r}")
             log.exception("consumer %s failed on event %s; it will be retried", name, event_id)
-    if failed:
+    if errors:
+        Event.objects.filter(pk=event_id).update(
+            attempts=F("attempts") + 1, last_error="\n".join(errors)[:2000]
+        )
         return False
     Event.objects.filter(pk=event_id, dispatched_at__isnull=True).update(
         dispatched_at=timezone.now()
@@ -56,9 +64,11 @@ def dispatch(event_id: int) -> bool:
 
 
 def pending_event_ids(older_than_seconds: int = 0, limit: int = 500) -> list[int]:
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     return list(
-        Event.objects.filter(dispatched_at__isnull=True, created_at__lte=cutoff)
+        Event.objects.filter(
+            dispatched_at__isnull=True, created_at__lte=cutoff, attempts__lt=MAX_ATTEMPTS
+        )
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )

@@ -21,6 +21,9 @@ class Event(TenantModel):
     data = models.JSONField(default=dict, blank=True)  # {"changes": {field: [old, new]}, ...}
     created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    # Failed deliveries stay visible: how often, and the last error.
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -55,7 +58,10 @@ class EventDelivery(TenantModel):
 class AuditEntry(TenantModel):
     """Who changed what, when, with the old and new values."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    # The trail outlives its events: pruning the outbox must not erase who did what.
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -7,9 +7,12 @@ from crm.tenancy.tasks import tenant_task
 from . import dispatch
 
 
-@tenant_task(name="activity.dispatch_event", acks_late=True, max_retries=5)
-def dispatch_event(tenant_id: int, event_id: int) -> bool:
-    return dispatch.dispatch(event_id)
+@tenant_task(name="activity.dispatch_event", bind=True, acks_late=True, max_retries=5)
+def dispatch_event(self, tenant_id: int, event_id: int) -> bool:
+    if dispatch.dispatch(event_id):
+        return True
+    # A consumer failed: try again with back-off; after that the sweep keeps trying.
+    raise self.retry(countdown=min(10 * 2**self.request.retries, 600))
 
 
 @shared_task(name="activity.sweep_outbox")

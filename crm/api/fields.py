@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from crm.api.filters import members_of_workspace
 from crm.tenancy.context import current_tenant_id
 
 
@@ -20,3 +21,10 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
     def use_pk_only_optimization(self):
         return True
+
+
+class MemberUserField(serializers.PrimaryKeyRelatedField):
+    """A user id limited to the active members of the current workspace."""
+
+    def get_queryset(self):
+        return members_of_workspace(None)

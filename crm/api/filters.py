@@ -15,12 +15,12 @@ def scoped(model):
     return queryset
 
 
-def members_of_workspace(request):
+def members_of_workspace(request=None):
     from crm.accounts.models import Membership, User
 
     if current_tenant_id() is None:
         return User.objects.none()
-    return User.objects.filter(pk__in=Membership.objects.values("user_id"))
+    return User.objects.filter(pk__in=Membership.objects.filter(is_active=True).values("user_id"))
 
 
 class ScopedModelChoiceFilter(django_filters.ModelChoiceFilter):

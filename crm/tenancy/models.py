@@ -41,6 +41,13 @@ class Tenant(models.Model):
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        default="US",
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("Two capital letters, such as RU or MN."))],
+        help_text=_("Phone numbers typed without a country code are read as this country's."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -67,6 +74,10 @@ class TenantManager(models.Manager):
 
     def get_queryset(self):
         return super().get_queryset().filter(tenant_id=CurrentTenant())
+
+    def none(self):
+        # Empty whatever the scope, so building it needs no tenant (schemas, form defaults).
+        return super().get_queryset().none()
 
     def bulk_create(self, objs, *args, **kwargs):
         tenant_id = require_tenant_id()

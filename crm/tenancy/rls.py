@@ -6,6 +6,8 @@ backend keeps equal to the current scope. With no tenant set the setting is empt
 comparison is NULL, and a query sees no rows.
 """
 
+import hashlib
+
 from django.db import connections
 
 CURRENT_TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
@@ -17,28 +19,37 @@ def policy_sql(table: str, read_extra: str | None = None) -> list[str]:
     using = f"tenant_id = {CURRENT_TENANT}"
     if read_extra:
         using = f"({using}) OR ({read_extra})"
-    return [
+    statements = [
         f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
         f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY',
         f'DROP POLICY IF EXISTS {POLICY} ON "{table}"',
         f'CREATE POLICY {POLICY} ON "{table}" USING ({using}) '
         f"WITH CHECK (tenant_id = {CURRENT_TENANT})",
     ]
+    # The policy carries a fingerprint of its definition, so a changed definition is
+    # noticed and re-applied by the next migrate.
+    statements.append(f"COMMENT ON POLICY {POLICY} ON \"{table}\" IS '{fingerprint(statements)}'")
+    return statements
 
 
-def protected_tables(using: str = "default") -> set[str]:
-    """Tables that have RLS enabled and forced and our policy."""
+def fingerprint(statements: list[str]) -> str:
+    return "crm:" + hashlib.sha256("\n".join(statements).encode()).hexdigest()[:16]
+
+
+def protected_tables(using: str = "default") -> dict[str, str]:
+    """Tables that have RLS enabled and forced and our policy: {table: fingerprint}."""
     with connections[using].cursor() as cur:
         cur.execute(
             """
-            SELECT c.relname FROM pg_class c
+            SELECT c.relname, coalesce(obj_description(p.oid, 'pg_policy'), '')
+            FROM pg_class c
             JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
-            JOIN pg_policies p ON p.tablename = c.relname AND p.schemaname = n.nspname
-            WHERE c.relrowsecurity AND c.relforcerowsecurity AND p.policyname = %s
+            JOIN pg_policy p ON p.polrelid = c.oid AND p.polname = %s
+            WHERE c.relrowsecurity AND c.relforcerowsecurity
             """,
             [POLICY],
         )
-        return {row[0] for row in cur.fetchall()}
+        return dict(cur.fetchall())
 
 
 def apply_policies(using: str = "default", **kwargs) -> None:
@@ -50,7 +61,10 @@ def apply_policies(using: str = "default", **kwargs) -> None:
         existing = set(connection.introspection.table_names(cur))
         for model in tenant_models():
             table = model._meta.db_table
-            if table in done or table not in existing:
+            if table not in existing:
                 continue
-            for statement in policy_sql(table, model.rls_read_extra):
+            statements = policy_sql(table, model.rls_read_extra)
+            if done.get(table) == fingerprint(statements[:-1]):
+                continue
+            for statement in statements:
                 cur.execute(statement)

@@ -12,7 +12,19 @@ from .context import tenant_scope
 
 
 def tenant_task(**options):
+    """Like shared_task; with bind=True the task itself comes first, then the tenant id."""
+    bound = options.get("bind", False)
+
     def decorate(fn):
+        if bound:
+
+            @functools.wraps(fn)
+            def run_bound(task, tenant_id, *args, **kwargs):
+                with tenant_scope(tenant_id):
+                    return fn(task, tenant_id, *args, **kwargs)
+
+            return shared_task(**options)(run_bound)
+
         @functools.wraps(fn)
         def run_in_tenant(tenant_id, *args, **kwargs):
             with tenant_scope(tenant_id):

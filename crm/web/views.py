@@ -30,6 +30,17 @@ def healthz(request):
     )
 
 
+@never_cache
+def livez(request):
+    """Liveness of this web process: the database and Redis, not the workers, so a worker
+    outage does not take every web host out of a load balancer."""
+    checks = {"database": _check_database(), "redis": _check_redis()}
+    ok = all(c["ok"] for c in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ok else "degraded", "checks": checks}, status=200 if ok else 503
+    )
+
+
 def _check_database():
     try:
         with connection.cursor() as cur:

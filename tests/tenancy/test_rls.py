@@ -134,3 +134,19 @@ def test_memberships_of_a_user_are_readable_across_their_workspaces(workspace):
     make_workspace("One", owner=user)
     make_workspace("Two", owner=user)
     assert [m.tenant.name for m in memberships_of(user)] == ["One", "Two"]
+
+
+@pytest.mark.django_db
+def test_a_changed_policy_definition_is_reapplied_by_migrate(monkeypatch):
+    from crm.accounts.models import Membership
+    from crm.tenancy import rls
+
+    table = Membership._meta.db_table
+    before = rls.protected_tables()[table]
+    monkeypatch.setattr(Membership, "rls_read_extra", "false")
+    rls.apply_policies()
+    changed = rls.protected_tables()[table]
+    assert changed != before
+    monkeypatch.undo()
+    rls.apply_policies()
+    assert rls.protected_tables()[table] == before

@@ -19,6 +19,13 @@ def test_healthz_is_503_without_a_worker(client):
 
 
 @pytest.mark.django_db
+def test_livez_ignores_the_workers(client):
+    response = client.get("/livez")
+    assert response.status_code == 200
+    assert set(response.json()["checks"]) == {"database", "redis"}
+
+
+@pytest.mark.django_db
 def test_healthz_reports_a_dead_redis(client, settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     response = client.get("/healthz")
