@@ -85,8 +85,10 @@ class ScopedModelChoiceField(forms.ModelChoiceField):
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label=_("Email"))
-    role = ScopedModelChoiceField(Role, label=_("Role"))
-    department = ScopedModelChoiceField(Department, label=_("Department"), required=False)
+    role = ScopedModelChoiceField(Role, label=_("Role"), empty_label=None)
+    department = ScopedModelChoiceField(
+        Department, label=_("Department"), required=False, empty_label=_("No department")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,7 +108,7 @@ class MemberForm(forms.Form):
 
 class DepartmentForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
-    head = ScopedModelChoiceField(User, label=_("Head"), required=False)
+    head = ScopedModelChoiceField(User, label=_("Head"), required=False, empty_label=_("No head"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,11 +156,14 @@ class RoleForm(forms.Form):
             }
 
     def grants(self) -> dict:
+        """Without View nothing else can be done with a kind of record, so unticking View
+        takes the whole row away (the other boxes do not bring it back)."""
         data = self.cleaned_data
-        return {
-            t: {
-                "actions": [a for a in permissions.ACTIONS if data.get(f"{t}__{a}")],
+        grants = {}
+        for t in permissions.OBJECT_TYPES:
+            actions = [a for a in permissions.ACTIONS if data.get(f"{t}__{a}")]
+            grants[t] = {
+                "actions": actions if "view" in actions else [],
                 "visibility": data[f"{t}__visibility"],
             }
-            for t in permissions.OBJECT_TYPES
-        }
+        return grants

@@ -139,14 +139,15 @@ def members(request):
             return redirect("members")
         if invite_form.is_valid():
             try:
-                services.invitation_create(actor=request.membership, **invite_form.cleaned_data)
+                invitation = services.invitation_create(
+                    actor=request.membership, **invite_form.cleaned_data
+                )
             except ValidationError as exc:
                 _form_errors(invite_form, exc)
             else:
                 messages.success(
                     request,
-                    _("Invitation sent to %(email)s.")
-                    % {"email": invite_form.cleaned_data["email"]},
+                    _("Invitation sent to %(email)s.") % {"email": invitation.email},
                 )
                 return redirect("members")
     query = request.GET.get("q", "").strip()

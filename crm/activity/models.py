@@ -106,3 +106,24 @@ class TimelineEntry(TenantModel):
                 name="timeline_object",
             ),
         ]
+
+
+class Note(TenantModel):
+    """A note on any record's card (a contact, a company, later a deal)."""
+
+    object_type = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    event_subject_type = "note"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "object_type", "object_id"], name="note_object")]
+
+    def __str__(self):
+        return self.body[:80]

@@ -12,3 +12,10 @@ document.addEventListener("click", (event) => {
   const confirmable = event.target.closest("[data-confirm]");
   if (confirmable && !window.confirm(confirmable.dataset.confirm)) event.preventDefault();
 });
+
+// Escape closes the phone menu and any open dropdown.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  document.querySelector(".shell")?.classList.remove("nav-open");
+  document.querySelectorAll("details.dropdown[open]").forEach((d) => d.removeAttribute("open"));
+});

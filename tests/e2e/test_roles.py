@@ -22,11 +22,6 @@ def sidebar(page):
         pytest.param(
             ("View",),
             id="only-view",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: crm/accounts/permissions.py clean_grants() puts 'view' back when "
-                "other actions stay ticked, so unticking View alone is saved without effect",
-            ),
         ),
         pytest.param(ALL_ACTIONS, id="whole-row"),
     ],
@@ -67,9 +62,7 @@ def test_manager_loses_contacts_when_admin_takes_view_away(page, new_page, untic
     expect(nav.get_by_role("link", name="Contacts")).to_have_count(0)
     response = manager_page.goto("/contacts/")
     assert response.status == 403
-    expect(manager_page.get_by_role("heading")).to_have_text(
-        "You do not have access to this page"
-    )
+    expect(manager_page.get_by_role("heading")).to_have_text("You do not have access to this page")
 
 
 @pytest.mark.e2e

@@ -9,7 +9,7 @@ from tests.e2e.conftest import log_in
 
 @pytest.mark.e2e
 def test_switching_workspace_changes_what_the_app_shows(page):
-    acme, owner = make_workspace("Acme")
+    _acme, owner = make_workspace("Acme")
     globex, _ = make_workspace("Globex")
     add_member(globex, "manager", user=owner.user)
     add_member(globex, "manager")  # Globex: its owner, a colleague and this user
