@@ -30,7 +30,9 @@ class ClientRecordSerializer(serializers.ModelSerializer):
     tags = StringList(required=False)
     custom = serializers.DictField(required=False)
     allow_duplicate = serializers.BooleanField(
-        write_only=True, required=False, default=False,
+        write_only=True,
+        required=False,
+        default=False,
         help_text=_("Create even if the record looks like an existing one."),
     )
 
@@ -88,8 +90,11 @@ class BulkSerializer(serializers.Serializer):
 
 
 LIST_PARAMETERS = [
-    OpenApiParameter("q", description="Search: name, company, email or phone, partial or "
-                     "with typos. Answers the best matches (no further pages)."),
+    OpenApiParameter(
+        "q",
+        description="Search: name, company, email or phone, partial or "
+        "with typos. Answers the best matches (no further pages).",
+    ),
     OpenApiParameter("owner", description="A user id, or `none`."),
     OpenApiParameter("tag", many=True),
     OpenApiParameter("created_after", type=str),
@@ -128,8 +133,13 @@ class ClientRecordViewSet(viewsets.ModelViewSet):
         if request.query_params.get("q"):
             size = min(int(request.query_params.get("page_size", 20) or 20), 100)
             rows = self.get_queryset()[:size]
-            return Response({"next": None, "previous": None,
-                             "results": self.get_serializer(rows, many=True).data})
+            return Response(
+                {
+                    "next": None,
+                    "previous": None,
+                    "results": self.get_serializer(rows, many=True).data,
+                }
+            )
         ordering = request.query_params.get("ordering", "")
         if ordering and ordering.lstrip("-") in selectors.SORTABLE[self.object_type]:
             self.paginator.ordering = (ordering, "-id" if ordering.startswith("-") else "id")
@@ -147,10 +157,17 @@ class ClientRecordViewSet(viewsets.ModelViewSet):
                 actor=request.membership, model=self.model, data=data, allow_duplicate=allow
             )
         except services.DuplicatesFound as exc:
-            return Response({"error": {
-                "status": 409, "code": "duplicate", "message": exc.messages[0],
-                "candidates": self.get_serializer(exc.candidates, many=True).data,
-            }}, status=status.HTTP_409_CONFLICT)
+            return Response(
+                {
+                    "error": {
+                        "status": 409,
+                        "code": "duplicate",
+                        "message": exc.messages[0],
+                        "candidates": self.get_serializer(exc.candidates, many=True).data,
+                    }
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
@@ -173,8 +190,12 @@ class ClientRecordViewSet(viewsets.ModelViewSet):
         others = list(self.get_queryset().filter(pk__in=body.validated_data["others"]))
         if len(others) != len(set(body.validated_data["others"]) - {survivor.pk}):
             raise ValidationError({"others": [_("Some records do not exist.")]})
-        record = services.merge(actor=request.membership, survivor=survivor, others=others,
-                                picks=body.validated_data.get("picks"))
+        record = services.merge(
+            actor=request.membership,
+            survivor=survivor,
+            others=others,
+            picks=body.validated_data.get("picks"),
+        )
         return Response(self.get_serializer(record).data)
 
     @action(detail=False, methods=["get"])
@@ -193,7 +214,8 @@ class ClientRecordViewSet(viewsets.ModelViewSet):
         count = services.bulk_action(
             actor=request.membership,
             queryset=self.get_queryset().filter(pk__in=data["ids"]),
-            action=data["action"], value=value,
+            action=data["action"],
+            value=value,
         )
         return Response({"count": count})
 

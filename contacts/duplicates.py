@@ -9,7 +9,7 @@ from django.db.models.functions import Concat
 
 from crm.tenancy.context import require_tenant_id
 
-from .models import Company, Contact
+from .models import Company
 
 NAME_SIMILARITY = 0.6
 
@@ -39,8 +39,9 @@ def candidates_for(record, limit: int = 5) -> list:
         similar = (
             qs.select_related("company")
             .filter(company_id=record.company_id)
-            .annotate(similarity=TrigramSimilarity(
-                Concat("first_name", Value(" "), "last_name"), name))
+            .annotate(
+                similarity=TrigramSimilarity(Concat("first_name", Value(" "), "last_name"), name)
+            )
             .filter(similarity__gte=NAME_SIMILARITY)
             .order_by("-similarity")
         )
@@ -50,23 +51,41 @@ def candidates_for(record, limit: int = 5) -> list:
 
 GROUP_SQL = {
     "contact": [
-        ("email", "SELECT e, array_agg(id ORDER BY id) FROM contacts_contact, unnest(emails) e "
-                  "WHERE tenant_id = %s GROUP BY e HAVING count(*) > 1"),
-        ("phone", "SELECT p, array_agg(id ORDER BY id) FROM contacts_contact, unnest(phones) p "
-                  "WHERE tenant_id = %s GROUP BY p HAVING count(*) > 1"),
-        ("name", "SELECT lower(first_name || ' ' || last_name), array_agg(id ORDER BY id) "
-                 "FROM contacts_contact WHERE tenant_id = %s AND company_id IS NOT NULL "
-                 "AND (first_name <> '' OR last_name <> '') "
-                 "GROUP BY company_id, lower(first_name || ' ' || last_name) "
-                 "HAVING count(*) > 1"),
+        (
+            "email",
+            "SELECT e, array_agg(id ORDER BY id) FROM contacts_contact, unnest(emails) e "
+            "WHERE tenant_id = %s GROUP BY e HAVING count(*) > 1",
+        ),
+        (
+            "phone",
+            "SELECT p, array_agg(id ORDER BY id) FROM contacts_contact, unnest(phones) p "
+            "WHERE tenant_id = %s GROUP BY p HAVING count(*) > 1",
+        ),
+        (
+            "name",
+            "SELECT lower(first_name || ' ' || last_name), array_agg(id ORDER BY id) "
+            "FROM contacts_contact WHERE tenant_id = %s AND company_id IS NOT NULL "
+            "AND (first_name <> '' OR last_name <> '') "
+            "GROUP BY company_id, lower(first_name || ' ' || last_name) "
+            "HAVING count(*) > 1",
+        ),
     ],
     "company": [
-        ("name", "SELECT lower(name), array_agg(id ORDER BY id) FROM contacts_company "
-                 "WHERE tenant_id = %s GROUP BY lower(name) HAVING count(*) > 1"),
-        ("domain", "SELECT domain, array_agg(id ORDER BY id) FROM contacts_company "
-                   "WHERE tenant_id = %s AND domain <> '' GROUP BY domain HAVING count(*) > 1"),
-        ("email", "SELECT e, array_agg(id ORDER BY id) FROM contacts_company, unnest(emails) e "
-                  "WHERE tenant_id = %s GROUP BY e HAVING count(*) > 1"),
+        (
+            "name",
+            "SELECT lower(name), array_agg(id ORDER BY id) FROM contacts_company "
+            "WHERE tenant_id = %s GROUP BY lower(name) HAVING count(*) > 1",
+        ),
+        (
+            "domain",
+            "SELECT domain, array_agg(id ORDER BY id) FROM contacts_company "
+            "WHERE tenant_id = %s AND domain <> '' GROUP BY domain HAVING count(*) > 1",
+        ),
+        (
+            "email",
+            "SELECT e, array_agg(id ORDER BY id) FROM contacts_company, unnest(emails) e "
+            "WHERE tenant_id = %s GROUP BY e HAVING count(*) > 1",
+        ),
     ],
 }
 

@@ -92,7 +92,8 @@ def client_indexes(prefix: str) -> list:
             name=f"{prefix}_search",
         ),
         GinIndex(
-            fields=["tenant", "custom"], opclasses=["int8_ops", "jsonb_path_ops"],
+            fields=["tenant", "custom"],
+            opclasses=["int8_ops", "jsonb_path_ops"],
             name=f"{prefix}_custom",
         ),
     ]
@@ -163,3 +164,95 @@ class Contact(ClientRecord):
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
+
+
+class Segment(TenantModel):
+    """A saved list filter (the query parameters of a list), private or shared."""
+
+    object_type = models.CharField(max_length=20, choices=CustomField.OBJECT_TYPES)
+    name = models.CharField(_("name"), max_length=120)
+    filters = models.JSONField(default=dict, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    shared = models.BooleanField(_("shared with the workspace"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["tenant", "object_type", "owner"], name="segment_owner")]
+        verbose_name = _("segment")
+
+    def __str__(self):
+        return self.name
+
+
+class ImportTemplate(TenantModel):
+    """A column mapping saved for spreadsheets of the same shape: {header: field}."""
+
+    object_type = models.CharField(max_length=20, choices=CustomField.OBJECT_TYPES)
+    name = models.CharField(_("name"), max_length=120)
+    mapping = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "object_type", "name"], name="importtemplate_unique_name"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ImportJob(TenantModel):
+    """One spreadsheet brought into the base: uploaded, mapped, previewed, run by a worker."""
+
+    UPLOADED, QUEUED, RUNNING, DONE, FAILED = "uploaded", "queued", "running", "done", "failed"
+    STATUSES = [
+        (UPLOADED, _("Uploaded")),
+        (QUEUED, _("Queued")),
+        (RUNNING, _("Running")),
+        (DONE, _("Done")),
+        (FAILED, _("Failed")),
+    ]
+    SKIP, UPDATE, CREATE = "skip", "update", "create"
+    POLICIES = [
+        (SKIP, _("Skip the row")),
+        (UPDATE, _("Update the existing record")),
+        (CREATE, _("Create a new record anyway")),
+    ]
+
+    object_type = models.CharField(
+        max_length=20, choices=CustomField.OBJECT_TYPES, default="contact"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    headers = models.JSONField(default=list, blank=True)
+    mapping = models.JSONField(default=dict, blank=True)  # {column index: field name}
+    duplicate_policy = models.CharField(max_length=10, choices=POLICIES, default=SKIP)
+    status = models.CharField(max_length=10, choices=STATUSES, default=UPLOADED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    errors_file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="importjob_recent")]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def progress(self) -> int:
+        return int(100 * self.processed / self.total) if self.total else 0

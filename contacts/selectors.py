@@ -66,8 +66,9 @@ def apply_filters(qs: QuerySet, params, object_type: str, region: str = "US") ->
     get = params.get
     if get("q"):
         qs = search(qs, get("q"), region)
-    if get("owner"):
-        qs = qs.filter(owner_id=None) if get("owner") == "none" else qs.filter(owner_id=get("owner"))
+    owner = get("owner")
+    if owner:
+        qs = qs.filter(owner_id=None if owner == "none" else owner)
     tags = params.getlist("tag") if hasattr(params, "getlist") else params.get("tag", [])
     if isinstance(tags, str):
         tags = [tags]
@@ -88,8 +89,9 @@ def apply_filters(qs: QuerySet, params, object_type: str, region: str = "US") ->
         qs = qs.filter(Q(last_purchase_at__lt=cutoff) | Q(last_purchase_at=None))
     for key, value in params.items():
         if key.startswith("cf_") and value not in ("", None):
-            qs = qs.filter(custom__contains={key[3:]: _custom_filter_value(key[3:], value,
-                                                                           object_type)})
+            qs = qs.filter(
+                custom__contains={key[3:]: _custom_filter_value(key[3:], value, object_type)}
+            )
     return qs
 
 

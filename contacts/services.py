@@ -59,6 +59,8 @@ def _apply(record, data: dict, allowed: list[str], region: str) -> None:
                 value = _unique(t[:50] for t in normalize.split_list(value))
             elif name == "custom":
                 value = custom_fields.clean(record.event_subject_type, value or {}, record.custom)
+            elif name == "website" and value and "//" not in value:
+                value = f"https://{value.strip()}"
             elif isinstance(value, str):
                 value = value.strip()
         except ValidationError as exc:
@@ -75,13 +77,21 @@ def _apply(record, data: dict, allowed: list[str], region: str) -> None:
 def search_text(record) -> str:
     if isinstance(record, Company):
         return normalize.haystack(
-            record.name, record.legal_name, record.domain, record.tax_number,
-            phones=record.phones, emails=record.emails,
+            record.name,
+            record.legal_name,
+            record.domain,
+            record.tax_number,
+            phones=record.phones,
+            emails=record.emails,
         )
     return normalize.haystack(
-        record.first_name, record.middle_name, record.last_name,
-        record.company.name if record.company_id else "", record.telegram,
-        phones=record.phones, emails=record.emails,
+        record.first_name,
+        record.middle_name,
+        record.last_name,
+        record.company.name if record.company_id else "",
+        record.telegram,
+        phones=record.phones,
+        emails=record.emails,
     )
 
 
@@ -91,14 +101,18 @@ def _related(record) -> list:
 
 @transaction.atomic
 def record_create(
-    *, actor: Membership, model: type[Company | Contact], data: dict,
+    *,
+    actor: Membership,
+    model: type[Company | Contact],
+    data: dict,
     allow_duplicate: bool = False,
 ) -> Company | Contact:
     kind = model.event_subject_type
     require(actor, kind, "create")
     record = model(owner=actor.user)
-    _apply(record, data, CONTACT_FIELDS if model is Contact else COMPANY_FIELDS,
-           actor.tenant.country)
+    _apply(
+        record, data, CONTACT_FIELDS if model is Contact else COMPANY_FIELDS, actor.tenant.country
+    )
     record.full_clean(exclude=["tenant", "search"])
     if not allow_duplicate:
         found = duplicates.candidates_for(record)
@@ -121,8 +135,13 @@ def record_update(*, actor: Membership, record: Company | Contact, data: dict):
     record.save()
     diff = changes(before, snapshot(record, fields))
     if diff:
-        emit(f"{kind}.updated", actor=actor.user, subject=record,
-             data={"changes": diff}, related=_related(record))
+        emit(
+            f"{kind}.updated",
+            actor=actor.user,
+            subject=record,
+            data={"changes": diff},
+            related=_related(record),
+        )
     if isinstance(record, Company) and "name" in diff:
         _refresh_contact_search(record)
     return record
@@ -149,7 +168,7 @@ def bulk_action(*, actor: Membership, queryset: QuerySet, action: str, value=Non
     model = queryset.model
     kind = model.event_subject_type
     require(actor, kind, "delete" if action == "delete" else "edit")
-    records = list(queryset.select_for_update().order_by("pk"))
+    records = list(queryset.select_for_update(of=("self",)).order_by("pk"))
     if action == "delete":
         for record in records:
             emit(f"{kind}.deleted", actor=actor.user, subject=record)
@@ -206,9 +225,55 @@ def merge(*, actor: Membership, survivor, others: list, picks: dict[str, int] | 
     relink_all(kind, loser_ids, survivor.pk)  # notes, timelines, and later deals, tasks...
     survivor.search = search_text(survivor)
     survivor.save()
-    emit(f"{kind}.merged", actor=actor.user, subject=survivor, data={
-        "changes": changes(before, snapshot(survivor, allowed)),
-        "merged": [{"id": loser.pk, "name": str(loser)} for loser in losers],
-    })
+    emit(
+        f"{kind}.merged",
+        actor=actor.user,
+        subject=survivor,
+        data={
+            "changes": changes(before, snapshot(survivor, allowed)),
+            "merged": [{"id": loser.pk, "name": str(loser)} for loser in losers],
+        },
+    )
     model.objects.filter(pk__in=loser_ids).delete()
     return survivor
+
+
+# --- custom fields ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def custom_field_save(*, actor: Membership, field=None, **values):
+    from crm.accounts.services import _require_manager
+
+    from .models import CustomField
+
+    _require_manager(actor)
+    field = field or CustomField()
+    for name, value in values.items():
+        setattr(field, name, value)
+    if field.field_type in (CustomField.SELECT, CustomField.MULTISELECT) and not field.options:
+        raise ValidationError({"options": _("A select field needs its choices.")})
+    field.full_clean(exclude=["tenant"], validate_constraints=False)
+    if (
+        CustomField.objects.filter(object_type=field.object_type, key=field.key)
+        .exclude(pk=field.pk)
+        .exists()
+    ):
+        raise ValidationError({"key": _("Another field already uses this key.")})
+    field.save()
+    emit(
+        "custom_field.saved",
+        actor=actor.user,
+        subject=field,
+        data={"changes": {"label": [None, field.label], "type": [None, field.field_type]}},
+    )
+    return field
+
+
+@transaction.atomic
+def custom_field_delete(*, actor: Membership, field) -> None:
+    from crm.accounts.services import _require_manager
+
+    _require_manager(actor)
+    emit("custom_field.deleted", actor=actor.user, subject=field)
+    field.delete()

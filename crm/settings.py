@@ -101,6 +101,10 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ENGINE"] = "crm.tenancy.backend"
+# Search forgives a typo or two: pg_trgm's word-similarity bar, below its default 0.6.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    "-c pg_trgm.word_similarity_threshold=0.4"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")

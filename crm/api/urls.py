@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from contacts import api as contacts_api
 from crm.accounts import api as accounts_api
 from crm.activity import api as activity_api
 
@@ -13,6 +14,9 @@ router.register("members", accounts_api.MemberViewSet, basename="member")
 router.register("invitations", accounts_api.InvitationViewSet, basename="invitation")
 router.register("api-keys", accounts_api.ApiKeyViewSet, basename="api-key")
 router.register("audit-trail", activity_api.AuditEntryViewSet, basename="audit-entry")
+router.register("companies", contacts_api.CompanyViewSet, basename="company")
+router.register("contacts", contacts_api.ContactViewSet, basename="contact")
+router.register("custom-fields", contacts_api.CustomFieldViewSet, basename="custom-field")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),

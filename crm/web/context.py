@@ -19,6 +19,8 @@ def shell(request):
         return {}
     nav = [(name, label) for name, label, kind in NAVIGATION if membership.can(kind, "view")]
     return {
+        "section": request.path.split("/")[1],
+        "can_search": membership.can("contact") or membership.can("company"),
         "nav": nav,
         "current_tenant": request.tenant,
         "current_membership": membership,

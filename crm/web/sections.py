@@ -9,8 +9,6 @@ from .decorators import can_view
 BLURBS = {
     "inbox": _("Every request from email, messengers, calls and web forms will land here."),
     "deals": _("Deals moving through your sales funnels will appear on a board here."),
-    "contacts": _("Your contact persons and private clients will be listed here."),
-    "companies": _("The companies you sell to will be listed here."),
     "tasks": _("Calls, meetings and tasks with their calendar will be here."),
     "reports": _("Reports built in the report designer will be here."),
     "dashboards": _("Sales dynamics, conversion and plans will be charted here."),
@@ -34,4 +32,7 @@ def section_view(name, label, object_type):
     return view
 
 
-SECTION_VIEWS = {name: section_view(name, label, kind) for name, label, kind in NAVIGATION}
+BUILT = {"contacts", "companies"}  # sections with their own app now
+SECTION_VIEWS = {
+    name: section_view(name, label, kind) for name, label, kind in NAVIGATION if name not in BUILT
+}

@@ -19,3 +19,8 @@ document.addEventListener("keydown", (event) => {
   document.querySelector(".shell")?.classList.remove("nav-open");
   document.querySelectorAll("details.dropdown[open]").forEach((d) => d.removeAttribute("open"));
 });
+
+// <select data-autosubmit> submits its form when changed (no inline handlers: CSP).
+document.addEventListener("change", (event) => {
+  if (event.target.matches("[data-autosubmit]")) event.target.form.requestSubmit();
+});

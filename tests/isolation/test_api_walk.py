@@ -7,6 +7,8 @@ fails until FACTORIES says how to make one of its records.
 import pytest
 from django.forms.models import model_to_dict
 
+from contacts import services as contact_services
+from contacts.models import Company, Contact, CustomField
 from crm.accounts import services
 from crm.accounts.models import ApiKey, Department, Invitation, Membership, Role
 from crm.activity.dispatch import dispatch_pending
@@ -31,10 +33,31 @@ FACTORIES = {
     ),
     ApiKey: lambda tenant, owner: services.api_key_create(actor=owner, name="secret")[0],
     AuditEntry: _audit_entry,
+    Company: lambda tenant, owner: contact_services.record_create(
+        actor=owner, model=Company, data={"name": "Secret Co", "emails": "a@secret.example"}
+    ),
+    Contact: lambda tenant, owner: contact_services.record_create(
+        actor=owner, model=Contact, data={"first_name": "Secret", "phones": "+14155550100"}
+    ),
+    CustomField: lambda tenant, owner: contact_services.custom_field_save(
+        actor=owner, object_type="contact", key="secret", label="Secret", field_type="text"
+    ),
 }
 
 ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
-PAYLOAD = {"name": "Hacked", "grants": {}, "role": 1, "email": "x@example.com"}
+PAYLOAD = {
+    "name": "Hacked",
+    "grants": {},
+    "role": 1,
+    "email": "x@example.com",
+    "first_name": "Hacked",
+    "label": "Hacked",
+    "object_type": "contact",
+    "key": "h",
+    "others": [1],
+    "ids": [1],
+    "action": "delete",
+}
 
 
 def _snapshot(model, tenant):
@@ -76,4 +99,36 @@ def test_other_tenants_records_answer_404_and_stay_unchanged(
 
     listed = client.get(f"/api/v1/{prefix}/", {"page_size": 200}).json()["results"]
     assert target.pk not in {row["id"] for row in listed}
+    assert _snapshot(model, tenant_b) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("prefix", "viewset"), ROUTES, ids=[p for p, _ in ROUTES])
+def test_extra_actions_cannot_reach_other_tenants_records(
+    prefix, viewset, workspace, other_workspace, smtp
+):
+    """merge/bulk and other @actions: B's ids are not found, and B's rows stay unchanged."""
+    (_, owner_a), (tenant_b, owner_b) = workspace, other_workspace
+    model = viewset.queryset.model
+    extra = viewset.get_extra_actions()
+    if not extra:
+        return
+    with tenant_scope(tenant_b, owner_b.user):
+        target = FACTORIES[model](tenant_b, owner_b)
+    before = _snapshot(model, tenant_b)
+    client = api_client(owner_a)
+    for act in extra:
+        path = act.url_path
+        if act.detail:
+            url = f"/api/v1/{prefix}/{target.pk}/{path}/"
+        else:
+            url = f"/api/v1/{prefix}/{path}/"
+        body = {"others": [target.pk], "ids": [target.pk], "action": "delete"}
+        for method in act.mapping:
+            response = getattr(client, method)(url, body, format="json")
+            if act.detail:
+                assert response.status_code == 404, (url, method, response.content)
+            else:
+                assert response.status_code in (200, 400), (url, method, response.content)
+                assert str(target) not in response.content.decode()
     assert _snapshot(model, tenant_b) == before

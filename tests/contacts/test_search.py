@@ -1,0 +1,80 @@
+import pytest
+
+from contacts import selectors
+from crm.tenancy.context import tenant_scope
+from tests.conftest import add_member
+from tests.contacts.conftest import new_company, new_contact
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def base(ru_workspace):
+    tenant, owner = ru_workspace
+    acme = new_company(owner, name="Acme Logistics")
+    people = {
+        "ivan": new_contact(
+            owner,
+            first_name="Ivan",
+            last_name="Petrov",
+            company=acme,
+            emails="ivan.petrov@acme.example",
+            phones="+7 916 123-45-67",
+        ),
+        "maria": new_contact(
+            owner,
+            first_name="Мария",
+            last_name="Смирнова",
+            emails="maria@shop.example",
+            phones="+7 903 555-12-34",
+        ),
+        "bat": new_contact(
+            owner, first_name="Bat-Erdene", last_name="Ganbaatar", phones="+976 9911 2233"
+        ),
+    }
+    return tenant, owner, people
+
+
+def names(tenant, owner, text):
+    with tenant_scope(tenant):
+        rows = selectors.search(selectors.contacts_for(owner), text, "RU")
+        return [c.first_name for c in rows]
+
+
+@pytest.mark.parametrize(
+    ("text", "who"),
+    [
+        ("ivan", "Ivan"),
+        ("Petr", "Ivan"),
+        ("petrv", "Ivan"),  # partial, typo
+        ("acme", "Ivan"),
+        ("logistcs", "Ivan"),  # by company, with a typo
+        ("ivan.petrov@acme", "Ivan"),
+        ("maria@shop.example", "Мария"),
+        ("смирнова", "Мария"),
+        ("смирново", "Мария"),
+        ("8 (916) 123-45-67", "Ivan"),
+        ("+79161234567", "Ivan"),
+        ("123-45-67", "Ivan"),
+        ("99112233", "Bat-Erdene"),
+    ],
+)
+def test_finds_people_however_they_are_typed(base, text, who):
+    tenant, owner, _ = base
+    assert names(tenant, owner, text)[:1] == [who]
+
+
+def test_finds_nothing_for_nonsense(base):
+    tenant, owner, _ = base
+    assert names(tenant, owner, "zzqxw") == []
+
+
+def test_search_respects_visibility(base):
+    tenant, owner, _ = base
+    manager = add_member(tenant, "manager")
+    assert names(tenant, manager, "ivan") == []
+
+
+def test_search_stays_in_the_workspace(base, other_workspace):
+    _, owner_b = other_workspace
+    assert names(other_workspace[0], owner_b, "ivan") == []
