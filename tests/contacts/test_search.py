@@ -70,7 +70,7 @@ def test_finds_nothing_for_nonsense(base):
 
 
 def test_search_respects_visibility(base):
-    tenant, owner, _ = base
+    tenant, _owner, _ = base
     manager = add_member(tenant, "manager")
     assert names(tenant, manager, "ivan") == []
 

@@ -162,7 +162,7 @@ def test_merging_companies_moves_their_contacts(workspace):
 
 
 def test_roles_limit_what_services_do(workspace):
-    tenant, owner = workspace
+    tenant, _owner = workspace
     accountant = add_member(tenant, "accountant")
     with tenant_scope(tenant), pytest.raises(PermissionDenied):
         services.record_create(actor=accountant, model=Contact, data={"first_name": "X"})
