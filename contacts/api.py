@@ -46,7 +46,8 @@ class ClientRecordSerializer(serializers.ModelSerializer):
 
 
 class CompanySerializer(ClientRecordSerializer):
-    contact_count = serializers.IntegerField(read_only=True, required=False)
+    # A bare domain is fine: the service adds the scheme before validating.
+    website = serializers.CharField(required=False, allow_blank=True, max_length=250)
 
     class Meta:
         model = Company

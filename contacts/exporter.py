@@ -8,6 +8,8 @@ import tempfile
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
+from crm.tenancy.context import keep_scope
+
 # A spreadsheet runs a cell starting with these as a formula (CSV injection): prefix it.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -71,7 +73,7 @@ def csv_response(queryset, object_type, custom_keys, filename):
         for row in rows(queryset, object_type, custom_keys):
             yield writer.writerow(row)
 
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(keep_scope(stream()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
 

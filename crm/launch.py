@@ -202,6 +202,8 @@ def bench(args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
+    # SIGTERM unwinds like Ctrl-C, so the embedded services are stopped and not left behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not argv or argv[0] not in {"run", "test", "manage", "bench"}:
         print(__doc__)
         return 2

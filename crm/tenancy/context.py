@@ -62,3 +62,18 @@ def tenant_scope(tenant, user=None):
         yield
     finally:
         deactivate(token)
+
+
+def keep_scope(iterator):
+    """Iterate `iterator` in the scope that is current now. A streaming response is iterated
+    after the middleware has left the request's scope; this carries the scope along."""
+    scope = current_scope()
+
+    def scoped():
+        token = activate(scope.tenant_id, scope.user_id)
+        try:
+            yield from iterator
+        finally:
+            deactivate(token)
+
+    return scoped()
