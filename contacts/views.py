@@ -17,6 +17,7 @@ from crm.activity import services as activity_services
 from crm.activity.selectors import timeline_for
 from crm.api.filters import members_of_workspace
 from crm.web.decorators import manager_required, member_required
+from crm.web.templatetags.crm_tags import phones
 
 from . import duplicates, exporter, forms, selectors, services
 from .models import Company, Contact, CustomField, Segment
@@ -171,6 +172,8 @@ def _display(record, name):
             return _("Yes") if value else _("No")
         return ", ".join(value) if isinstance(value, list) else value
     value = getattr(record, name)
+    if name in ("phones", "whatsapp"):
+        return phones(value if isinstance(value, list) else [value] if value else [])
     if isinstance(value, list):
         return ", ".join(value)
     if name == "owner" and value is not None:

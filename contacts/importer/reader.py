@@ -1,0 +1,494 @@
+"""Reading a spreadsheet (CSV or XLSX) into a header and rows of strings, refusing bad files
+early with a message that says what is wrong.
+
+    table = open_table(fileobj, name="clients.xlsx")
+    table.headers            # ["Имя", "Телефон", ...]
+    table.estimated_rows     # data rows, for the progress bar (exact for XLSX)
+    for line, cells in table.rows():   # line numbers as the user sees them; cells: tuple[str]
+        ...
+
+Limits (settings, with defaults): IMPORT_MAX_FILE_SIZE (50 MB), IMPORT_MAX_ROWS (200,000),
+IMPORT_MAX_UNCOMPRESSED (500 MB, XLSX), IMPORT_MAX_RATIO (100, XLSX), IMPORT_MAX_ZIP_ENTRIES
+(10,000, XLSX). An XLSX is a zip: its directory is checked before anything is unpacked, and
+every member is then streamed through (1 MB at a time) so that sizes a crafted file lies
+about are caught by the CRC check instead of by the server's memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime
+import io
+import struct
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+MB = 1024 * 1024
+DELIMITERS = ",;\t|"
+SAMPLE_BYTES = 256 * 1024
+CHUNK = MB
+
+
+class ImportFileError(ValidationError):
+    """The file cannot be imported at all; `message` says why, in the user's language."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message, code=code)
+
+
+def limit(name: str) -> int:
+    defaults = {
+        "IMPORT_MAX_FILE_SIZE": 50 * MB,
+        "IMPORT_MAX_ROWS": 200_000,
+        "IMPORT_MAX_UNCOMPRESSED": 500 * MB,
+        "IMPORT_MAX_RATIO": 100,
+        "IMPORT_MAX_ZIP_ENTRIES": 10_000,
+    }
+    return int(getattr(settings, name, defaults[name]))
+
+
+@dataclass
+class Table:
+    """A readable sheet: the header and a way to iterate over the data rows."""
+
+    kind: str  # "csv" | "xlsx"
+    headers: list[str]
+    estimated_rows: int
+    _rows: object = field(repr=False, default=None)
+    encoding: str = ""
+    delimiter: str = ""
+
+    def rows(self) -> Iterator[tuple[int, tuple[str, ...]]]:
+        """(line number, cells) of every non-empty data row, cells as long as the header."""
+        return self._rows()
+
+
+# --- entry point -------------------------------------------------------------------------
+
+
+def open_table(fileobj, name: str = "", size: int | None = None) -> Table:
+    """Check `fileobj` (binary, seekable) and return its first sheet as a Table."""
+    if size is None:
+        fileobj.seek(0, io.SEEK_END)
+        size = fileobj.tell()
+    fileobj.seek(0)
+    if size == 0:
+        raise ImportFileError(_("The file is empty."), "empty")
+    max_size = limit("IMPORT_MAX_FILE_SIZE")
+    if size > max_size:
+        raise ImportFileError(
+            _("The file is %(size)s MB; the limit is %(limit)s MB. Split it into smaller files.")
+            % {"size": _mb(size), "limit": _mb(max_size)},
+            "too_large",
+        )
+    head = fileobj.read(8)
+    fileobj.seek(0)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        table = _open_xlsx(fileobj, size)
+    elif head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise ImportFileError(
+            _(
+                "This is an Excel 97–2003 (.xls) or a password-protected workbook. "
+                "Save it as .xlsx without a password, or as CSV."
+            ),
+            "xls",
+        )
+    elif any(head.startswith(magic) for magic in _BINARY_MAGIC):
+        raise ImportFileError(_UNKNOWN_FORMAT(), "format")
+    else:
+        table = _open_csv(fileobj, size)
+    if table.estimated_rows > limit("IMPORT_MAX_ROWS"):
+        raise ImportFileError(
+            _("The file has about %(rows)s rows; the limit is %(limit)s. Split it.")
+            % {"rows": f"{table.estimated_rows:,}", "limit": f"{limit('IMPORT_MAX_ROWS'):,}"},
+            "too_many_rows",
+        )
+    return table
+
+
+def _mb(size: int) -> str:
+    return f"{size / MB:.1f}".removesuffix(".0")
+
+
+def _UNKNOWN_FORMAT() -> str:
+    return _("This file is neither CSV nor an Excel workbook (.xlsx). Save it as one of them.")
+
+
+_BINARY_MAGIC = (
+    b"%PDF",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"\x1f\x8b",  # gzip
+    b"BZh",
+    b"7z\xbc\xaf",
+    b"Rar!",
+    b"\x7fELF",
+    b"MZ",
+)
+
+
+def _require_rows(headers: list[str], first_row) -> None:
+    if not any(headers):
+        raise ImportFileError(
+            _("The first row must hold the column names, and it is empty."), "no_header"
+        )
+    if first_row is None:
+        raise ImportFileError(
+            _("The file has only the column names and no rows to import."), "header_only"
+        )
+
+
+def _fit(cells: list[str], width: int) -> tuple[str, ...]:
+    if len(cells) < width:
+        cells = cells + [""] * (width - len(cells))
+    return tuple(cells[:width])
+
+
+def _unique_headers(raw: list[str]) -> list[str]:
+    """Trimmed header names; blank ones are named by their column letter."""
+    out = []
+    for i, name in enumerate(raw):
+        name = " ".join(str(name).split())
+        out.append(name or _("Column %(letter)s") % {"letter": column_letter(i)})
+    return out
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def _detect_encoding(sample: bytes) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        # A sample may end inside a multi-byte character: an incremental decoder allows it.
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample, cp_isolation=None).best()
+    if best is None:
+        raise ImportFileError(
+            _("Could not recognise the text encoding of this file. Save it as UTF-8 CSV."),
+            "encoding",
+        )
+    return best.encoding
+
+
+def _looks_binary(text: str) -> bool:
+    if not text:
+        return False
+    bad = sum(1 for ch in text if (ch < " " and ch not in "\t\r\n") or ch == "\ufffd")
+    return bad > max(2, len(text) // 100)
+
+
+def _detect_delimiter(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()][:50]
+    header = lines[0] if lines else ""
+    try:
+        found = csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        found = ""
+    if found and found in header:
+        return found
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _open_csv(fileobj, size: int) -> Table:
+    sample = fileobj.read(SAMPLE_BYTES)
+    fileobj.seek(0)
+    encoding = _detect_encoding(sample)
+    is_utf16 = encoding.replace("_", "-").startswith(("utf-16", "utf-32"))
+    if b"\x00" in sample and not is_utf16:
+        raise ImportFileError(_UNKNOWN_FORMAT(), "format")
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=False)
+    text = text.lstrip("\ufeff")
+    if _looks_binary(text[:10_000]):
+        raise ImportFileError(_UNKNOWN_FORMAT(), "format")
+    if not text.strip():
+        raise ImportFileError(_("The file is empty."), "empty")
+    delimiter = _detect_delimiter(text)
+    estimated = _count_lines(fileobj, encoding, is_utf16, size, sample)
+
+    def reader():
+        fileobj.seek(0)
+        raw = io.BufferedReader(_NoClose(fileobj), CHUNK)
+        stream = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+        return csv.reader(stream, delimiter=delimiter, strict=False)
+
+    rows = reader()
+    headers, first = None, None
+    try:
+        for cells in rows:
+            if not any(c.strip() for c in cells):
+                continue
+            if headers is None:
+                headers = cells
+                continue
+            first = cells
+            break
+    except csv.Error as exc:
+        raise _csv_error(rows, exc) from exc
+    _require_rows(headers or [], first)
+    if headers[0].startswith("\ufeff"):
+        headers[0] = headers[0][1:]
+    headers = _unique_headers(headers)
+    width = len(headers)
+
+    def iterate():
+        it = reader()
+        seen_header = False
+        try:
+            for cells in it:
+                if not seen_header:
+                    if any(c.strip() for c in cells):
+                        seen_header = True
+                    continue
+                cells = [c.strip() for c in cells]
+                if any(cells):
+                    yield it.line_num, _fit(cells, width)
+        except csv.Error as exc:
+            raise _csv_error(it, exc) from exc
+
+    return Table(
+        "csv", headers, max(1, estimated - 1), iterate, encoding=encoding, delimiter=delimiter
+    )
+
+
+def _csv_error(rows, exc) -> ImportFileError:
+    return ImportFileError(
+        _("The CSV file is damaged near line %(line)s: %(error)s")
+        % {"line": rows.line_num, "error": exc},
+        "csv",
+    )
+
+
+def _count_lines(fileobj, encoding, is_utf16, size, sample) -> int:
+    """Line breaks in the file: the data rows plus the header (quoted breaks count too)."""
+    if is_utf16:
+        # Two or four bytes a character: estimate from the sample.
+        per_line = max(1, len(sample) // max(1, sample.count(b"\n\x00") or sample.count(b"\n")))
+        return max(1, size // per_line)
+    fileobj.seek(0)
+    count, last = 0, b""
+    while chunk := fileobj.read(CHUNK):
+        count += chunk.count(b"\n")
+        last = chunk
+    fileobj.seek(0)
+    return count + (0 if last.endswith(b"\n") else 1)
+
+
+class _NoClose(io.RawIOBase):
+    """A view of a binary file that TextIOWrapper may close without closing the file."""
+
+    def __init__(self, raw):
+        self._raw = raw
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+# --- XLSX --------------------------------------------------------------------------------
+
+
+def _damaged() -> ImportFileError:
+    return ImportFileError(
+        _("The Excel file is damaged and cannot be read. Open it in Excel and save it again."),
+        "damaged",
+    )
+
+
+def _bomb(reason: str) -> ImportFileError:
+    return ImportFileError(
+        _("The workbook was refused: %(reason)s It may be a decompression bomb.")
+        % {"reason": reason},
+        "bomb",
+    )
+
+
+def _zip_entry_count(fileobj, size: int) -> int:
+    """Entries in the zip, from its end record, before anything parses the directory."""
+    tail_len = min(size, 22 + 65535)
+    fileobj.seek(size - tail_len)
+    tail = fileobj.read(tail_len)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        raise _damaged()
+    entries, cd_size = struct.unpack("<HI", tail[at + 10 : at + 16])
+    if entries == 0xFFFF or cd_size == 0xFFFFFFFF:  # zip64: its own end record
+        loc = tail.rfind(b"PK\x06\x07", 0, at)
+        if loc < 0:
+            raise _damaged()
+        (eocd64,) = struct.unpack("<Q", tail[loc + 8 : loc + 16])
+        if eocd64 + 56 > size:
+            raise _damaged()
+        fileobj.seek(eocd64)
+        record = fileobj.read(56)
+        if not record.startswith(b"PK\x06\x06"):
+            raise _damaged()
+        (entries,) = struct.unpack("<Q", record[32:40])
+    fileobj.seek(0)
+    return entries
+
+
+def check_zip(fileobj, size: int) -> None:
+    """Refuse a zip that is not a workbook or unpacks to too much, reading only its
+    directory first, then streaming each member through with a bounded buffer."""
+    entries = _zip_entry_count(fileobj, size)
+    if entries > limit("IMPORT_MAX_ZIP_ENTRIES"):
+        raise _bomb(_("it holds %(n)s files.") % {"n": f"{entries:,}"})
+    try:
+        archive = zipfile.ZipFile(fileobj)
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+        raise _damaged() from exc
+    names = {info.filename for info in infos}
+    if "xl/workbook.xml" not in names:
+        raise ImportFileError(
+            _("This archive is not an Excel workbook (.xlsx). Save the sheet as .xlsx or CSV."),
+            "format",
+        )
+    unpacked = sum(info.file_size for info in infos)
+    packed = sum(info.compress_size for info in infos)
+    max_unpacked = limit("IMPORT_MAX_UNCOMPRESSED")
+    if unpacked > max_unpacked:
+        raise _bomb(
+            _("it unpacks to %(size)s MB, more than the limit of %(limit)s MB.")
+            % {"size": _mb(unpacked), "limit": _mb(max_unpacked)}
+        )
+    ratio = unpacked / max(packed, 1)
+    # A tiny workbook may compress very well and harm no one; the ratio matters past 1 MB.
+    if unpacked > MB and ratio > limit("IMPORT_MAX_RATIO"):
+        raise _bomb(
+            _("it unpacks %(ratio)s times larger than it is, more than %(limit)s times.")
+            % {"ratio": int(ratio), "limit": limit("IMPORT_MAX_RATIO")}
+        )
+    if any(info.flag_bits & 0x1 for info in infos):
+        raise ImportFileError(
+            _("The workbook is password-protected. Save it without a password."), "encrypted"
+        )
+    # The directory may lie: unpack every member for real, counting bytes as they come.
+    # zipfile stops at the declared size and checks the CRC, so a lie ends in BadZipFile.
+    total = 0
+    try:
+        for info in infos:
+            with archive.open(info) as member:
+                while chunk := member.read(CHUNK):
+                    total += len(chunk)
+                    if total > max_unpacked:
+                        raise _bomb(_("it unpacks to more than the limit."))
+    except ImportFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, ValueError) as exc:
+        raise _damaged() from exc
+    finally:
+        fileobj.seek(0)
+
+
+def _cell(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime.datetime):
+        if value.time() == datetime.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _open_xlsx(fileobj, size: int) -> Table:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    check_zip(fileobj, size)
+    try:
+        workbook = CalamineWorkbook.from_filelike(fileobj)
+        sheets = [
+            m.name
+            for m in workbook.sheets_metadata
+            if m.visible.name == "Visible" and m.typ.name == "WorkSheet"
+        ] or workbook.sheet_names
+        if not sheets:
+            raise ImportFileError(_("The workbook has no sheets."), "empty")
+        sheet = workbook.get_sheet_by_name(sheets[0])
+        height = sheet.height
+    except ImportFileError:
+        raise
+    except (CalamineError, ValueError, OSError) as exc:
+        raise _damaged() from exc
+    if height == 0:
+        raise ImportFileError(_("The first sheet of the workbook is empty."), "empty")
+
+    def raw_rows():
+        try:
+            start = sheet.start[0] if sheet.start else 0
+            for index, cells in enumerate(sheet.iter_rows()):
+                yield start + index + 1, cells
+        except CalamineError as exc:
+            raise _damaged() from exc
+
+    headers, first = None, None
+    for _line, cells in raw_rows():
+        values = [_cell(c) for c in cells]
+        if not any(values):
+            continue
+        if headers is None:
+            headers = values
+            continue
+        first = values
+        break
+    _require_rows(headers or [], first)
+    while headers and not headers[-1]:
+        headers.pop()  # trailing empty header cells of a wider data area
+    headers = _unique_headers(headers)
+    width = len(headers)
+
+    def iterate():
+        cell = _cell
+        seen_header = False
+        for line, cells in raw_rows():
+            values = [cell(c) for c in cells[:width]]
+            if not any(values):
+                continue
+            if not seen_header:
+                seen_header = True
+                continue
+            yield line, _fit(values, width)
+
+    return Table("xlsx", headers, max(1, height - 1), iterate)
