@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "crm.api",
     "crm.web",
     "contacts",
+    "pipelines",
+    "deals",
 ]
 
 MIDDLEWARE = [

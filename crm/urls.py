@@ -72,6 +72,8 @@ urlpatterns = [
     path("workspaces/new/", accounts.workspace_new, name="workspace_new"),
     path("settings/", include(settings_pages)),
     path("", include("contacts.urls")),
+    path("", include("pipelines.urls")),
+    path("", include("deals.urls")),
     *[path(f"{name}/", view, name=name) for name, view in SECTION_VIEWS.items()],
     path("api/v1/", include("crm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
