@@ -1,9 +1,12 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.api.filters import members_of_workspace
 from crm.tenancy.context import current_tenant_id
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A related id limited to the current workspace: another tenant's id is "does not exist".
 
@@ -23,6 +26,7 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return True
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class MemberUserField(serializers.PrimaryKeyRelatedField):
     """A user id limited to the active members of the current workspace."""
 

@@ -35,7 +35,7 @@ def test_manager_loses_contacts_when_admin_takes_view_away(page, new_page, untic
     log_in(manager_page, manager.user.email)
     expect(sidebar(manager_page).get_by_role("link", name="Contacts")).to_be_visible()
     manager_page.goto("/contacts/")
-    expect(manager_page.get_by_role("heading", name="Contacts")).to_be_visible()
+    expect(manager_page.get_by_role("heading", name="Contacts", exact=True)).to_be_visible()
 
     # The admin edits the Sales manager role and takes Contacts away.
     log_in(page, owner.user.email)

@@ -26,7 +26,7 @@ SIGNED_IN = [
     ("departments", "/settings/departments/", 200, "Departments"),
     ("api-keys", "/settings/api-keys/", 200, "API keys"),
     ("audit", "/settings/audit/", 200, "Audit trail"),
-    ("deals-empty", "/deals/", 200, "Deals"),
+    ("reports-empty", "/reports/", 200, "Reports"),
     ("not-found", "/no-such-page/", 404, "We could not find that page"),
 ]
 

@@ -175,17 +175,17 @@ def test_a_role_without_contacts_hides_the_section(client, workspace):
     tenant, owner = workspace
     manager = add_member(tenant, "manager")
     login(client, manager)
-    assert b'href="/contacts/"' in client.get(reverse("deals")).content
+    assert b'href="/contacts/"' in client.get(reverse("reports")).content
     with tenant_scope(tenant):
         role = Role.objects.get(key="manager")
         grants = {k: v for k, v in role.grants.items() if k != "contact"}
         services.role_save(actor=owner, role=role, name=role.name, grants=grants)
-    assert b'href="/contacts/"' not in client.get(reverse("deals")).content
+    assert b'href="/contacts/"' not in client.get(reverse("reports")).content
     assert client.get(reverse("contacts")).status_code == 403
 
 
 def test_empty_sections_say_so_honestly(client, workspace):
-    response = login(client, workspace[1]).get(reverse("deals"))
+    response = login(client, workspace[1]).get(reverse("reports"))
     assert b"Nothing here yet" in response.content
 
 
