@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import F, Q, QuerySet
+from django.db.models import BooleanField, Expression, F, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
@@ -36,8 +36,18 @@ def records_for(membership: Membership, object_type: str) -> QuerySet:
     return contacts_for(membership) if object_type == "contact" else companies_for(membership)
 
 
+# A search read for a top-N (the API, the search box, a list page: a LIMIT of at most
+# TOP_N_MAX) ranks a sample of max(CANDIDATES, LIMIT) matches of each tier (see _Found).
+CANDIDATES = 100
+TOP_N_MAX = 500
+
+
 def search(qs: QuerySet, text: str, region: str = "US") -> QuerySet:
-    """Names, companies, emails, phones typed in any format; partial and with typos."""
+    """Names, companies, emails, phones typed in any format; partial and with typos.
+
+    The records that contain every word of `text`; if there are none, those where every word
+    is close to a word of the record (pg_trgm word similarity, `%>`); if there are none
+    either, those close to the whole text. Best matches first."""
     text = text.strip().lower()
     if not text:
         return qs
@@ -49,23 +59,84 @@ def search(qs: QuerySet, text: str, region: str = "US") -> QuerySet:
         if full:
             variants.add(full.lstrip("+"))
         match = Q()
-        for v in variants:
+        for v in sorted(variants):
             match |= Q(search__contains=v)
-        return qs.filter(match)
+        return qs.filter(_Found(qs, [match]))
     if len(text) < 3:
         return qs.filter(search__contains=text)
+    words = text.split()
+    tiers = [Q(*(Q(search__contains=w) for w in words))]
+    if len(words) == 1:
+        tiers.append(Q(search__trigram_word_similar=text))
+    else:
+        tiers.append(Q(*(_close_to(w) for w in words)))
+        tiers.append(Q(search__trigram_word_similar=text))
     return (
-        qs.filter(Q(search__contains=text) | Q(search__trigram_word_similar=text))
+        qs.filter(_Found(qs, tiers))
         .annotate(rank=TrigramWordSimilarity(text, "search"))
         .order_by("-rank", "pk")
     )
 
 
+def _close_to(word: str) -> Q:
+    if len(word) < 3:
+        return Q(search__contains=word)
+    return Q(search__contains=word) | Q(search__trigram_word_similar=word)
+
+
+class _Found(Expression):
+    """`pk = ANY(ARRAY(ids))`: the ids of `qs`'s records that match the first of `tiers`
+    (Q objects) that matches any; a tier's SQL runs only if every tier before it found none.
+
+    The trigram index answers a match as a bitmap, and a common word ("ivan", "acme") matches
+    tens of thousands of records, each one to be read to check and rank. So when the query
+    this filters reads a top-N (a LIMIT of at most TOP_N_MAX), each tier stops after
+    max(CANDIDATES, LIMIT) records and only those are ranked: the best of a sample of the
+    matches, read in milliseconds. Read whole (an export, a count), every match is found."""
+
+    output_field = BooleanField()
+
+    def __init__(self, qs: QuerySet, tiers: list[Q], pk=None):
+        super().__init__(output_field=BooleanField())
+        self.tiers = [qs.order_by().filter(tier).values("pk") for tier in tiers]
+        self.pk = pk if pk is not None else F("pk")
+
+    def get_source_expressions(self):
+        return [self.pk]
+
+    def set_source_expressions(self, exprs):
+        (self.pk,) = exprs
+
+    def as_sql(self, compiler, connection):
+        high = compiler.query.high_mark
+        limit = max(CANDIDATES, high) if high is not None and high <= TOP_N_MAX else None
+        ctes, params = [], []
+        for i, tier in enumerate(self.tiers):
+            query = tier.query.clone()
+            if limit:
+                query.set_limits(high=limit)
+            sql, tier_params = query.get_compiler(connection=connection).as_sql()
+            guard = " AND ".join(f"NOT EXISTS (SELECT FROM found{j})" for j in range(i))
+            # The SQL is Django's, its values are parameters.
+            ctes.append(
+                f"found{i}(id) AS (SELECT * FROM ({sql}) AS tier{i}"  # noqa: S608
+                + (f" WHERE {guard})" if guard else ")")
+            )
+            params.extend(tier_params)
+        union = " UNION ALL ".join(
+            f"SELECT id FROM found{i}"  # noqa: S608
+            for i in range(len(self.tiers))
+        )
+        pk_sql, pk_params = compiler.compile(self.pk)
+        return (
+            f"{pk_sql} = ANY(ARRAY(WITH {', '.join(ctes)} {union}))",
+            [*pk_params, *params],
+        )
+
+
 def apply_filters(qs: QuerySet, params, object_type: str, region: str = "US") -> QuerySet:
     """Filters a list understands, from query parameters (a dict or a QueryDict)."""
     get = params.get
-    if get("q"):
-        qs = search(qs, get("q"), region)
     owner = get("owner")
     if owner:
         qs = qs.filter(owner_id=None if owner == "none" else owner)
@@ -92,6 +163,9 @@ def apply_filters(qs: QuerySet, params, object_type: str, region: str = "US") ->
             qs = qs.filter(
                 custom__contains={key[3:]: _custom_filter_value(key[3:], value, object_type)}
             )
+    if get("q"):
+        # Last: search reads its candidates from the records the other filters leave.
+        qs = search(qs, get("q"), region)
     return qs
 
 

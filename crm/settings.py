@@ -248,6 +248,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A stage's kind and a deal's status share one set of values: open, won, lost.
+    "ENUM_NAME_OVERRIDES": {"OutcomeEnum": "pipelines.models.Stage.KINDS"},
 }
 
 CELERY_BROKER_URL = (
@@ -265,6 +267,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # A safety net for events whose on-commit dispatch never ran (a worker died, Redis blinked).
     "sweep-outbox": {"task": "activity.sweep_outbox", "schedule": 60.0},
+    # Task reminders that are due become notifications (and emails), once per task.
+    "task-reminders": {"task": "activity.send_due_reminders", "schedule": 60.0},
 }
 
 LOGGING = {

@@ -74,6 +74,7 @@ urlpatterns = [
     path("", include("contacts.urls")),
     path("", include("pipelines.urls")),
     path("", include("deals.urls")),
+    path("", include("crm.activity.urls")),
     *[path(f"{name}/", view, name=name) for name, view in SECTION_VIEWS.items()],
     path("api/v1/", include("crm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,25 +1,34 @@
 """Deals, the products they sell, and every move of a deal through its funnel."""
 
+import uuid
+from datetime import timedelta
 from decimal import Decimal
+from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.tenancy.models import CURRENCIES, TenantModel
 
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+NOT_NEGATIVE = [MinValueValidator(0)]
+
 
 class Product(TenantModel):
     name = models.CharField(_("name"), max_length=200)
     sku = models.CharField(_("SKU"), max_length=64, blank=True)
     unit = models.CharField(_("unit"), max_length=20, default="pcs")
-    price = models.DecimalField(_("price"), max_digits=14, decimal_places=2, default=Decimal(0))
+    price = models.DecimalField(
+        _("price"), max_digits=14, decimal_places=2, default=Decimal(0), validators=NOT_NEGATIVE
+    )
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES, default="USD")
     tax_rate = models.DecimalField(
-        _("tax rate, %"), max_digits=5, decimal_places=2, default=Decimal(0)
+        _("tax rate, %"), max_digits=5, decimal_places=2, default=Decimal(0), validators=PERCENT
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -37,7 +46,9 @@ class Deal(TenantModel):
     STATUSES = [(OPEN, _("Open")), (WON, _("Won")), (LOST, _("Lost"))]
 
     title = models.CharField(_("title"), max_length=200)
-    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=Decimal(0))
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, default=Decimal(0), validators=NOT_NEGATIVE
+    )
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES, default="USD")
     expected_close = models.DateField(_("expected close"), null=True, blank=True)
     pipeline = models.ForeignKey(
@@ -96,12 +107,23 @@ class Deal(TenantModel):
             models.Index(fields=["tenant", "owner", "status"], name="deal_owner"),
             models.Index(fields=["tenant", "company"], name="deal_company"),
             models.Index(fields=["tenant", "-created_at"], name="deal_created"),
+            # The API lists pages by id (cursor pagination).
+            models.Index(fields=["tenant", "id"], name="deal_tenant_id"),
             GinIndex(fields=["tenant", "tags"], name="deal_tags"),
         ]
         verbose_name = _("deal")
 
     def __str__(self):
         return self.title
+
+    @property
+    def is_rotting(self) -> bool:
+        """Open and idle in its stage longer than the stage allows (needs `stage` loaded;
+        lists filter with deals.selectors.rotting_q)."""
+        days = self.stage.rotting_days if self.stage_id else None
+        if self.status != self.OPEN or not days:
+            return False
+        return self.stage_entered_at < timezone.now() - timedelta(days=days)
 
 
 class DealContact(TenantModel):
@@ -127,13 +149,21 @@ class LineItem(TenantModel):
     )
     name = models.CharField(_("name"), max_length=200)
     quantity = models.DecimalField(
-        _("quantity"), max_digits=12, decimal_places=3, default=Decimal(1)
+        _("quantity"),
+        max_digits=12,
+        decimal_places=3,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal("0.001"))],
     )
-    price = models.DecimalField(_("price"), max_digits=14, decimal_places=2)
+    price = models.DecimalField(
+        _("price"), max_digits=14, decimal_places=2, validators=NOT_NEGATIVE
+    )
     discount = models.DecimalField(
-        _("discount, %"), max_digits=5, decimal_places=2, default=Decimal(0)
+        _("discount, %"), max_digits=5, decimal_places=2, default=Decimal(0), validators=PERCENT
     )
-    tax_rate = models.DecimalField(_("tax, %"), max_digits=5, decimal_places=2, default=Decimal(0))
+    tax_rate = models.DecimalField(
+        _("tax, %"), max_digits=5, decimal_places=2, default=Decimal(0), validators=PERCENT
+    )
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -147,10 +177,15 @@ class LineItem(TenantModel):
 
 
 class StageHistory(TenantModel):
-    """A deal's stay in a stage: entered, left (null while it is there), who moved it."""
+    """A deal's stay in a stage: entered, left (null while it is there), who moved it.
+
+    The stage's name is kept, so the history outlives a stage an admin deletes."""
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_history")
-    stage = models.ForeignKey("pipelines.Stage", on_delete=models.CASCADE, related_name="+")
+    stage = models.ForeignKey(
+        "pipelines.Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    stage_name = models.CharField(max_length=80, blank=True)
     entered_at = models.DateTimeField(default=timezone.now)
     left_at = models.DateTimeField(null=True, blank=True)
     moved_by = models.ForeignKey(
@@ -165,11 +200,16 @@ class StageHistory(TenantModel):
         ]
 
 
+def attachment_path(instance, filename: str) -> str:
+    """deals/<tenant>/<random>/<name>: per workspace, and not guessable from another file's."""
+    return f"deals/{instance.tenant_id}/{uuid.uuid4().hex}/{PurePath(filename).name}"
+
+
 class Attachment(TenantModel):
     """A file on a deal's card, kept through Django's storage (local by default)."""
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to="deals/%Y/%m/")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
     name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField(default=0)
     uploaded_by = models.ForeignKey(

@@ -220,7 +220,12 @@ def _detect_delimiter(text: str) -> str:
 def _open_csv(fileobj, size: int) -> Table:
     sample = fileobj.read(SAMPLE_BYTES)
     fileobj.seek(0)
-    encoding = _detect_encoding(sample)
+    try:
+        encoding = _detect_encoding(sample)
+    except ImportFileError:
+        if b"\x00" in sample:
+            raise ImportFileError(_UNKNOWN_FORMAT(), "format") from None
+        raise
     is_utf16 = encoding.replace("_", "-").startswith(("utf-16", "utf-32"))
     if b"\x00" in sample and not is_utf16:
         raise ImportFileError(_UNKNOWN_FORMAT(), "format")
@@ -439,10 +444,12 @@ def _open_xlsx(fileobj, size: int) -> Table:
     check_zip(fileobj, size)
     try:
         workbook = CalamineWorkbook.from_filelike(fileobj)
+        from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
         sheets = [
             m.name
             for m in workbook.sheets_metadata
-            if m.visible.name == "Visible" and m.typ.name == "WorkSheet"
+            if m.visible == SheetVisibleEnum.Visible and m.typ == SheetTypeEnum.WorkSheet
         ] or workbook.sheet_names
         if not sheets:
             raise ImportFileError(_("The workbook has no sheets."), "empty")

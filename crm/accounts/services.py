@@ -67,6 +67,9 @@ def tenant_create(
         }
         membership = Membership.objects.create(user=owner, role=roles["admin"])
         emit("workspace.created", actor=owner, subject=membership, data={"workspace": name})
+        from pipelines.services import default_pipeline_create
+
+        default_pipeline_create(membership)  # the "Sales" funnel, so deals have a home
     return tenant
 
 

@@ -1,4 +1,8 @@
+import hashlib
+
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -127,3 +131,191 @@ class Note(TenantModel):
 
     def __str__(self):
         return self.body[:80]
+
+
+# --- tasks, comments, notifications -----------------------------------------------------
+
+
+class Task(TenantModel):
+    """A call, meeting or to-do for one person, due at a moment or on a whole day, usually
+    about a record (a deal, a contact, a company)."""
+
+    CALL, MEETING, TASK = "call", "meeting", "task"
+    KINDS = [(CALL, _("Call")), (MEETING, _("Meeting")), (TASK, _("Task"))]
+
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=KINDS, default=TASK)
+    # Timed tasks have due_at; whole-day tasks have all_day and due_date instead.
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    all_day = models.BooleanField(_("all day"), default=False)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(
+        _("duration, minutes"), default=30, validators=[MaxValueValidator(60 * 24 * 7)]
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The record the task is about: ("deal" | "contact" | "company", id), or empty.
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    subject_repr = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    completion_note = models.TextField(_("result"), blank=True)
+    reminder_minutes_before = models.PositiveIntegerField(
+        _("reminder, minutes before"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(60 * 24 * 28)],
+    )
+    # When the reminder is due (computed by the services) and when it went out.
+    remind_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    event_subject_type = "task"
+
+    class Meta:
+        ordering = ["due_date", "due_at", "id"]
+        # Exactly one of due_at / (all_day, due_date) is set: the services see to it.
+        indexes = [
+            models.Index(fields=["tenant", "assignee", "due_at"], name="task_assignee_due"),
+            models.Index(fields=["tenant", "assignee", "due_date"], name="task_assignee_day"),
+            models.Index(fields=["tenant", "object_type", "object_id"], name="task_subject"),
+            models.Index(
+                fields=["tenant", "remind_at"],
+                name="task_reminder_due",
+                condition=models.Q(reminded_at__isnull=True, done_at__isnull=True),
+            ),
+        ]
+        verbose_name = _("task")
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+
+class Comment(TenantModel):
+    """A comment on any record, which may @mention colleagues."""
+
+    object_type = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(_("comment"))
+    mentions = ArrayField(models.BigIntegerField(), default=list, blank=True)  # user ids
+    created_at = models.DateTimeField(default=timezone.now)
+
+    event_subject_type = "comment"
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["tenant", "object_type", "object_id", "created_at"], name="comment_object"
+            ),
+        ]
+        verbose_name = _("comment")
+
+    def __str__(self):
+        return self.body[:80]
+
+
+class Notification(TenantModel):
+    """Something a person should know about, shown in the app (and mailed, if they wish)."""
+
+    MENTION, ASSIGNMENT, REMINDER = "mention", "assignment", "reminder"
+    DEAL_ASSIGNED = "deal_assigned"
+    KINDS = [
+        (MENTION, _("Mentions in comments")),
+        (ASSIGNMENT, _("Tasks assigned to me")),
+        (REMINDER, _("Task reminders")),
+        (DEAL_ASSIGNED, _("Deals assigned to me")),
+    ]
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=KINDS)
+    title = models.CharField(max_length=300)
+    url = models.CharField(max_length=500, blank=True)
+    # The event that caused it, if any: one notification per event and recipient.
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "event", "recipient"], name="notification_once_per_event"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "recipient", "-id"], name="notification_recipient"),
+            models.Index(
+                fields=["tenant", "recipient"],
+                name="notification_unread",
+                condition=models.Q(read_at__isnull=True),
+            ),
+        ]
+        verbose_name = _("notification")
+
+    def __str__(self):
+        return self.title
+
+
+class NotificationPreference(TenantModel):
+    """Whether a person wants email for one kind of notification in this workspace. In-app
+    notifications are always on; with no row, email is on."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Notification.KINDS)
+    email = models.BooleanField(_("email"), default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user", "kind"], name="notificationpref_unique"
+            ),
+        ]
+
+
+class CalendarFeed(TenantModel):
+    """A private iCal feed of one person's tasks in this workspace. The token names the
+    workspace (`cal_<tenant id>_<secret>`) and only its hash is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="calendarfeed_one_per_user"),
+            models.UniqueConstraint(fields=["tenant", "token_hash"], name="calendarfeed_hash"),
+        ]
+
+    def __str__(self):
+        return f"calendar feed #{self.pk}"
+
+    @staticmethod
+    def hash(raw_token: str) -> str:
+        # A long random secret: a fast hash is enough, as for API keys.
+        return hashlib.sha256(raw_token.encode()).hexdigest()

@@ -29,3 +29,16 @@ def _notes_and_timeline(object_type, from_ids, to_id):
     already = entries.filter(object_id=to_id).values("event_id")
     entries.filter(object_id__in=from_ids, event_id__in=already).delete()
     entries.filter(object_id__in=from_ids).update(object_id=to_id)
+
+
+@relinker
+def _tasks_and_comments(object_type, from_ids, to_id):
+    from . import subjects
+    from .models import Comment, Task
+
+    moved = Task.objects.filter(object_type=object_type, object_id__in=from_ids).update(
+        object_id=to_id
+    )
+    Comment.objects.filter(object_type=object_type, object_id__in=from_ids).update(object_id=to_id)
+    if moved:
+        subjects.changed(object_type, to_id)

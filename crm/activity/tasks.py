@@ -4,7 +4,7 @@ from crm.tenancy.context import tenant_scope
 from crm.tenancy.models import Tenant
 from crm.tenancy.tasks import tenant_task
 
-from . import dispatch
+from . import dispatch, services
 
 
 @tenant_task(name="activity.dispatch_event", bind=True, acks_late=True, max_retries=5)
@@ -23,3 +23,25 @@ def sweep_outbox() -> int:
         with tenant_scope(tenant_id):
             done += dispatch.dispatch_pending(older_than_seconds=30)
     return done
+
+
+@shared_task(name="activity.send_due_reminders")
+def send_due_reminders() -> int:
+    """Beat, every minute: due task reminders, tenant by tenant (row-level security stays on;
+    one indexed query per workspace finds its due reminders)."""
+    sent = 0
+    for tenant_id in Tenant.objects.values_list("id", flat=True).iterator():
+        with tenant_scope(tenant_id):
+            sent += services.reminders_deliver_due()
+    return sent
+
+
+@tenant_task(
+    name="activity.send_notification_email",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def send_notification_email(tenant_id: int, notification_id: int) -> bool:
+    return services.notification_email_send(notification_id=notification_id)

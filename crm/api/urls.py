@@ -6,6 +6,8 @@ from rest_framework.routers import DefaultRouter
 from contacts import api as contacts_api
 from crm.accounts import api as accounts_api
 from crm.activity import api as activity_api
+from deals import api as deals_api
+from pipelines import api as pipelines_api
 
 router = DefaultRouter(trailing_slash=True)
 router.register("roles", accounts_api.RoleViewSet, basename="role")
@@ -14,9 +16,20 @@ router.register("members", accounts_api.MemberViewSet, basename="member")
 router.register("invitations", accounts_api.InvitationViewSet, basename="invitation")
 router.register("api-keys", accounts_api.ApiKeyViewSet, basename="api-key")
 router.register("audit-trail", activity_api.AuditEntryViewSet, basename="audit-entry")
+router.register("tasks", activity_api.TaskViewSet, basename="task")
+router.register("comments", activity_api.CommentViewSet, basename="comment")
+router.register("notifications", activity_api.NotificationViewSet, basename="notification")
+router.register("calendar-feeds", activity_api.CalendarFeedViewSet, basename="calendar-feed")
 router.register("companies", contacts_api.CompanyViewSet, basename="company")
 router.register("contacts", contacts_api.ContactViewSet, basename="contact")
 router.register("custom-fields", contacts_api.CustomFieldViewSet, basename="custom-field")
+router.register("pipelines", pipelines_api.PipelineViewSet, basename="pipeline")
+router.register("stages", pipelines_api.StageViewSet, basename="stage")
+router.register("lost-reasons", pipelines_api.LostReasonViewSet, basename="lost-reason")
+router.register("products", deals_api.ProductViewSet, basename="product")
+router.register("deals", deals_api.DealViewSet, basename="deal")
+router.register("line-items", deals_api.LineItemViewSet, basename="line-item")
+router.register("deal-contacts", deals_api.DealContactViewSet, basename="deal-contact")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),

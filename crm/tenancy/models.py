@@ -81,6 +81,7 @@ class TenantManager(models.Manager):
 
     def bulk_create(self, objs, *args, **kwargs):
         tenant_id = require_tenant_id()
+        objs = list(objs)  # a generator would be used up here, and nothing saved
         for obj in objs:
             if obj.tenant_id is None:
                 obj.tenant_id = tenant_id

@@ -32,7 +32,7 @@ def section_view(name, label, object_type):
     return view
 
 
-BUILT = {"contacts", "companies"}  # sections with their own app now
+BUILT = {"contacts", "companies", "deals", "tasks"}  # sections with their own app now
 SECTION_VIEWS = {
     name: section_view(name, label, kind) for name, label, kind in NAVIGATION if name not in BUILT
 }

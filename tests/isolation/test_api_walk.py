@@ -6,15 +6,21 @@ fails until FACTORIES says how to make one of its records.
 
 import pytest
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from contacts import services as contact_services
 from contacts.models import Company, Contact, CustomField
 from crm.accounts import services
 from crm.accounts.models import ApiKey, Department, Invitation, Membership, Role
+from crm.activity import services as activity_services
 from crm.activity.dispatch import dispatch_pending
-from crm.activity.models import AuditEntry
+from crm.activity.models import AuditEntry, CalendarFeed, Comment, Notification, Task
 from crm.api.urls import router
 from crm.tenancy.context import tenant_scope
+from deals import services as deal_services
+from deals.models import Deal, DealContact, LineItem, Product
+from pipelines import services as pipeline_services
+from pipelines.models import LostReason, Pipeline, Stage
 from tests.conftest import add_member, api_client
 
 
@@ -22,6 +28,36 @@ def _audit_entry(tenant, owner):
     services.department_save(actor=owner, name="Audited")
     dispatch_pending()
     return AuditEntry.objects.order_by("-id").first()
+
+
+def _task(tenant, owner):
+    return activity_services.task_create(
+        actor=owner, title="Secret task", due_date=timezone.localdate(), all_day=True
+    )
+
+
+def _comment(tenant, owner):
+    contact = contact_services.record_create(
+        actor=owner, model=Contact, data={"first_name": "Discussed", "phones": "+14155550111"}
+    )
+    return activity_services.comment_add(actor=owner, subject=contact, body="Secret comment")
+
+
+def _notification(tenant, owner):
+    return activity_services.notify(recipient=owner.user, kind="reminder", title="Secret note")
+
+
+def _deal(tenant, owner):
+    return deal_services.deal_create(actor=owner, data={"title": "Secret deal", "amount": 100})
+
+
+def _deal_contact(tenant, owner):
+    contact = contact_services.record_create(
+        actor=owner, model=Contact, data={"first_name": "Linked", "emails": "l@secret.example"}
+    )
+    return deal_services.deal_contact_set(
+        actor=owner, deal=_deal(tenant, owner), contact=contact, role="buyer"
+    )
 
 
 FACTORIES = {
@@ -42,6 +78,27 @@ FACTORIES = {
     CustomField: lambda tenant, owner: contact_services.custom_field_save(
         actor=owner, object_type="contact", key="secret", label="Secret", field_type="text"
     ),
+    Task: _task,
+    Comment: _comment,
+    Notification: _notification,
+    CalendarFeed: lambda tenant, owner: activity_services.calendar_feed_regenerate(actor=owner)[0],
+    Pipeline: lambda tenant, owner: pipeline_services.pipeline_create(
+        actor=owner, name="Secret funnel"
+    ),
+    Stage: lambda tenant, owner: pipeline_services.stage_create(
+        actor=owner, pipeline=Pipeline.objects.first(), data={"name": "Secret stage"}
+    ),
+    LostReason: lambda tenant, owner: pipeline_services.lost_reason_save(
+        actor=owner, name="Secret reason"
+    ),
+    Product: lambda tenant, owner: deal_services.product_save(
+        actor=owner, data={"name": "Secret product", "price": 5}
+    ),
+    Deal: _deal,
+    LineItem: lambda tenant, owner: deal_services.line_item_add(
+        actor=owner, deal=_deal(tenant, owner), name="Secret line", quantity=1, price=10
+    ),
+    DealContact: _deal_contact,
 }
 
 ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]

@@ -72,6 +72,9 @@ class Command(BaseCommand):
 
                 team = list(Membership.objects.select_related("role", "user", "tenant"))
                 seed_clients(admin, [m for m in team if m.role.key in ("manager", "head")])
+                from crm.activity.demo import seed as seed_tasks
+
+                seed_tasks(admin, [m for m in team if m.role.key in ("manager", "head")])
             # A second workspace, so the switcher has somewhere to go.
             services.tenant_create(owner=owner, name="Northwind Retail", slug="demo-retail")
         for t in Tenant.objects.filter(slug__in=[DEMO_SLUG, "demo-retail"]):

@@ -2,8 +2,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .events import emit
-from .models import Note
+from ..events import emit
+from ..models import Note
 
 
 @transaction.atomic

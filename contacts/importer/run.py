@@ -1,0 +1,164 @@
+"""Running one import job from start to end (the Celery task calls `run_job`).
+
+Only a QUEUED job runs: the status moves to RUNNING with a compare-and-set, so a second
+delivery of the task does nothing. Rows are read and validated first, outside any
+transaction, with the progress written every few thousand rows for the progress bar; then
+the whole merge, the job's counts and the `import.completed` event are one transaction, so
+a failure changes nothing in the base. The failed rows go to ImportJob.errors_file (CSV,
+UTF-8 with a BOM for Excel), with a "reason" column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import tempfile
+from pathlib import PurePath
+
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from crm.activity.events import emit
+
+from ..models import ImportJob
+from . import loader, reader
+from .mapping import CUSTOM_PREFIX, loaded
+from .validate import Context
+
+logger = logging.getLogger(__name__)
+
+_FORMULA = re.compile(r"^(?:[=@\t\r]|[+\-].*[^\d\s()+\-.])")
+
+
+def safe_cell(value: str) -> str:
+    """A cell Excel will not run as a formula (CSV injection); phones such as +7 (916) ...
+    stay as they are."""
+    return f"'{value}" if value and _FORMULA.match(value) else value
+
+
+class ErrorsWriter:
+    """The failed rows, as the user gave them, plus the reason; kept in a temporary file."""
+
+    def __init__(self, headers: list[str]):
+        self.raw = tempfile.TemporaryFile()  # noqa: SIM115 (closed in save/close)
+        self.text = io.TextIOWrapper(self.raw, encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.text)
+        self.writer.writerow([*headers, _("reason")])
+        self.count = 0
+
+    def __call__(self, cells, reasons: list[str]) -> None:
+        self.writer.writerow([*(safe_cell(c) for c in cells), "; ".join(reasons)])
+        self.count += 1
+
+    def save(self, job: ImportJob) -> None:
+        self.text.flush()
+        self.raw.seek(0)
+        stem = PurePath(job.original_name).stem[:80] or "import"
+        job.errors_file.save(f"{stem}-errors.csv", File(self.raw), save=False)
+
+    def close(self) -> None:
+        self.text.close()
+
+
+def _language(job: ImportJob) -> str:
+    from crm.tenancy.models import Tenant
+
+    user_language = getattr(job.created_by, "language", "") if job.created_by_id else ""
+    return user_language or Tenant.objects.get(pk=job.tenant_id).language
+
+
+def run_job(job_id: int) -> ImportJob | None:
+    """Run the job if it is queued; return it when done (or failed), None if not run."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.QUEUED).update(
+        status=ImportJob.RUNNING, started_at=timezone.now(), finished_at=None, error=""
+    )
+    if not claimed:
+        return None
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    with translation.override(_language(job)):
+        try:
+            _run(job)
+        except reader.ImportFileError as exc:
+            _fail(job, exc.messages[0])
+        except Exception as exc:
+            logger.exception("import job %s failed", job.pk)
+            _fail(
+                job,
+                _("The import stopped on an unexpected error; nothing was changed. (%(e)s)")
+                % {"e": type(exc).__name__},
+            )
+    return job
+
+
+def _progress(job: ImportJob):
+    def report(processed: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(
+            processed=processed, total=Greatest(F("total"), processed)
+        )
+
+    return report
+
+
+def _run(job: ImportJob) -> None:
+    context = Context.load(job.object_type)
+    # A custom field deleted since the mapping was chosen: its column is left out.
+    mapping = {
+        index: field
+        for index, field in loaded(job.mapping).items()
+        if not field.startswith(CUSTOM_PREFIX)
+        or field.removeprefix(CUSTOM_PREFIX) in context.custom
+    }
+    errors = None
+    try:
+        with job.file.open("rb") as fileobj:
+            table = reader.open_table(fileobj, job.original_name)
+            ImportJob.objects.filter(pk=job.pk).update(total=table.estimated_rows, processed=0)
+            errors = ErrorsWriter(table.headers)
+            staged = loader.stage(table, mapping, context, errors, progress=_progress(job))
+        if errors.count:
+            errors.save(job)
+    finally:
+        if errors is not None:
+            errors.close()
+    with transaction.atomic():
+        counts = loader.merge(
+            staged, policy=job.duplicate_policy, default_owner_id=job.created_by_id
+        )
+        job.status = ImportJob.DONE
+        job.total = job.processed = counts.total
+        job.created, job.updated = counts.created, counts.updated
+        job.skipped, job.failed = counts.skipped, counts.failed
+        job.finished_at = timezone.now()
+        job.save(
+            update_fields=[
+                "status", "total", "processed", "created", "updated", "skipped", "failed",
+                "finished_at", "errors_file",
+            ]
+        )  # fmt: skip
+        emit(
+            "import.completed",
+            actor=job.created_by,
+            subject=job,
+            data={
+                "file": job.original_name,
+                "object_type": job.object_type,
+                "duplicate_policy": job.duplicate_policy,
+                **counts.as_dict(),
+            },
+        )
+
+
+def _fail(job: ImportJob, message: str) -> None:
+    job.status = ImportJob.FAILED
+    job.error = message
+    job.finished_at = timezone.now()
+    fields = ["status", "error", "finished_at"]
+    if job.errors_file:
+        fields.append("errors_file")
+    job.save(update_fields=fields)

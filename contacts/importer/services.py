@@ -1,0 +1,132 @@
+"""The import's writes and reads, for pages and the API: upload, preview, start.
+
+    job = import_create(actor=membership, upload=request.FILES["file"])   # refuses bad files
+    import_preview(job)                                                    # first rows, errors
+    import_start(actor=membership, job=job, mapping={"0": "first_name", ...},
+                 duplicate_policy=ImportJob.SKIP, save_template_as="Exhibition leads")
+
+Records are looked up through `import_jobs_for(membership)` (a member sees the imports
+they started; a workspace manager sees all), so another workspace's job and a missing one
+look the same.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePath
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from crm.accounts.models import Membership
+
+from ..models import ImportJob
+from ..services import require
+from . import mapping as mappings
+from . import reader
+from .validate import Context, preview
+
+OBJECT_TYPES = ("contact",)
+
+
+def import_jobs_for(membership: Membership) -> QuerySet[ImportJob]:
+    qs = ImportJob.objects.select_related("created_by")
+    if membership.role.can_manage_workspace:
+        return qs
+    return qs.filter(created_by_id=membership.user_id)
+
+
+def _require_job(actor: Membership, job: ImportJob) -> None:
+    if not import_jobs_for(actor).filter(pk=job.pk).exists():
+        raise PermissionDenied(_("This import belongs to another member."))
+
+
+def import_create(*, actor: Membership, upload, object_type: str = "contact") -> ImportJob:
+    """Check the uploaded file (format, size, compression bomb, header and rows), guess the
+    mapping (a saved template first, then header names), and keep it as an UPLOADED job."""
+    if object_type not in OBJECT_TYPES:
+        raise ValidationError(_("Only contacts can be imported for now."))
+    require(actor, object_type, "create")
+    name = PurePath(getattr(upload, "name", "") or "import").name
+    table = reader.open_table(upload, name, size=getattr(upload, "size", None))
+    custom = mappings.custom_fields(object_type)
+    template = mappings.best_template(table.headers, object_type)
+    guessed = mappings.auto_map(table.headers, custom, template.mapping if template else None)
+    upload.seek(0)
+    job = ImportJob(
+        object_type=object_type,
+        created_by=actor.user,
+        original_name=name[:255],
+        headers=table.headers,
+        mapping=mappings.stored(guessed),
+        total=table.estimated_rows,
+    )
+    job.file.save(f"{uuid.uuid4().hex}.{table.kind}", upload, save=False)
+    job.save()
+    return job
+
+
+def import_preview(job: ImportJob, limit: int = 20, mapping: dict | None = None) -> dict:
+    """The first `limit` rows as they would be imported with `mapping` (the job's own by
+    default), each with its errors; and what the mapping form needs.
+
+    {"headers": [...], "mapping": {index: field}, "fields": [(name, label)],
+     "rows": [{"line": 2, "cells": [...], "values": {field: text}, "errors": [...]}]}
+    """
+    context = Context.load(job.object_type)
+    if mapping is None:
+        chosen = mappings.loaded(job.mapping)
+    else:
+        chosen = mappings.clean_mapping(mapping, job.headers, context.custom)
+    chosen = {i: f for i, f in chosen.items() if mappings._is_field(f, context.custom)}
+    with job.file.open("rb") as fileobj:
+        table = reader.open_table(fileobj, job.original_name)
+        rows = preview(table, chosen, context, limit=limit)
+    return {
+        "headers": job.headers,
+        "mapping": chosen,
+        "fields": mappings.field_choices(context.custom),
+        "rows": rows,
+    }
+
+
+@transaction.atomic
+def import_start(
+    *,
+    actor: Membership,
+    job: ImportJob,
+    mapping: dict,
+    duplicate_policy: str,
+    save_template_as: str = "",
+) -> ImportJob:
+    """Fix the mapping and the duplicate policy, optionally save the mapping as a template,
+    and queue the job (the task is sent when the transaction commits)."""
+    require(actor, job.object_type, "create")
+    if duplicate_policy == ImportJob.UPDATE:
+        require(actor, job.object_type, "edit")
+    _require_job(actor, job)
+    if duplicate_policy not in dict(ImportJob.POLICIES):
+        raise ValidationError({"duplicate_policy": _("Choose what to do with duplicates.")})
+    locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if locked.status != ImportJob.UPLOADED:
+        raise ValidationError(_("This import has already been started."))
+    custom = mappings.custom_fields(job.object_type)
+    clean = mappings.clean_mapping(mapping, locked.headers, custom)
+    if save_template_as.strip():
+        mappings.template_save(save_template_as, clean, locked.headers, job.object_type)
+    locked.mapping = mappings.stored(clean)
+    locked.duplicate_policy = duplicate_policy
+    locked.status = ImportJob.QUEUED
+    locked.save(update_fields=["mapping", "duplicate_policy", "status"])
+    tenant_id, job_id = locked.tenant_id, locked.pk
+
+    def enqueue():
+        from ..tasks import import_contacts
+
+        import_contacts.delay(tenant_id, job_id)
+
+    transaction.on_commit(enqueue)
+    job.refresh_from_db()
+    return job

@@ -1,0 +1,319 @@
+"""Settings pages of the sales set-up, for admins: funnels and their stages (a stage editor
+with drag-to-reorder), the product catalogue and the reasons deals are lost."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from crm.web.decorators import manager_required
+from deals import services as deal_services
+from deals.models import Deal, Product
+
+from . import forms, services
+from .models import LostReason, Pipeline, Stage
+
+PALETTE = [(c, f"stage-c{i}") for i, c in enumerate(Stage.COLORS)]
+
+
+def _errors_to_form(form, exc: ValidationError) -> None:
+    for field, errors in (
+        exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+    ).items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _deal_count(**match):
+    """A correlated count of deals (no join that multiplies rows)."""
+    counted = (
+        Deal.objects.filter(**{k: OuterRef(v) for k, v in match.items()})
+        .order_by()
+        .values(next(iter(match)))
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+# --- funnels -----------------------------------------------------------------------------
+
+
+@manager_required
+def funnels(request):
+    form = forms.PipelineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            pipeline = services.pipeline_create(
+                actor=request.membership, name=form.cleaned_data["name"]
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Funnel %(name)s created.") % {"name": pipeline.name})
+            return redirect("funnel_edit", pk=pipeline.pk)
+    rows = Pipeline.objects.annotate(
+        stage_count=Count("stages"), deal_count=_deal_count(pipeline="pk")
+    ).order_by("is_archived", "position", "id")
+    return render(request, "pipelines/funnels.html", {"form": form, "rows": rows})
+
+
+def _stages(pipeline: Pipeline) -> list[Stage]:
+    return list(
+        pipeline.stages.annotate(deal_count=_deal_count(stage="pk")).order_by("position", "id")
+    )
+
+
+def _editor(request, pipeline: Pipeline, **extra) -> dict:
+    return {
+        "pipeline": pipeline,
+        "stages": _stages(pipeline),
+        "palette": PALETTE,
+        "kinds": Stage.KINDS,
+        "new_stage_form": extra.pop("new_stage_form", None) or forms.StageForm(),
+        **extra,
+    }
+
+
+@manager_required
+def funnel_edit(request, pk):
+    pipeline = get_object_or_404(Pipeline.objects.all(), pk=pk)
+    form = forms.PipelineForm(request.POST or None, initial={"name": pipeline.name})
+    if request.method == "POST":
+        action = request.POST.get("action", "rename")
+        try:
+            if action in ("archive", "restore"):
+                services.pipeline_archive(
+                    actor=request.membership, pipeline=pipeline, archived=action == "archive"
+                )
+                messages.success(
+                    request,
+                    _("Funnel archived.") if action == "archive" else _("Funnel restored."),
+                )
+                return redirect("funnel_edit", pk=pipeline.pk)
+            if action == "delete":
+                services.pipeline_delete(actor=request.membership, pipeline=pipeline)
+                messages.success(request, _("Funnel %(name)s deleted.") % {"name": pipeline.name})
+                return redirect("funnels")
+            if form.is_valid():
+                services.pipeline_rename(
+                    actor=request.membership, pipeline=pipeline, name=form.cleaned_data["name"]
+                )
+                messages.success(request, _("Funnel renamed."))
+                return redirect("funnel_edit", pk=pipeline.pk)
+        except ValidationError as exc:
+            if action == "rename":
+                _errors_to_form(form, exc)
+            else:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("funnel_edit", pk=pipeline.pk)
+    return render(request, "pipelines/funnel_edit.html", _editor(request, pipeline, form=form))
+
+
+def _stage_list(request, pipeline: Pipeline, **extra):
+    """The stage list: the partial for htmx, the whole page otherwise."""
+    if request.htmx:
+        return render(request, "pipelines/_stages.html", _editor(request, pipeline, **extra))
+    if extra.get("new_stage_form") is not None or extra.get("error"):
+        form = forms.PipelineForm(initial={"name": pipeline.name})
+        return render(
+            request, "pipelines/funnel_edit.html", _editor(request, pipeline, form=form, **extra)
+        )
+    return redirect("funnel_edit", pk=pipeline.pk)
+
+
+@require_POST
+@manager_required
+def stage_add(request, pk):
+    pipeline = get_object_or_404(Pipeline.objects.all(), pk=pk)
+    form = forms.StageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.stage_create(
+                actor=request.membership, pipeline=pipeline, data=form.data_for_service()
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            return _stage_list(request, pipeline)
+    return _stage_list(request, pipeline, new_stage_form=form)
+
+
+@require_POST
+@manager_required
+def stage_edit(request, pk):
+    """One stage's row, saved in place (htmx swaps the row)."""
+    stage = get_object_or_404(Stage.objects.select_related("pipeline"), pk=pk)
+    form = forms.StageForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            stage = services.stage_update(
+                actor=request.membership, stage=stage, data=form.data_for_service()
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _("Stage saved."))
+        return redirect("funnel_edit", pk=stage.pipeline_id)
+    stages = _stages(stage.pipeline)
+    row = next(s for s in stages if s.pk == stage.pk)
+    if error:  # show what was typed, with the message
+        for name in ("name", "probability", "kind", "rotting_days", "color"):
+            if name in request.POST:
+                setattr(row, name, request.POST[name])
+    return render(
+        request,
+        "pipelines/_stage.html",
+        {
+            "stage": row,
+            "stages": stages,
+            "pipeline": stage.pipeline,
+            "palette": PALETTE,
+            "kinds": Stage.KINDS,
+            "error": error,
+            "saved": not error,
+        },
+    )
+
+
+@require_POST
+@manager_required
+def stage_delete(request, pk):
+    stage = get_object_or_404(Stage.objects.select_related("pipeline"), pk=pk)
+    move_to = None
+    if request.POST.get("move_to"):
+        move_to = get_object_or_404(
+            Stage.objects.filter(pipeline=stage.pipeline_id), pk=request.POST["move_to"]
+        )
+    try:
+        moved = services.stage_delete(actor=request.membership, stage=stage, move_to=move_to)
+    except ValidationError as exc:
+        if request.htmx:
+            return _stage_list(request, stage.pipeline, error=" ".join(exc.messages))
+        messages.error(request, " ".join(exc.messages))
+        return redirect("funnel_edit", pk=stage.pipeline_id)
+    if moved:
+        messages.success(
+            request,
+            ngettext(
+                "Stage %(name)s deleted; %(n)s deal moved to %(to)s.",
+                "Stage %(name)s deleted; %(n)s deals moved to %(to)s.",
+                moved,
+            )
+            % {"name": stage.name, "n": moved, "to": move_to.name},
+        )
+    else:
+        messages.success(request, _("Stage %(name)s deleted.") % {"name": stage.name})
+    if request.htmx:
+        return _stage_list(request, stage.pipeline, show_messages=True)
+    return redirect("funnel_edit", pk=stage.pipeline_id)
+
+
+@require_POST
+@manager_required
+def stages_reorder(request, pk):
+    """The stage editor's drag and drop: POST stage=<id> for every stage, in order."""
+    pipeline = get_object_or_404(Pipeline.objects.all(), pk=pk)
+    try:
+        ids = [int(i) for i in request.POST.getlist("stage")]
+        services.stages_reorder(actor=request.membership, pipeline=pipeline, stage_ids=ids)
+    except (ValueError, ValidationError):
+        return HttpResponse(_("The stages changed meanwhile: reload the page."), status=409)
+    if request.htmx:
+        return _stage_list(request, pipeline)
+    return HttpResponse(status=204)
+
+
+# --- products ----------------------------------------------------------------------------
+
+
+@manager_required
+def products(request):
+    form = forms.ProductForm(
+        request.POST or None,
+        initial={"currency": request.tenant.currency, "is_active": True, "unit": "pcs"},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = deal_services.product_save(actor=request.membership, data=form.cleaned_data)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Product %(name)s added.") % {"name": product.name})
+            return redirect("products")
+    rows = Product.objects.order_by("-is_active", "name", "id")
+    return render(request, "pipelines/products.html", {"form": form, "rows": rows})
+
+
+@manager_required
+def product_edit(request, pk):
+    product = get_object_or_404(Product.objects.all(), pk=pk)
+    form = forms.ProductForm.for_product(product, request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("action") == "delete":
+            deal_services.product_delete(actor=request.membership, product=product)
+            messages.success(request, _("Product %(name)s deleted.") % {"name": product.name})
+            return redirect("products")
+        if form.is_valid():
+            try:
+                deal_services.product_save(
+                    actor=request.membership, product=product, data=form.cleaned_data
+                )
+            except ValidationError as exc:
+                _errors_to_form(form, exc)
+            else:
+                messages.success(request, _("Product saved."))
+                return redirect("products")
+    return render(request, "pipelines/product_edit.html", {"form": form, "product": product})
+
+
+# --- lost reasons ------------------------------------------------------------------------
+
+
+@manager_required
+def lost_reasons(request):
+    form = forms.LostReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.lost_reason_save(actor=request.membership, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Reason added."))
+            return redirect("lost_reasons")
+    rows = LostReason.objects.all()
+    return render(request, "pipelines/lost_reasons.html", {"form": form, "rows": rows})
+
+
+@require_POST
+@manager_required
+def lost_reason_edit(request, pk):
+    reason = get_object_or_404(LostReason.objects.all(), pk=pk)
+    if request.POST.get("action") == "delete":
+        services.lost_reason_delete(actor=request.membership, reason=reason)
+        messages.success(request, _("Reason %(name)s deleted.") % {"name": reason.name})
+        return redirect("lost_reasons")
+    form = forms.LostReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors["name"])
+        services.lost_reason_save(
+            actor=request.membership, reason=reason, name=form.cleaned_data["name"]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Reason saved."))
+    return redirect("lost_reasons")
