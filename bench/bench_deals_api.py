@@ -4,7 +4,8 @@ Data: 1,000 workspaces x 1,000 deals (1,000,000 rows of deals_deal), interleaved
 workspaces as production writes them. The measured workspace ("deals-api-0000") is made
 through the services (its default "Sales" funnel, an admin and four sales managers who own
 the deals in turn), with 200 companies and 300 contacts; each of its deals has a company and
-a contact. The 999 others get a tenant row, a funnel and six stages, set-based. Deals are
+a contact. The 999 others get a tenant row, a funnel and six stages and two owners of their
+own (an owner implies a workspace, as in production), set-based. Deals are
 spread over the six stages (won and lost ones closed), with amounts, tags, dates of creation,
 stage entry and next activity. Loading is set-based, as the superuser (DATABASE_ADMIN_URL),
 then VACUUM ANALYZE; a complete data set is reused by the next run.

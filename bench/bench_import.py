@@ -254,21 +254,27 @@ def measure(tenant_id: int, owner_id: int, path: str, profile: bool) -> None:
     from crm.accounts.models import Membership
     from crm.tenancy.context import tenant_scope
 
-    phases: dict[str, float] = {}
+    phases: dict[str, list[float]] = {}
+    backend = _backend_pid()
 
     def timed(name, fn):
         def wrapper(*args, **kwargs):
-            t0 = time.perf_counter()
+            t0, c0, d0 = time.perf_counter(), time.process_time(), _process_cpu(backend)
             try:
                 return fn(*args, **kwargs)
             finally:
-                phases[name] = phases.get(name, 0.0) + time.perf_counter() - t0
+                spent = phases.setdefault(name, [0.0, 0.0, 0.0])
+                spent[0] += time.perf_counter() - t0
+                spent[1] += time.process_time() - c0
+                spent[2] += _process_cpu(backend) - d0
 
         return wrapper
 
     reader.open_table = timed("open (checks, header)", reader.open_table)
     loader.stage = timed("read + validate", loader.stage)
     loader.merge = timed("merge (SQL, one transaction)", loader.merge)
+    for name in ("_resolve_companies", "_match_existing", "_update", "_insert"):
+        setattr(loader, name, timed(f"  merge: {name.strip('_')}", getattr(loader, name)))
     profiler = None
     if profile:
         import cProfile
@@ -276,16 +282,22 @@ def measure(tenant_id: int, owner_id: int, path: str, profile: bool) -> None:
         profiler = cProfile.Profile()
         profiler.enable()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    db_cpu_before = _process_cpu(backend)
+    cpu_before = time.process_time()
     started = time.perf_counter()
     with tenant_scope(tenant_id, owner_id), open(path, "rb") as fileobj:
         actor = Membership.objects.select_related("role", "user", "tenant").get(user_id=owner_id)
         job = services.import_create(actor=actor, upload=File(fileobj, name="clients.xlsx"))
         created = time.perf_counter()
+        create_cpu = time.process_time() - cpu_before
+        create_db_cpu = _process_cpu(backend) - db_cpu_before
         services.import_start(
             actor=actor, job=job, mapping=job.mapping, duplicate_policy=ImportJob.UPDATE
         )  # autocommit: the task runs (eagerly) when import_start commits
         job.refresh_from_db()
     finished = time.perf_counter()
+    cpu = time.process_time() - cpu_before
+    db_cpu = _process_cpu(backend) - db_cpu_before
     if profiler:
         import pstats
 
@@ -295,6 +307,9 @@ def measure(tenant_id: int, owner_id: int, path: str, profile: bool) -> None:
         json.dumps(
             {
                 "seconds": finished - started,
+                "cpu_seconds": cpu,
+                "db_cpu_seconds": db_cpu,
+                "create_cpu_seconds": create_cpu + create_db_cpu,
                 "create_seconds": created - started,
                 "run_seconds": finished - created,
                 "phases": phases,
@@ -304,12 +319,34 @@ def measure(tenant_id: int, owner_id: int, path: str, profile: bool) -> None:
                 "error": job.error,
                 "mapping": job.mapping,
                 "counts": {
-                    "total": job.total, "created": job.created, "updated": job.updated,
-                    "skipped": job.skipped, "failed": job.failed,
+                    "total": job.total,
+                    "created": job.created,
+                    "updated": job.updated,
+                    "skipped": job.skipped,
+                    "failed": job.failed,
                 },
             }
         )
     )
+
+
+def _backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        return cur.fetchone()[0]
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds a process has used (the database backend, when it runs on this machine):
+    unlike wall time, not inflated by other work on a busy machine."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cleanup(tenant_id: int, owner_id: int, contact_max: int, company_max: int, since) -> None:
@@ -389,14 +426,30 @@ def main() -> int:
         f"  upload checks (import_create): {result['create_seconds']:.2f} s; "
         f"the task (import_start -> done): {result['run_seconds']:.2f} s"
     )
-    for name, seconds in result["phases"].items():
-        print(f"    {name}: {seconds:.2f} s")
+    for name, (seconds, cpu, db_cpu) in result["phases"].items():
+        print(f"    {name}: {seconds:.2f} s (CPU: {cpu:.2f} s here, {db_cpu:.2f} s database)")
+    print(
+        f"  CPU: {result['cpu_seconds']:.2f} s in the importing process, "
+        f"{result['db_cpu_seconds']:.2f} s in its database backend; together "
+        f"{result['cpu_seconds'] + result['db_cpu_seconds']:.2f} s (what the wall time would "
+        "be on an idle machine, less the I/O waits)"
+    )
     print(f"  memory: {result['rss_before_mb']:.0f} MB before the import (Django, libraries)")
     ok = result["status"] == "done"
+    task_cpu = result["cpu_seconds"] + result["db_cpu_seconds"] - result["create_cpu_seconds"]
     figure("rows per second", counts["total"] / result["seconds"], "rows/s", "info", None)
     figure(
-        "import 50,000 x 20 (end to end)", result["seconds"], "s",
+        "import 50,000 x 20, upload + task (wall)", result["seconds"], "s",
         f"<= {GOAL_SECONDS:.0f} s", ok and result["seconds"] <= GOAL_SECONDS,
+    )  # fmt: skip
+    figure(
+        "the task: read -> validate -> COPY -> merge (wall)", result["run_seconds"], "s",
+        f"<= {GOAL_SECONDS:.0f} s", ok and result["run_seconds"] <= GOAL_SECONDS,
+    )  # fmt: skip
+    figure(
+        "the task, CPU of the worker + its database backend", task_cpu, "s",
+        f"<= {GOAL_SECONDS:.0f} s; the idle-machine wall time, less I/O waits",
+        ok and task_cpu <= GOAL_SECONDS,
     )  # fmt: skip
     figure(
         "peak memory (ru_maxrss)", result["rss_mb"], "MB", f"<= {GOAL_MB:.0f} MB",

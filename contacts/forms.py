@@ -125,7 +125,9 @@ def initial_for(record, fields) -> dict:
 
 class CustomFieldForm(forms.ModelForm):
     options = forms.CharField(
-        required=False, help_text=_("For select fields: the choices, separated by commas.")
+        label=_("Choices"),
+        required=False,
+        help_text=_("For select fields: the choices, separated by commas."),
     )
 
     class Meta:

@@ -37,8 +37,10 @@ def records_for(membership: Membership, object_type: str) -> QuerySet:
 
 
 # A search read for a top-N (the API, the search box, a list page: a LIMIT of at most
-# TOP_N_MAX) ranks a sample of max(CANDIDATES, LIMIT) matches of each tier (see _Found).
+# TOP_N_MAX) ranks a sample of the matches: max(CANDIDATES, LIMIT) exact ones, or as many
+# as max(CLOSE_CANDIDATES, LIMIT) close ones (see _Found).
 CANDIDATES = 100
+CLOSE_CANDIDATES = 40
 TOP_N_MAX = 500
 
 
@@ -90,8 +92,9 @@ class _Found(Expression):
 
     The trigram index answers a match as a bitmap, and a common word ("ivan", "acme") matches
     tens of thousands of records, each one to be read to check and rank. So when the query
-    this filters reads a top-N (a LIMIT of at most TOP_N_MAX), each tier stops after
-    max(CANDIDATES, LIMIT) records and only those are ranked: the best of a sample of the
+    this filters reads a top-N (a LIMIT of at most TOP_N_MAX), each tier stops after a few
+    more records than the LIMIT (CANDIDATES for the first, CLOSE_CANDIDATES for the others,
+    whose matches cost more to check) and only those are ranked: the best of a sample of the
     matches, read in milliseconds. Read whole (an export, a count), every match is found."""
 
     output_field = BooleanField()
@@ -109,12 +112,12 @@ class _Found(Expression):
 
     def as_sql(self, compiler, connection):
         high = compiler.query.high_mark
-        limit = max(CANDIDATES, high) if high is not None and high <= TOP_N_MAX else None
+        top_n = high is not None and high <= TOP_N_MAX
         ctes, params = [], []
         for i, tier in enumerate(self.tiers):
             query = tier.query.clone()
-            if limit:
-                query.set_limits(high=limit)
+            if top_n:
+                query.set_limits(high=max(high, CLOSE_CANDIDATES if i else CANDIDATES))
             sql, tier_params = query.get_compiler(connection=connection).as_sql()
             guard = " AND ".join(f"NOT EXISTS (SELECT FROM found{j})" for j in range(i))
             # The SQL is Django's, its values are parameters.

@@ -39,6 +39,15 @@ SYMBOLS = {"USD": "$", "EUR": "€", "RUB": "₽", "GBP": "£", "INR": "₹", "M
            "CNY": "¥"}  # fmt: skip
 
 
+def as_id(value) -> int | None:
+    """A record id typed in a URL or a form ("12"), else None: ASCII digits only, and small
+    enough for a bigint, so bad input is "not found" rather than an error."""
+    value = str(value or "")
+    if value.isascii() and value.isdigit() and len(value) <= 18 and int(value) > 0:
+        return int(value)
+    return None
+
+
 # --- visibility and filters ----------------------------------------------------------------
 
 
@@ -64,7 +73,7 @@ class BoardFilters:
         owner = params.get("owner", "")
         return cls(
             mine=params.get("mine") == "1",
-            owner=owner if owner.isdigit() or owner == "none" else "",
+            owner=owner if as_id(owner) or owner == "none" else "",
             tag=params.get("tag", "").strip()[:50],
             rotting=params.get("rotting") == "1",
             no_next_activity=params.get("no_next_activity") == "1",
@@ -273,7 +282,14 @@ def board(
             .filter(row__lte=per_column)
             .values_list("pk", flat=True)
         )
-        cards = visible_deals(membership).filter(pk__in=first_ids)
+        # Stages come from `by_id`; joining the funnel as well led PostgreSQL to scan the
+        # whole funnel's index rather than fetch 120 rows by primary key.
+        cards = (
+            visible_deals(membership)
+            .select_related(None)
+            .select_related("owner", "company")
+            .filter(pk__in=first_ids)
+        )
         for deal in decorate(list(cards.order_by("stage_id", "position", "id")), by_id):
             columns[deal.stage_id].cards.append(deal)
     return Board(

@@ -143,7 +143,7 @@ def board_column(request, stage_id):
         Stage.objects.select_related("pipeline").filter(kind=Stage.OPEN), pk=stage_id
     )
     offset = request.GET.get("offset", "0")
-    if not offset.isdigit():
+    if boards.as_id(offset) is None and offset != "0":
         return HttpResponseBadRequest(_("The offset must be a number."))
     filters = boards.BoardFilters.from_params(request.GET)
     cards, more = boards.column_cards(
@@ -166,7 +166,7 @@ def board_column(request, stage_id):
 def _position(request, deal: Deal, stage: Stage) -> float | None:
     """Where the card was dropped: between the cards above (`before`) and below (`after`),
     both read inside the member's visibility and the target column."""
-    wanted = {k: int(v) for k in ("before", "after") if (v := request.POST.get(k, "")).isdigit()}
+    wanted = {k: v for k in ("before", "after") if (v := boards.as_id(request.POST.get(k)))}
     if not wanted:
         return None
     found = dict(
@@ -209,9 +209,9 @@ def deal_move(request, pk):
     _require(request, "edit")
     deal = _deal(request, pk, "pipeline", "stage")
     stage_id = request.POST.get("stage", "")
-    if not stage_id.isdigit():
+    if boards.as_id(stage_id) is None:
         return _refused(request, deal, _("Choose a stage."), 400)
-    stage = Stage.objects.filter(pipeline_id=deal.pipeline_id, pk=int(stage_id)).first()
+    stage = Stage.objects.filter(pipeline_id=deal.pipeline_id, pk=boards.as_id(stage_id)).first()
     if stage is None:
         if _wants_json(request):
             return JsonResponse({"ok": False, "error": _("No such stage.")}, status=404)
@@ -303,7 +303,7 @@ def deal_quick(request):
     stage_id = request.POST.get("stage", "")
     stage = get_object_or_404(
         Stage.objects.select_related("pipeline").filter(kind=Stage.OPEN),
-        pk=int(stage_id) if stage_id.isdigit() else 0,
+        pk=boards.as_id(stage_id) or 0,
     )
     form = forms.QuickDealForm(request.POST)
     card = None
@@ -368,8 +368,8 @@ def _list_queryset(request):
         "stage", "owner", "company", "pipeline"
     )
     pipeline_id = params.get("pipeline", "")
-    if pipeline_id.isdigit():
-        qs = qs.filter(pipeline_id=int(pipeline_id))
+    if boards.as_id(pipeline_id):
+        qs = qs.filter(pipeline_id=boards.as_id(pipeline_id))
     status = params.get("status", "open")
     if status in STATUSES:
         qs = qs.filter(status=STATUSES[status])
@@ -397,7 +397,7 @@ def deal_list(request):
         return redirect(f"{reverse('deal_list')}?{query.urlencode()}")
     qs, filters, status, ordering = _list_queryset(request)
     page_text = request.GET.get("page", "1")
-    page = max(int(page_text), 1) if page_text.isdigit() else 1
+    page = max(boards.as_id(page_text) or 1, 1)
     summary = qs.order_by().aggregate(n=Count("id"), total=Sum("amount"))
     # The page's ids first (sorting narrow rows), then those deals with what a row shows:
     # joining every deal of the funnel before the sort cost 60 ms at 2,000 deals.
@@ -441,7 +441,7 @@ def deal_bulk(request):
     """Assign an owner, move to a stage or delete the selected deals (each through the
     service, so each change is checked and recorded)."""
     action = request.POST.get("action", "")
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = [i for i in map(boards.as_id, request.POST.getlist("ids")) if i]
     back = reverse("deal_list") + "?" + request.POST.get("back", "")
     if not ids:
         messages.error(request, _("Select some deals first."))
@@ -456,9 +456,7 @@ def deal_bulk(request):
             return redirect(back)
     elif action == "move_stage":
         stage_id = request.POST.get("stage", "")
-        value = Stage.objects.filter(
-            kind=Stage.OPEN, pk=int(stage_id) if stage_id.isdigit() else 0
-        ).first()
+        value = Stage.objects.filter(kind=Stage.OPEN, pk=boards.as_id(stage_id) or 0).first()
         if value is None:
             messages.error(request, _("Choose the stage."))
             return redirect(back)
@@ -504,8 +502,8 @@ def deal_new(request):
     initial = {"owner": request.user.pk, "currency": request.tenant.currency}
     for name in ("company", "contact", "stage"):
         value = request.GET.get(name, "")
-        if value.isdigit():
-            initial[name] = int(value)
+        if boards.as_id(value):
+            initial[name] = boards.as_id(value)
     if "contact" in initial and "company" not in initial:
         contact = contacts_for(request.membership).filter(pk=initial["contact"]).first()
         if contact is not None and contact.company_id:

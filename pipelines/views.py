@@ -21,6 +21,7 @@ from . import forms, services
 from .models import LostReason, Pipeline, Stage
 
 PALETTE = [(c, f"stage-c{i}") for i, c in enumerate(Stage.COLORS)]
+NEW_ID = "new_stage_%s"  # the funnel's rename form on the same page has id_name already
 
 
 def _errors_to_form(form, exc: ValidationError) -> None:
@@ -76,7 +77,7 @@ def _editor(request, pipeline: Pipeline, **extra) -> dict:
         "stages": _stages(pipeline),
         "palette": PALETTE,
         "kinds": Stage.KINDS,
-        "new_stage_form": extra.pop("new_stage_form", None) or forms.StageForm(),
+        "new_stage_form": extra.pop("new_stage_form", None) or forms.StageForm(auto_id=NEW_ID),
         **extra,
     }
 
@@ -132,7 +133,7 @@ def _stage_list(request, pipeline: Pipeline, **extra):
 @manager_required
 def stage_add(request, pk):
     pipeline = get_object_or_404(Pipeline.objects.all(), pk=pk)
-    form = forms.StageForm(request.POST)
+    form = forms.StageForm(request.POST, auto_id=NEW_ID)
     if form.is_valid():
         try:
             services.stage_create(

@@ -41,8 +41,10 @@ from .validate import Context, RowValidator
 
 SEP = "\x1f"  # between the items of a list in a staging column (cannot occur in a value)
 LISTS = ("emails", "phones", "tags")
-TEXTS = ("first_name", "last_name", "middle_name", "position", "telegram", "whatsapp",
-         "source", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")  # fmt: skip
+TEXTS = (
+    "first_name", "last_name", "middle_name", "position", "telegram", "whatsapp", "source",
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
+)  # fmt: skip
 PROGRESS_EVERY = 5_000
 
 
@@ -184,7 +186,7 @@ def insert_staged(cursor, model, table: str, columns: list[str]) -> int:
         names.append(column)
         values.append(_cast(model, column, f'"{column}"'))
     for f in model._meta.concrete_fields:
-        if f.primary_key and "id" not in columns or f.column in names:
+        if (f.primary_key and "id" not in columns) or f.column in names:
             continue
         if isinstance(f, DateTimeField) and (f.auto_now or f.auto_now_add):
             value = now
@@ -203,8 +205,9 @@ def insert_staged(cursor, model, table: str, columns: list[str]) -> int:
         values.append(placeholder)
         params.append(value)
     cols = ", ".join(f'"{n}"' for n in names)
+    # Identifiers from the model and this module only; every value is a parameter.
     cursor.execute(
-        f"INSERT INTO {model._meta.db_table} ({cols}) SELECT {', '.join(values)} FROM {table}",
+        f"INSERT INTO {model._meta.db_table} ({cols}) SELECT {', '.join(values)} FROM {table}",  # noqa: S608
         params,
     )
     return cursor.rowcount
@@ -215,7 +218,7 @@ def update_staged(cursor, model, table: str, columns: list[str]) -> int:
     sets = [f'"{c}" = {_cast(model, c, f"u.{c}")}' for c in columns if c != "id"]
     sets.append("updated_at = now()")
     cursor.execute(
-        f"UPDATE {model._meta.db_table} AS t SET {', '.join(sets)} "
+        f"UPDATE {model._meta.db_table} AS t SET {', '.join(sets)} "  # noqa: S608
         f"FROM {table} AS u WHERE t.id = u.id::bigint"
     )
     return cursor.rowcount
@@ -397,36 +400,30 @@ def _match_existing(cursor, staged: Staged) -> list[tuple[int, int]]:
     contact are tied together."""
     records, groups, keys = staged.records, staged.groups, staged.keys
     tenant_id = require_tenant_id()
-    links: list[tuple[int, int]] = []
+    by_contact: dict[int, set[int]] = defaultdict(set)  # contact id -> rows of the file
     if keys:
-        # One pass over the workspace's contacts, hashed against the file's keys. Not `&&`
-        # on the GIN indexes: arrayoverlap is not LEAKPROOF, so under row-level security
-        # PostgreSQL may not use it as an index condition and would compare every contact
-        # with the whole list instead (see the importer's README).
-        cursor.execute("SET LOCAL enable_mergejoin = off")
+        # One pass over the workspace's contacts, hash-joined with the file's keys (a TEMP
+        # table, analysed, so the plan is a hash join whatever the sizes). Not `&&` on the
+        # GIN indexes: arrayoverlap is not LEAKPROOF, so under row-level security
+        # PostgreSQL will not use it as an index condition, and would compare every contact
+        # with the whole list of keys instead.
+        copy_into(cursor, "import_keys", ["key"], (copy_line([k]) for k in keys))
+        cursor.execute("ANALYZE import_keys")
         cursor.execute(
             """
-            SELECT c.id, k.key FROM contacts_contact c
-            CROSS JOIN LATERAL unnest(c.emails || c.phones) AS k(key)
-            JOIN unnest(%s::text[]) AS f(key) ON f.key = k.key::text
-            WHERE c.tenant_id = %s
+            SELECT c.id, c.key FROM (
+                SELECT id, unnest(emails || phones)::text AS key FROM contacts_contact
+                WHERE tenant_id = %s
+            ) AS c
+            JOIN import_keys AS k ON k.key = c.key
             ORDER BY c.id
             """,
-            [list(keys), tenant_id],
+            [tenant_id],
         )
-        pairs = cursor.fetchall()
-        cursor.execute("SET LOCAL enable_mergejoin TO DEFAULT")
-        by_contact: dict[int, set[int]] = defaultdict(set)
-        for contact_id, key in pairs:
+        for contact_id, key in cursor.fetchall():
             by_contact[contact_id].add(keys[key])
-        for contact_id, rows in by_contact.items():
-            first = min(rows)
-            for row in rows:
-                groups.union(first, row)
-                links.append((row, contact_id))
-    nameless = [
-        (i, r) for i, r in enumerate(records) if "emails" not in r and "phones" not in r
-    ]
+        cursor.execute("DROP TABLE import_keys")
+    nameless = [(i, r) for i, r in enumerate(records) if "emails" not in r and "phones" not in r]
     if nameless:
         cursor.execute(
             """
@@ -447,13 +444,14 @@ def _match_existing(cursor, staged: Staged) -> list[tuple[int, int]]:
                 tenant_id,
             ],
         )
-        by_contact: dict[int, list[int]] = defaultdict(list)
         for contact_id, row in cursor.fetchall():
-            by_contact[contact_id].append(row)
+            by_contact[contact_id].add(row)
+    links: list[tuple[int, int]] = []
+    for contact_id, rows in by_contact.items():
+        first = min(rows)
+        for row in rows:
+            groups.union(first, row)
             links.append((row, contact_id))
-        for rows in by_contact.values():
-            for row in rows[1:]:
-                groups.union(rows[0], row)
     return links
 
 
@@ -469,7 +467,7 @@ def _update(cursor, changes: dict[int, tuple[dict, int]], company_names, counts)
     ids = sorted(changes)
     select = ", ".join(c for c in UPDATE_COLUMNS if c not in ("custom", "birthday", "search"))
     cursor.execute(
-        f"SELECT {select}, custom::text, birthday::text FROM contacts_contact "
+        f"SELECT {select}, custom::text, birthday::text FROM contacts_contact "  # noqa: S608
         "WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
         [ids],
     )
@@ -525,16 +523,21 @@ INSERT_COLUMNS = [
 
 
 def _search(record: dict, company_names: dict[int, str]) -> str:
-    """contacts.services.search_text, from a plain record."""
-    return normalize.haystack(
-        record.get("first_name", ""),
-        record.get("middle_name", ""),
-        record.get("last_name", ""),
-        company_names.get(record.get("company_id"), ""),
-        record.get("telegram", ""),
-        phones=record.get("phones", ()),
-        emails=record.get("emails", ()),
-    )
+    """contacts.services.search_text (normalize.haystack) of a plain record; phones are
+    E.164 here, so their digits are all but the "+"."""
+    get = record.get
+    words = [
+        w
+        for w in (get("first_name"), get("middle_name"), get("last_name"),
+                  company_names.get(get("company_id")), get("telegram"))
+        if w
+    ]  # fmt: skip
+    words += get("emails", ())
+    words += [
+        p[1:] if p[:1] == "+" and p[1:].isdigit() else normalize.DIGITS.sub("", p)
+        for p in get("phones", ())
+    ]
+    return " ".join(words).lower()
 
 
 def _insert(cursor, records: list[dict], company_names, default_owner_id) -> None:

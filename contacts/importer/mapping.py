@@ -155,11 +155,11 @@ def auto_map(
     known = {norm(h): f for h, f in (template or {}).items()}
     mapping: dict[int, str] = {}
     taken: set[str] = set()
-    for pass_ in ("template", "guess"):
+    for source in ("template", "guess"):
         for index, header in enumerate(headers):
             if index in mapping:
                 continue
-            field = known.get(norm(header)) if pass_ == "template" else _guess(header, custom)
+            field = known.get(norm(header)) if source == "template" else _guess(header, custom)
             if not field or not _is_field(field, custom):
                 continue
             if field in taken and not _multi(field):

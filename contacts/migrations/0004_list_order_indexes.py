@@ -5,52 +5,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0003_segments_imports'),
-        ('tenancy', '0002_tenant_country'),
+        ("contacts", "0003_segments_imports"),
+        ("tenancy", "0002_tenant_country"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='company',
-            name='company_owner',
+            model_name="company",
+            name="company_owner",
         ),
         migrations.RemoveIndex(
-            model_name='company',
-            name='company_activity',
+            model_name="company",
+            name="company_activity",
         ),
         migrations.RemoveIndex(
-            model_name='contact',
-            name='contact_owner',
+            model_name="contact",
+            name="contact_owner",
         ),
         migrations.RemoveIndex(
-            model_name='contact',
-            name='contact_activity',
+            model_name="contact",
+            name="contact_activity",
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(fields=['tenant', '-id'], name='company_recent'),
+            model_name="company",
+            index=models.Index(fields=["tenant", "-id"], name="company_recent"),
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(fields=['tenant', 'owner', 'id'], name='company_owner'),
+            model_name="company",
+            index=models.Index(fields=["tenant", "owner", "id"], name="company_owner"),
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(fields=['tenant', 'last_activity_at', 'id'], name='company_activity'),
+            model_name="company",
+            index=models.Index(
+                fields=["tenant", "last_activity_at", "id"], name="company_activity"
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['tenant', '-id'], name='contact_recent'),
+            model_name="contact",
+            index=models.Index(fields=["tenant", "-id"], name="contact_recent"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['tenant', 'owner', 'id'], name='contact_owner'),
+            model_name="contact",
+            index=models.Index(fields=["tenant", "owner", "id"], name="contact_owner"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['tenant', 'last_activity_at', 'id'], name='contact_activity'),
+            model_name="contact",
+            index=models.Index(
+                fields=["tenant", "last_activity_at", "id"], name="contact_activity"
+            ),
         ),
     ]

@@ -6,19 +6,22 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from .context import require_tenant_id
 
 CURRENCIES = [
-    ("USD", "USD — US dollar"),
-    ("EUR", "EUR — Euro"),
-    ("RUB", "RUB — Russian rouble"),
-    ("MNT", "MNT — Mongolian tögrög"),
-    ("INR", "INR — Indian rupee"),
-    ("GBP", "GBP — Pound sterling"),
-    ("KZT", "KZT — Kazakhstani tenge"),
-    ("CNY", "CNY — Chinese yuan"),
+    ("USD", _("USD — US dollar")),
+    ("EUR", _("EUR — Euro")),
+    ("RUB", _("RUB — Russian rouble")),
+    ("MNT", _("MNT — Mongolian tögrög")),
+    ("INR", _("INR — Indian rupee")),
+    ("GBP", _("GBP — Pound sterling")),
+    ("KZT", _("KZT — Kazakhstani tenge")),
+    ("CNY", _("CNY — Chinese yuan")),
 ]
+# Django's own empty choice label, which its catalogue does not translate into Russian.
+gettext_noop("- Select an option -")
 TIME_ZONES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz or tz == "UTC"]
 
 

@@ -49,6 +49,15 @@
     });
   }
 
+  // SortableJS animates rows through the CSSOM and leaves empty style="" attributes; htmx
+  // copies an old element's style attribute onto its replacement when it settles a swap,
+  // which the CSP (style-src 'self') reports. Drop them before a swap in the editor.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    if (!target || !target.closest(".stage-editor, .stage-row")) return;
+    [target, ...target.querySelectorAll("[style]")].forEach((el) => el.removeAttribute("style"));
+  });
+
   document.addEventListener("DOMContentLoaded", () => init(document));
   // The list is swapped by htmx after a stage is added or deleted.
   document.addEventListener("htmx:load", (event) => init(event.target));

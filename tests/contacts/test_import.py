@@ -167,7 +167,7 @@ def test_custom_fields_by_key_or_label(ru, run):
     assert counts(job) == (1, 0, 0, 1)
     (contact,) = contacts(ru)
     assert contact.custom == {"budget": 1500.5, "since": "2020-02-01", "size": "M"}
-    header, failed = errors_rows(job)
+    _header, failed = errors_rows(job)
     assert "Бюджет:" in failed[-1] and "size:" in failed[-1]
 
 
@@ -204,9 +204,9 @@ def test_invalid_rows_fail_with_their_reason_and_the_rest_import(ru, run, other_
 
 
 def test_errors_file_defuses_formulas(ru, run):
-    rows = [["Name", "Email"], ["=HYPERLINK(\"http://evil\")", "bad"], ["Ok", "ok@x.io"]]
+    rows = [["Name", "Email"], ['=HYPERLINK("http://evil")', "bad"], ["Ok", "ok@x.io"]]
     job = run(ru, None, data=csv_bytes(rows), name="c.csv")
-    assert errors_rows(job)[1][0] == "'=HYPERLINK(\"http://evil\")"
+    assert errors_rows(job)[1][0] == '\'=HYPERLINK("http://evil")'
 
 
 # --- duplicates --------------------------------------------------------------------------
@@ -252,6 +252,18 @@ def test_policy_update_fills_fields_and_unites_lists(ru, run, existing):
     assert len(contacts(ru)) == 2
 
 
+def test_rows_reaching_one_contact_by_email_and_by_name_update_it_once(ru, run, existing):
+    rows = [
+        ["First name", "Last name", "Email", "Company", "Position", "Tags"],
+        ["", "", "ivan@acme.com", "", "CEO", "a"],  # by email
+        ["Ivan", "Old", "", "Acme", "", "b"],  # no email or phone: by name and company
+    ]
+    job = run(ru, rows, policy=ImportJob.UPDATE)
+    assert counts(job) == (0, 1, 1, 0)
+    (old,) = contacts(ru)
+    assert old.position == "CEO" and old.tags == ["old", "a", "b"]
+
+
 def test_policy_create_anyway(ru, run, existing):
     job = run(ru, FILE, policy=ImportJob.CREATE)
     assert counts(job) == (3, 0, 0, 0)
@@ -287,7 +299,7 @@ def test_rows_of_the_file_that_are_one_client_become_one_record(ru, run):
     ]
     job = run(ru, rows, policy=ImportJob.CREATE)
     assert counts(job) == (2, 0, 2, 0)
-    ann, other = contacts(ru)
+    ann, _other = contacts(ru)
     assert ann.first_name == "Ann" and ann.last_name == "Lee"
     assert ann.emails == ["ann@x.io", "ann.work@x.io"]
     assert ann.phones == ["+79161111111"]
@@ -420,8 +432,10 @@ def test_update_policy_needs_edit_rights(workspace):
 
 
 def test_auto_map_english_and_russian_synonyms():
-    headers = ["E-mail", "Mobile phone", "Work Email", "Телефон (рабочий)", "Full name",
-               "Организация", "Job title", "utm_source", "UTM Campaign", "Ф.И.О.", "Notes"]  # fmt: skip
+    headers = [
+        "E-mail", "Mobile phone", "Work Email", "Телефон (рабочий)", "Full name",
+        "Организация", "Job title", "utm_source", "UTM Campaign", "Ф.И.О.", "Notes",
+    ]  # fmt: skip
     assert auto_map(headers, custom={}) == {
         0: "emails", 1: "phones", 2: "emails", 3: "phones", 4: "full_name", 5: "company",
         6: "position", 7: "utm_source", 8: "utm_campaign",
@@ -456,8 +470,12 @@ def test_a_saved_template_is_applied_by_header_names(ru, run):
 
 
 def test_preview_shows_values_and_errors(ru):
-    rows = [["Имя", "Телефон", "Эл. почта"], ["Иван", "8 916 123 45 67", "I@X.RU"],
-            ["Пётр", "abc", "p@x.ru"], *[[f"n{i}", "", f"n{i}@x.ru"] for i in range(30)]]  # fmt: skip
+    rows = [
+        ["Имя", "Телефон", "Эл. почта"],
+        ["Иван", "8 916 123 45 67", "I@X.RU"],
+        ["Пётр", "abc", "p@x.ru"],
+        *[[f"n{i}", "", f"n{i}@x.ru"] for i in range(30)],
+    ]
     with tenant_scope(ru.tenant_id):
         job = import_create(actor=ru, upload=upload(xlsx_bytes(rows)))
         result = import_preview(job, limit=5)

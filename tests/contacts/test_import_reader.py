@@ -28,9 +28,7 @@ def refused(data: bytes) -> ImportFileError:
     return err.value
 
 
-@pytest.mark.parametrize(
-    "encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1251"], ids=lambda e: e
-)
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1251"], ids=lambda e: e)
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"], ids=repr)
 def test_csv_encodings_and_delimiters(encoding, delimiter):
     table, rows = read(csv_bytes(RU_ROWS, encoding, delimiter))
@@ -58,7 +56,7 @@ def test_csv_quoted_delimiters_and_newlines_and_blank_rows():
 
 
 def test_short_and_long_rows_fit_the_header():
-    table, rows = read(b"a;b;c\r\n1\r\n1;2;3;4\r\n")
+    _table, rows = read(b"a;b;c\r\n1\r\n1;2;3;4\r\n")
     assert [cells for _l, cells in rows] == [("1", "", ""), ("1", "2", "3")]
 
 

@@ -150,7 +150,7 @@ def test_a_card_is_reordered_within_its_column(client, workspace):
         assert StageHistory.objects.filter(deal=third).count() == 1  # no stage change
 
 
-@pytest.mark.parametrize("stage_value", ["", "abc", "999999"])
+@pytest.mark.parametrize("stage_value", ["", "abc", "999999", "²", "-1", "9" * 30])
 def test_a_move_to_a_missing_stage_changes_nothing(client, workspace, stage_value):
     tenant, owner = workspace
     _, stages = funnel(tenant)

@@ -1,0 +1,121 @@
+"""/api/v1/imports/: upload a spreadsheet, preview it, start it, poll it, fetch its errors.
+
+Register in crm/api/urls.py:
+    router.register("imports", importer_api.ImportJobViewSet, basename="import")
+
+    POST /imports/                 multipart: file, [object_type=contact] -> 201 the job
+    GET  /imports/                 the imports the member may see (newest first)
+    GET  /imports/{id}/            the job: status, progress, counts (poll this)
+    GET  /imports/{id}/preview/    ?limit=20, optional ?mapping={"0": "emails", ...} (JSON)
+    POST /imports/{id}/start/      {"mapping": {...}, "duplicate_policy": "skip",
+                                    "save_template_as": ""} -> 202 the job
+    GET  /imports/{id}/errors/     the failed rows as CSV (404 when there are none)
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import FileResponse, Http404
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from crm.api.permissions import IsTenantMember
+
+from ..models import ImportJob
+from . import services
+from .reader import ImportFileError
+from .run import errors_download_name
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    progress = serializers.IntegerField(read_only=True)
+    has_errors_file = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id", "object_type", "original_name", "headers", "mapping", "duplicate_policy",
+            "status", "total", "processed", "progress", "created", "updated", "skipped",
+            "failed", "error", "has_errors_file", "created_at", "started_at", "finished_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_has_errors_file(self, job) -> bool:
+        return bool(job.errors_file)
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)  # the reader says what is wrong
+    object_type = serializers.ChoiceField(["contact"], default="contact")
+
+
+class ImportStartSerializer(serializers.Serializer):
+    mapping = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    duplicate_policy = serializers.ChoiceField(ImportJob.POLICIES)
+    save_template_as = serializers.CharField(required=False, allow_blank=True, max_length=120)
+
+
+class ImportJobViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):  # fmt: skip
+    serializer_class = ImportJobSerializer
+    permission_classes = [IsTenantMember]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self):
+        return services.import_jobs_for(self.request.membership)
+
+    def create(self, request, *args, **kwargs):
+        data = ImportUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            job = services.import_create(
+                actor=request.membership,
+                upload=data.validated_data["file"],
+                object_type=data.validated_data["object_type"],
+            )
+        except ImportFileError as exc:
+            raise ValidationError({"file": exc.messages}, code=exc.code) from exc
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        job = self.get_object()
+        mapping = request.query_params.get("mapping")
+        if mapping:
+            try:
+                mapping = json.loads(mapping)
+            except ValueError as exc:
+                raise ValidationError({"mapping": "Not JSON."}) from exc
+        try:
+            limit = max(1, min(int(request.query_params.get("limit", 20)), 100))
+        except ValueError:
+            limit = 20
+        result = services.import_preview(job, limit=limit, mapping=mapping or None)
+        result["mapping"] = {str(k): v for k, v in result["mapping"].items()}
+        result["fields"] = [{"name": n, "label": label} for n, label in result["fields"]]
+        return Response(result)
+
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        job = self.get_object()
+        data = ImportStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = services.import_start(actor=request.membership, job=job, **data.validated_data)
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=True, methods=["get"])
+    def errors(self, request, pk=None):
+        job = self.get_object()
+        if not job.errors_file:
+            raise Http404
+        return FileResponse(
+            job.errors_file.open("rb"),
+            as_attachment=True,
+            filename=errors_download_name(job),
+            content_type="text/csv; charset=utf-8",
+        )

@@ -1,0 +1,87 @@
+"""/api/v1/imports/: upload, preview, start, poll, errors; and the tenant wall."""
+
+import pytest
+
+from contacts.models import Contact, ImportJob
+from crm.tenancy.context import tenant_scope
+from tests.conftest import api_client
+from tests.contacts.import_files import upload, xlsx_bytes
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.contacts.import_urls")]
+
+ROWS = [["Имя", "Эл. почта", "Телефон"], ["Иван", "ivan@x.ru", "+7 916 123 45 67"],
+        ["Bad", "not-an-email", ""]]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def test_upload_preview_start_poll_and_errors(workspace, django_capture_on_commit_callbacks):
+    _, owner = workspace
+    client = api_client(owner)
+
+    created = client.post("/api/v1/imports/", {"file": upload(xlsx_bytes(ROWS))})
+    assert created.status_code == 201, created.json()
+    job = created.json()
+    assert job["status"] == "uploaded" and job["headers"] == ROWS[0]
+    assert job["mapping"] == {"0": "first_name", "1": "emails", "2": "phones"}
+
+    preview = client.get(f"/api/v1/imports/{job['id']}/preview/", {"limit": 5}).json()
+    assert [r["errors"] for r in preview["rows"]] == [
+        [],
+        ["Эл. почта: “not-an-email” is not an email address."],
+    ]
+    assert {"name": "emails", "label": "Email"} in preview["fields"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(
+            f"/api/v1/imports/{job['id']}/start/",
+            {"mapping": job["mapping"], "duplicate_policy": "skip"},
+            format="json",
+        )
+    assert started.status_code == 202, started.json()
+    done = client.get(f"/api/v1/imports/{job['id']}/").json()
+    assert (done["status"], done["created"], done["failed"], done["progress"]) == (
+        "done", 1, 1, 100,
+    )  # fmt: skip
+    errors = client.get(f"/api/v1/imports/{job['id']}/errors/")
+    assert errors.status_code == 200
+    assert "attachment" in errors["Content-Disposition"]
+    body = b"".join(errors.streaming_content).decode("utf-8-sig")
+    assert "not-an-email" in body and "reason" in body.splitlines()[0]
+    again = client.post(
+        f"/api/v1/imports/{job['id']}/start/",
+        {"mapping": job["mapping"], "duplicate_policy": "skip"},
+        format="json",
+    )
+    assert again.status_code == 400
+
+
+def test_a_bad_file_is_refused_with_its_reason(workspace):
+    _, owner = workspace
+    response = api_client(owner).post("/api/v1/imports/", {"file": upload(b"", "e.csv")})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"file": ["The file is empty."]}
+    with tenant_scope(owner.tenant_id):
+        assert not ImportJob.objects.exists()
+
+
+def test_another_workspace_gets_404_everywhere(workspace, other_workspace):
+    _, owner = workspace
+    _, stranger = other_workspace
+    job = api_client(owner).post("/api/v1/imports/", {"file": upload(xlsx_bytes(ROWS))}).json()
+    client = api_client(stranger)
+    for url in ["", "preview/", "errors/"]:
+        assert client.get(f"/api/v1/imports/{job['id']}/{url}").status_code == 404
+    start = client.post(
+        f"/api/v1/imports/{job['id']}/start/",
+        {"mapping": {"1": "emails"}, "duplicate_policy": "skip"},
+        format="json",
+    )
+    assert start.status_code == 404
+    assert client.get("/api/v1/imports/").json()["results"] == []
+    with tenant_scope(owner.tenant_id):
+        assert ImportJob.objects.get(pk=job["id"]).status == "uploaded"
+        assert not Contact.objects.exists()
