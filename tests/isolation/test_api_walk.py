@@ -176,10 +176,8 @@ def test_extra_actions_cannot_reach_other_tenants_records(
     client = api_client(owner_a)
     for act in extra:
         path = act.url_path
-        if act.detail:
-            url = f"/api/v1/{prefix}/{target.pk}/{path}/"
-        else:
-            url = f"/api/v1/{prefix}/{path}/"
+        detail = f"{target.pk}/" if act.detail else ""
+        url = f"/api/v1/{prefix}/{detail}{path}/"
         body = {"others": [target.pk], "ids": [target.pk], "action": "delete"}
         for method in act.mapping:
             response = getattr(client, method)(url, body, format="json")
