@@ -132,7 +132,8 @@ class ClientRecordViewSet(viewsets.ModelViewSet):
     @extend_schema(parameters=LIST_PARAMETERS)
     def list(self, request, *args, **kwargs):
         if request.query_params.get("q"):
-            size = min(int(request.query_params.get("page_size", 20) or 20), 100)
+            raw = request.query_params.get("page_size", "20")
+            size = min(int(raw), 100) if raw.isdigit() and int(raw) > 0 else 20
             rows = self.get_queryset()[:size]
             return Response(
                 {
@@ -201,8 +202,14 @@ class ClientRecordViewSet(viewsets.ModelViewSet):
 
     @action(detail=False, methods=["get"])
     def duplicates(self, request):
-        """Groups of records that share an email, a phone or a name."""
-        return Response({"groups": duplicates.groups(self.object_type)})
+        """Groups of records that share an email, a phone or a name (records you can see)."""
+        return Response(
+            {
+                "groups": duplicates.visible_groups(
+                    self.object_type, selectors.records_for(request.membership, self.object_type)
+                )
+            }
+        )
 
     @extend_schema(request=BulkSerializer)
     @action(detail=False, methods=["post"])
@@ -245,6 +252,21 @@ class CustomFieldViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return CustomField.objects.all()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.custom_field_save(
+            actor=self.request.membership, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.custom_field_save(
+            actor=self.request.membership,
+            field=serializer.instance,
+            **serializer.validated_data,
+        )
+
+    def perform_destroy(self, instance):
+        services.custom_field_delete(actor=self.request.membership, field=instance)
 
 
 __all__ = ["IsTenantMember"]

@@ -103,3 +103,16 @@ def groups(object_type: str, limit: int = 100) -> list[dict]:
                     seen.add(key)
                     out.append({"reason": reason, "value": value, "ids": list(ids)})
     return out[:limit]
+
+
+def visible_groups(object_type: str, visible, limit: int = 100) -> list[dict]:
+    """`groups`, keeping only the records in `visible` and groups still of two or more."""
+    found = groups(object_type, limit)
+    ids = visible.filter(pk__in={i for g in found for i in g["ids"]}).values_list("pk", flat=True)
+    seen = set(ids)
+    out = []
+    for group in found:
+        kept = [i for i in group["ids"] if i in seen]
+        if len(kept) > 1:
+            out.append({**group, "ids": kept})
+    return out

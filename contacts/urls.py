@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .importer import views as import_views
 
 
 def routes(kind: str, prefix: str):
@@ -28,6 +29,16 @@ def routes(kind: str, prefix: str):
 
 
 urlpatterns = [
+    path("contacts/import/", import_views.import_new, name="import_new"),
+    path("contacts/import/<int:pk>/", import_views.import_detail, name="contact_import"),
+    path(
+        "contacts/import/<int:pk>/progress/",
+        import_views.import_progress,
+        name="contact_import_progress",
+    ),
+    path(
+        "contacts/import/<int:pk>/errors/", import_views.import_errors, name="contact_import_errors"
+    ),
     *routes("contact", "contacts"),
     *routes("company", "companies"),
     path("search/", views.global_search, name="global_search"),

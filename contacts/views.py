@@ -348,14 +348,10 @@ def segment_delete(request, kind, pk):
 @member_required
 def duplicate_groups(request, kind):
     _require(request, kind, "edit")
-    groups = duplicates.groups(kind)
-    ids = {i for g in groups for i in g["ids"]}
-    records = selectors.records_for(request.membership, kind).in_bulk(ids)
-    shown = []
-    for group in groups:
-        members = [records[i] for i in group["ids"] if i in records]
-        if len(members) > 1:
-            shown.append({**group, "records": members})
+    visible = selectors.records_for(request.membership, kind)
+    groups = duplicates.visible_groups(kind, visible)
+    records = visible.in_bulk({i for g in groups for i in g["ids"]})
+    shown = [{**g, "records": [records[i] for i in g["ids"]]} for g in groups]
     return render(
         request, "contacts/duplicates.html", {"kind": kind, "cfg": KINDS[kind], "groups": shown}
     )

@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ROLE = "crm"
+# Lets the search, tag and duplicate indexes work under row-level security (see the file).
+SEARCH_OPERATORS_SQL = ROOT / "docker" / "search-operators.sql"
 
 
 def _bin(name: str) -> str:
@@ -54,6 +56,12 @@ def _start_postgres(data_dir: Path) -> tuple[object, str, str]:
             cur.execute(f"CREATE DATABASE {APP_ROLE} OWNER {APP_ROLE}")
     conn.close()
     socket_dir = quote(str(data_dir), safe="")
+    for database in ("template1", APP_ROLE):  # template1: test databases are made from it
+        conn = psycopg2.connect(f"postgresql://postgres@{socket_dir}/{database}")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(SEARCH_OPERATORS_SQL.read_text())
+        conn.close()
     app_url = f"postgresql://{APP_ROLE}@{socket_dir}/{APP_ROLE}"
     admin = f"postgresql://postgres@{socket_dir}/{APP_ROLE}"
     return server, app_url, admin

@@ -112,7 +112,7 @@ def seed(admin_membership, members) -> list[Deal]:
     admin = admin_membership
     now = timezone.now()
     products = _products(admin)
-    sales = Pipeline.objects.get(name="Sales")
+    sales = Pipeline.objects.order_by("position", "id").first()  # the default funnel
     partnerships = _partnerships(admin)
     for stage in sales.stages.filter(name__in=["Qualified", "Proposal"]):
         pipeline_services.stage_update(actor=admin, stage=stage, data={"rotting_days": 14})

@@ -122,7 +122,10 @@ def _take_stage_status(deal: Deal, stage: Stage, now) -> None:
 
 
 def _related(deal: Deal) -> list:
-    return [deal.company] if deal.company_id else []
+    """The client records whose timelines show the deal's events (and whose last activity
+    and last purchase follow them): its company and its contact persons."""
+    company = [deal.company] if deal.company_id else []
+    return company + list(deal.contacts.all()) if deal.pk else company
 
 
 # --- create and update -------------------------------------------------------------------

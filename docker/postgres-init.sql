@@ -22,3 +22,7 @@ CREATE ROLE crm LOGIN PASSWORD :'crm_password'
 CREATE DATABASE crm OWNER crm ENCODING 'UTF8' TEMPLATE template0;
 REVOKE ALL ON DATABASE crm FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE crm TO crm;
+
+-- Search and filter indexes under row-level security (see search-operators.sql).
+\connect crm
+\i /docker/search-operators.sql

@@ -64,6 +64,7 @@ class ImportJobViewSet(
 ):  # fmt: skip
     serializer_class = ImportJobSerializer
     permission_classes = [IsTenantMember]
+    queryset = ImportJob.all_tenants.none()  # the model, for the router and the schema
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     def get_queryset(self):

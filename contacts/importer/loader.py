@@ -8,8 +8,9 @@ statements, whatever the number of rows.
    - companies: matched by domain, then by name (case-insensitive); the missing ones are
      inserted in one statement;
    - rows with no email and no phone are tied by name and company instead;
-   - existing contacts sharing an email or phone with the file are found with `&&` on the
-     GIN-indexed arrays, in one statement for the whole file;
+   - existing contacts sharing an email or phone with the file are found by hash-joining
+     the file's keys with the workspace's unnested emails and phones, in one statement (the
+     GIN indexes cannot serve `&&` under row-level security: the operator is not leakproof);
    - the duplicate policy decides per record: skip it, update the existing contact (fields
      the file fills; emails, phones and tags united), or create it anyway;
    - new and updated records are COPYed into TEMP staging tables and written with one

@@ -494,15 +494,22 @@ def _open_xlsx(fileobj, size: int, verify: bool = True) -> Table:
     width = len(headers)
 
     def iterate():
-        cell = _cell
+        cell, blank = _cell, ("",) * width
         seen_header = False
-        for line, cells in raw_rows():
-            values = [c.strip() if c.__class__ is str else cell(c) for c in cells[:width]]
-            if not any(values):
-                continue
-            if not seen_header:
-                seen_header = True
-                continue
-            yield line, _fit(values, width)
+        line = sheet.start[0] if sheet.start else 0
+        try:
+            for cells in sheet.iter_rows():
+                line += 1
+                values = tuple(
+                    [c.strip() if c.__class__ is str else cell(c) for c in cells[:width]]
+                )
+                if not any(values):
+                    continue
+                if not seen_header:
+                    seen_header = True
+                    continue
+                yield line, values if len(values) == width else (values + blank)[:width]
+        except CalamineError as exc:
+            raise _damaged() from exc
 
     return Table("xlsx", headers, max(1, height - 1), iterate)

@@ -41,7 +41,7 @@ def emit(
         subject_type=subject_type(subject),
         subject_id=subject.pk,
         subject_repr=str(subject)[:200],
-        related=[[subject_type(r), r.pk] for r in related],
+        related=[list(pair) for pair in dict.fromkeys((subject_type(r), r.pk) for r in related)],
         data=data or {},
     )
     tenant_id, event_id = event.tenant_id, event.pk

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from contacts import api as contacts_api
+from contacts.importer import api as importer_api
 from crm.accounts import api as accounts_api
 from crm.activity import api as activity_api
 from deals import api as deals_api
@@ -22,6 +23,7 @@ router.register("notifications", activity_api.NotificationViewSet, basename="not
 router.register("calendar-feeds", activity_api.CalendarFeedViewSet, basename="calendar-feed")
 router.register("companies", contacts_api.CompanyViewSet, basename="company")
 router.register("contacts", contacts_api.ContactViewSet, basename="contact")
+router.register("imports", importer_api.ImportJobViewSet, basename="import")
 router.register("custom-fields", contacts_api.CustomFieldViewSet, basename="custom-field")
 router.register("pipelines", pipelines_api.PipelineViewSet, basename="pipeline")
 router.register("stages", pipelines_api.StageViewSet, basename="stage")

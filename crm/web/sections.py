@@ -8,8 +8,6 @@ from .decorators import can_view
 
 BLURBS = {
     "inbox": _("Every request from email, messengers, calls and web forms will land here."),
-    "deals": _("Deals moving through your sales funnels will appear on a board here."),
-    "tasks": _("Calls, meetings and tasks with their calendar will be here."),
     "reports": _("Reports built in the report designer will be here."),
     "dashboards": _("Sales dynamics, conversion and plans will be charted here."),
 }

@@ -7,7 +7,7 @@ from crm.tenancy.context import tenant_scope
 from tests.conftest import api_client
 from tests.contacts.import_files import upload, xlsx_bytes
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.contacts.import_urls")]
+pytestmark = pytest.mark.django_db
 
 ROWS = [["Имя", "Эл. почта", "Телефон"], ["Иван", "ivan@x.ru", "+7 916 123 45 67"],
         ["Bad", "not-an-email", ""]]  # fmt: skip

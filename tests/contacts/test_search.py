@@ -78,3 +78,17 @@ def test_search_respects_visibility(base):
 def test_search_stays_in_the_workspace(base, other_workspace):
     _, owner_b = other_workspace
     assert names(other_workspace[0], owner_b, "ivan") == []
+
+
+def test_the_search_operators_are_leakproof_for_the_app_role(base):
+    """The search/tag/duplicate operators are LEAKPROOF (docker/search-operators.sql), so a
+    GIN index can drive the scan under the row policy (bench_contacts shows the plans)."""
+    from django.db import connection
+
+    tenant, _, _ = base
+    with tenant_scope(tenant), connection.cursor() as cur:
+        cur.execute(
+            "SELECT proname FROM pg_proc WHERE proleakproof AND proname = ANY(%s)",
+            [["textlike", "arraycontains", "arrayoverlap", "word_similarity_commutator_op"]],
+        )
+        assert len(cur.fetchall()) == 4

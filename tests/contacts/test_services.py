@@ -200,3 +200,29 @@ def test_private_clients_have_no_company(workspace):
     c = new_contact(owner, first_name="Solo", phones="+14155550199")
     assert c.company is None and str(c) == "Solo"
     assert Company.objects is not None
+
+
+def test_notes_and_won_deals_move_last_activity_and_last_purchase(workspace):
+    from deals import services as deal_services
+
+    tenant, owner = workspace
+    acme = new_company(owner, name="Acme")
+    ann = new_contact(owner, first_name="Ann", company=acme)
+    with tenant_scope(tenant):
+        dispatch_pending()
+        assert Contact.objects.get(pk=ann.pk).last_activity_at is None
+        activity_services.note_add(actor=owner, subject=ann, body="Met at the fair")
+        dispatch_pending()
+        assert Contact.objects.get(pk=ann.pk).last_activity_at is not None
+        deal = deal_services.deal_create(
+            actor=owner, data={"title": "Order", "company": acme, "contacts": [ann], "amount": 100}
+        )
+        deal_services.deal_won(actor=owner, deal=deal)
+        dispatch_pending()
+        assert Contact.objects.get(pk=ann.pk).last_purchase_at is not None
+        assert Company.objects.get(pk=acme.pk).last_purchase_at is not None
+        sleeping = new_contact(owner, first_name="Sleepy")
+        from contacts import selectors
+
+        rows = selectors.apply_filters(Contact.objects.all(), {"no_purchase_days": "90"}, "contact")
+        assert set(rows.values_list("pk", flat=True)) == {sleeping.pk}

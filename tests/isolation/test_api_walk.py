@@ -5,11 +5,13 @@ fails until FACTORIES says how to make one of its records.
 """
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from contacts import services as contact_services
-from contacts.models import Company, Contact, CustomField
+from contacts.importer.services import import_create
+from contacts.models import Company, Contact, CustomField, ImportJob
 from crm.accounts import services
 from crm.accounts.models import ApiKey, Department, Invitation, Membership, Role
 from crm.activity import services as activity_services
@@ -61,6 +63,9 @@ def _deal_contact(tenant, owner):
 
 
 FACTORIES = {
+    ImportJob: lambda tenant, owner: import_create(
+        actor=owner, upload=SimpleUploadedFile("s.csv", b"Email\r\nsecret@x.io\r\n")
+    ),
     Role: lambda tenant, owner: services.role_save(actor=owner, name="Secret role", grants={}),
     Department: lambda tenant, owner: services.department_save(actor=owner, name="Secret dept"),
     Membership: lambda tenant, owner: add_member(tenant, "manager"),

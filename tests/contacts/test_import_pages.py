@@ -1,0 +1,125 @@
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from contacts.models import Contact, ImportJob
+from crm.tenancy.context import tenant_scope
+from tests.conftest import add_member
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, membership):
+    client.force_login(membership.user)
+    session = client.session
+    session["tenant_id"] = membership.tenant_id
+    session.save()
+    return client
+
+
+def csv_file(rows, name="people.csv"):
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return SimpleUploadedFile(name, buffer.getvalue().encode(), content_type="text/csv")
+
+
+ROWS = [["First name", "Last name", "Email", "Phone"],
+        ["Ann", "Lee", "ann@x.example", "+1 415 555 0100"],
+        ["Bob", "Ray", "not-an-email", "+1 415 555 0101"],
+        ["Cid", "Moe", "cid@x.example", ""]]  # fmt: skip
+
+
+def test_upload_map_start_and_see_the_result(client, workspace, django_capture_on_commit_callbacks):
+    tenant, owner = workspace
+    login(client, owner)
+    response = client.post(reverse("import_new"), {"file": csv_file(ROWS)})
+    assert response.status_code == 302
+    job_url = response["Location"]
+    page = client.get(job_url).content.decode()
+    assert "Ann" in page and 'value="emails" selected' in page and "not-an-email" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(
+            job_url,
+            {
+                "col-0": "first_name",
+                "col-1": "last_name",
+                "col-2": "emails",
+                "col-3": "phones",
+                "duplicate_policy": "skip",
+                "action": "start",
+            },
+        )
+    assert started.status_code == 302
+    done = client.get(job_url).content.decode()
+    assert 'data-status="done"' in done
+    with tenant_scope(tenant):
+        job = ImportJob.objects.get()
+        assert (job.created, job.failed) == (2, 1)
+        assert sorted(Contact.objects.values_list("first_name", flat=True)) == ["Ann", "Cid"]
+    errors = client.get(reverse("contact_import_errors", args=[job.pk]))
+    body = b"".join(errors.streaming_content).decode("utf-8-sig")
+    assert "not-an-email" in body and "Bob" in body
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"First name,Email\r\n", "no rows"),
+        (b"PK\x03\x04garbage", ""),
+    ],
+)
+def test_bad_files_get_a_clear_message_and_nothing_is_saved(client, workspace, content, message):
+    tenant, owner = workspace
+    login(client, owner)
+    name = "broken.xlsx" if content.startswith(b"PK") else "bad.csv"
+    response = client.post(
+        reverse("import_new"), {"file": SimpleUploadedFile(name, content, content_type="text/csv")}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="import-error"' in html
+    assert message in html.lower()
+    with tenant_scope(tenant):
+        assert not ImportJob.objects.exists()
+
+
+def test_no_file_is_a_clear_error(client, workspace):
+    response = login(client, workspace[1]).post(reverse("import_new"), {})
+    assert b"Choose a CSV or Excel file first" in response.content
+
+
+def test_other_workspaces_imports_are_not_found(client, workspace, other_workspace):
+    from contacts.importer.services import import_create
+
+    _, owner_b = other_workspace
+    with tenant_scope(other_workspace[0]):
+        job = import_create(actor=owner_b, upload=csv_file(ROWS))
+    login(client, workspace[1])
+    for name in ("contact_import", "contact_import_progress", "contact_import_errors"):
+        assert client.get(reverse(name, args=[job.pk])).status_code == 404
+    assert (
+        client.post(
+            reverse("contact_import", args=[job.pk]),
+            {"action": "start", "duplicate_policy": "skip"},
+        ).status_code
+        == 404
+    )
+
+
+def test_a_role_that_cannot_create_contacts_cannot_import(client, workspace):
+    accountant = add_member(workspace[0], "accountant")
+    assert login(client, accountant).get(reverse("import_new")).status_code == 403
+
+
+def test_a_forged_mapping_is_refused_with_a_message(client, workspace):
+    login(client, workspace[1])
+    job_url = client.post(reverse("import_new"), {"file": csv_file(ROWS)})["Location"]
+    response = client.post(
+        job_url, {"col-0": "password", "action": "start", "duplicate_policy": "skip"}
+    )
+    assert response.status_code == 200
+    assert "is not a field you can import into" in response.content.decode()
