@@ -122,9 +122,9 @@ def _run(job: ImportJob) -> None:
     }
     errors = None
     try:
-        with job.file.open("rb") as fileobj:
-            # Verified member by member when it was uploaded (import_create).
-            table = reader.open_table(fileobj, job.original_name, verify=False)
+        # The working copy the upload made (import_create): already checked, and quick to read.
+        table = reader.open_job_file(job)
+        with job.file:
             ImportJob.objects.filter(pk=job.pk).update(total=table.estimated_rows, processed=0)
             mapping = {i: f for i, f in mapping.items() if i < len(table.headers)}
             errors = ErrorsWriter(table.headers)

@@ -12,10 +12,12 @@ look the same.
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from pathlib import PurePath
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -54,16 +56,17 @@ def import_create(*, actor: Membership, upload, object_type: str = "contact") ->
     custom = mappings.custom_fields(object_type)
     template = mappings.best_template(table.headers, object_type)
     guessed = mappings.auto_map(table.headers, custom, template.mapping if template else None)
-    upload.seek(0)
     job = ImportJob(
         object_type=object_type,
         created_by=actor.user,
         original_name=name[:255],
         headers=table.headers,
         mapping=mappings.stored(guessed),
-        total=table.estimated_rows,
     )
-    job.file.save(f"{uuid.uuid4().hex}.{table.kind}", upload, save=False)
+    with tempfile.TemporaryFile() as copy:
+        job.total = reader.write_copy(table, copy)
+        copy.seek(0)
+        job.file.save(f"{uuid.uuid4().hex}{reader.COPY_SUFFIX}", File(copy), save=False)
     job.save()
     return job
 
@@ -81,9 +84,11 @@ def import_preview(job: ImportJob, limit: int = 20, mapping: dict | None = None)
     else:
         chosen = mappings.clean_mapping(mapping, job.headers, context.custom)
     chosen = {i: f for i, f in chosen.items() if mappings._is_field(f, context.custom)}
-    with job.file.open("rb") as fileobj:
-        table = reader.open_table(fileobj, job.original_name)
+    table = reader.open_job_file(job)
+    try:
         rows = preview(table, chosen, context, limit=limit)
+    finally:
+        job.file.close()
     return {
         "headers": job.headers,
         "mapping": chosen,
