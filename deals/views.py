@@ -17,8 +17,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Min, Sum
 from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -31,7 +29,7 @@ from crm.web.decorators import member_required
 from pipelines.models import Pipeline, Stage
 
 from . import board as boards
-from . import forms
+from . import forms, services
 from .models import Attachment, Deal, DealContact, LineItem
 
 PAGE_SIZE = 50
@@ -49,14 +47,18 @@ SORTABLE = {
 STATUSES = {"open": Deal.OPEN, "won": Deal.WON, "lost": Deal.LOST}
 
 
-def services():
-    """deals.services, written alongside these pages (imported when a write happens)."""
-    from deals import services as module
-
-    return module
-
-
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _guarded(request, deal, call):
+    """Run a service call for the board or the card: (result, None), or (None, the answer
+    that shows why it was refused)."""
+    try:
+        return call(), None
+    except ValidationError as exc:
+        return None, _refused(request, deal, _error_text(exc), 400)
+    except PermissionDenied:
+        return None, _refused(request, deal, _("Your role does not allow this."), 403)
 
 
 def _require(request, action="view"):
@@ -84,14 +86,6 @@ def _errors_to_form(form, exc: ValidationError) -> None:
     pairs = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
     for name, errors in pairs:
         form.add_error(name if name in form.fields else None, errors)
-
-
-def _template_exists(name: str) -> bool:
-    try:
-        get_template(name)
-    except TemplateDoesNotExist:
-        return False
-    return True
 
 
 def _current_pipeline(request, pipelines: list[Pipeline]) -> Pipeline | None:
@@ -221,22 +215,22 @@ def deal_move(request, pk):
     if stage.kind == Stage.LOST:
         return _refused(request, deal, _("Say why the deal was lost."), 400)
     source = deal.stage_id
-    try:
+
+    def move():
         position = _position(request, deal, stage)
+        moved = deal
         if deal.status != Deal.OPEN:
-            deal = services().deal_reopen(actor=request.membership, deal=deal, stage=stage)
-            if position is not None:
-                deal = services().deal_move(
-                    actor=request.membership, deal=deal, stage=stage, position=position
-                )
-        else:
-            deal = services().deal_move(
-                actor=request.membership, deal=deal, stage=stage, position=position
-            )
-    except ValidationError as exc:
-        return _refused(request, deal, _error_text(exc), 400)
-    except PermissionDenied:
-        return _refused(request, deal, _("Your role does not allow this."), 403)
+            moved = services.deal_reopen(actor=request.membership, deal=deal, stage=stage)
+            if position is None:
+                return moved
+        return services.deal_move(
+            actor=request.membership, deal=moved, stage=stage, position=position
+        )
+
+    moved, refused = _guarded(request, deal, move)
+    if refused:
+        return refused
+    deal = moved
     return _moved(
         request, deal, {source, stage.pk}, _("Moved to %(stage)s.") % {"stage": stage.name}
     )
@@ -248,12 +242,12 @@ def deal_won(request, pk):
     _require(request, "edit")
     deal = _deal(request, pk, "pipeline", "stage")
     source = deal.stage_id
-    try:
-        deal = services().deal_won(actor=request.membership, deal=deal)
-    except ValidationError as exc:
-        return _refused(request, deal, _error_text(exc), 400)
-    except PermissionDenied:
-        return _refused(request, deal, _("Your role does not allow this."), 403)
+    won, refused = _guarded(
+        request, deal, lambda: services.deal_won(actor=request.membership, deal=deal)
+    )
+    if refused:
+        return refused
+    deal = won
     return _moved(request, deal, {source}, _("Won! %(title)s is closed.") % {"title": deal})
 
 
@@ -267,17 +261,19 @@ def deal_lost(request, pk):
     if not form.is_valid():
         errors = [e for errs in form.errors.values() for e in errs]
         return _refused(request, deal, " ".join(errors), 400)
-    try:
-        deal = services().deal_lost(
+    lost, refused = _guarded(
+        request,
+        deal,
+        lambda: services.deal_lost(
             actor=request.membership,
             deal=deal,
             reason=form.cleaned_data["reason"],
             note=form.cleaned_data["note"],
-        )
-    except ValidationError as exc:
-        return _refused(request, deal, _error_text(exc), 400)
-    except PermissionDenied:
-        return _refused(request, deal, _("Your role does not allow this."), 403)
+        ),
+    )
+    if refused:
+        return refused
+    deal = lost
     return _moved(request, deal, {source}, _("%(title)s is marked lost.") % {"title": deal})
 
 
@@ -286,12 +282,12 @@ def deal_lost(request, pk):
 def deal_reopen(request, pk):
     _require(request, "edit")
     deal = _deal(request, pk, "pipeline", "stage")
-    try:
-        deal = services().deal_reopen(actor=request.membership, deal=deal)
-    except ValidationError as exc:
-        return _refused(request, deal, _error_text(exc), 400)
-    except PermissionDenied:
-        return _refused(request, deal, _("Your role does not allow this."), 403)
+    reopened, refused = _guarded(
+        request, deal, lambda: services.deal_reopen(actor=request.membership, deal=deal)
+    )
+    if refused:
+        return refused
+    deal = reopened
     return _moved(request, deal, {deal.stage_id}, _("Reopened."))
 
 
@@ -317,7 +313,7 @@ def deal_quick(request):
         if form.cleaned_data["amount"] is not None:
             data["amount"] = form.cleaned_data["amount"]
         try:
-            deal = services().deal_create(actor=request.membership, data=data)
+            deal = services.deal_create(actor=request.membership, data=data)
             # Typed at the top of the column, so it stays at the top (new deals go last).
             top = (
                 boards.visible_deals(request.membership)
@@ -326,7 +322,7 @@ def deal_quick(request):
                 .aggregate(m=Min("position"))["m"]
             )
             if top is not None:
-                deal = services().deal_move(
+                deal = services.deal_move(
                     actor=request.membership, deal=deal, stage=stage, position=top - 1
                 )
         except ValidationError as exc:
@@ -447,7 +443,7 @@ def deal_bulk(request):
         messages.error(request, _("Select some deals first."))
         return redirect(back)
     deals = list(boards.visible_deals(request.membership).filter(pk__in=ids))
-    module = services()
+    module = services
     value = None
     if action == "assign_owner":
         value = _owners().filter(pk=request.POST.get("owner") or 0).first()
@@ -521,7 +517,7 @@ def deal_new(request):
     form = forms.NewDealForm(request.POST or None, membership=request.membership, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            deal = services().deal_create(actor=request.membership, data=form.data_for_service())
+            deal = services.deal_create(actor=request.membership, data=form.data_for_service())
         except ValidationError as exc:
             _errors_to_form(form, exc)
         else:
@@ -624,8 +620,6 @@ def deal_card(request, pk):
             "history": _history(deal),
             "timeline": timeline_for("deal", deal.pk)[:100],
             "lost_form": forms.LostForm(),
-            "tasks_panel": _template_exists("activity/_tasks_panel.html"),
-            "comments_panel": _template_exists("activity/_comments_panel.html"),
         }
     )
     return render(request, "deals/card.html", context)
@@ -652,7 +646,7 @@ def deal_field(request, pk, name):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            deal = services().deal_update(
+            deal = services.deal_update(
                 actor=request.membership, deal=deal, data=form.data_for_service()
             )
         except ValidationError as exc:
@@ -686,7 +680,7 @@ def deal_title(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            deal = services().deal_update(
+            deal = services.deal_update(
                 actor=request.membership, deal=deal, data=form.data_for_service()
             )
         except ValidationError as exc:
@@ -704,7 +698,7 @@ def deal_delete(request, pk):
     _require(request, "delete")
     deal = _deal(request, pk)
     try:
-        services().deal_delete(actor=request.membership, deal=deal)
+        services.deal_delete(actor=request.membership, deal=deal)
     except PermissionDenied:
         messages.error(request, _("Your role does not allow this."))
         return redirect("deal_card", pk=deal.pk)
@@ -737,7 +731,7 @@ def item_add(request, pk):
     form = forms.LineItemForm(request.POST)
     if form.is_valid():
         try:
-            services().line_item_add(
+            services.line_item_add(
                 actor=request.membership, deal=deal, data=form.data_for_service()
             )
         except ValidationError as exc:
@@ -768,7 +762,7 @@ def item_edit(request, pk, item_id):
         form = forms.LineItemForm(request.POST, prefix=prefix)
         if form.is_valid():
             try:
-                services().line_item_update(
+                services.line_item_update(
                     actor=request.membership, item=item, data=form.data_for_service()
                 )
             except ValidationError as exc:
@@ -795,7 +789,7 @@ def item_remove(request, pk, item_id):
     _require(request, "edit")
     deal, item = _item(request, pk, item_id)
     try:
-        services().line_item_remove(actor=request.membership, item=item)
+        services.line_item_remove(actor=request.membership, item=item)
     except PermissionDenied:
         messages.error(request, _("Your role does not allow this."))
     deal.refresh_from_db()
@@ -814,7 +808,7 @@ def contact_add(request, pk):
     extra = {}
     if form.is_valid():
         try:
-            services().deal_contact_set(
+            services.deal_contact_set(
                 actor=request.membership,
                 deal=deal,
                 contact=form.cleaned_data["contact"],
@@ -841,7 +835,7 @@ def contact_remove(request, pk, contact_id):
         DealContact.objects.select_related("contact").filter(deal=deal), contact_id=contact_id
     )
     try:
-        services().deal_contact_remove(actor=request.membership, deal=deal, contact=link.contact)
+        services.deal_contact_remove(actor=request.membership, deal=deal, contact=link.contact)
     except PermissionDenied:
         messages.error(request, _("Your role does not allow this."))
     return _section(request, deal, "deals/_contacts.html")
@@ -858,7 +852,7 @@ def file_add(request, pk):
     form = forms.AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services().attachment_add(
+            services.attachment_add(
                 actor=request.membership, deal=deal, file=form.cleaned_data["file"]
             )
         except ValidationError as exc:
@@ -894,7 +888,7 @@ def file_delete(request, pk, file_id):
     _require(request, "edit")
     deal, attachment = _attachment(request, pk, file_id)
     try:
-        services().attachment_delete(actor=request.membership, attachment=attachment)
+        services.attachment_delete(actor=request.membership, attachment=attachment)
     except PermissionDenied:
         messages.error(request, _("Your role does not allow this."))
     return _section(request, deal, "deals/_files.html")
