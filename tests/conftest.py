@@ -50,6 +50,15 @@ def add_member(tenant, role_key="manager", user=None, department=None) -> Member
         return Membership.objects.select_related("role", "user", "tenant").get(pk=membership.pk)
 
 
+def login(client, membership: Membership):
+    """The Django test client, logged in as `membership` and in its workspace."""
+    client.force_login(membership.user)
+    session = client.session
+    session["tenant_id"] = membership.tenant_id
+    session.save()
+    return client
+
+
 def api_client(membership: Membership) -> APIClient:
     with tenant_scope(membership.tenant_id):
         _, raw = services.api_key_create(actor=membership, name="tests")
@@ -157,4 +166,12 @@ def wait_for(predicate, timeout=10.0, interval=0.05):
     raise AssertionError("condition not met in time")
 
 
-__all__ = ["add_member", "api_client", "make_user", "make_workspace", "threading", "wait_for"]
+__all__ = [
+    "add_member",
+    "api_client",
+    "login",
+    "make_user",
+    "make_workspace",
+    "threading",
+    "wait_for",
+]

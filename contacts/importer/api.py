@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 
-from django.http import FileResponse, Http404
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -28,7 +27,7 @@ from crm.api.permissions import IsTenantMember
 from ..models import ImportJob
 from . import services
 from .reader import ImportFileError
-from .run import errors_download_name
+from .run import errors_response
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
@@ -111,12 +110,4 @@ class ImportJobViewSet(
 
     @action(detail=True, methods=["get"])
     def errors(self, request, pk=None):
-        job = self.get_object()
-        if not job.errors_file:
-            raise Http404
-        return FileResponse(
-            job.errors_file.open("rb"),
-            as_attachment=True,
-            filename=errors_download_name(job),
-            content_type="text/csv; charset=utf-8",
-        )
+        return errors_response(self.get_object())

@@ -175,3 +175,17 @@ def _fail(job: ImportJob, message: str) -> None:
     if job.errors_file:
         fields.append("errors_file")
     job.save(update_fields=fields)
+
+
+def errors_response(job: ImportJob):
+    """The failed rows with their reasons, as a download (404 when there were none)."""
+    from django.http import FileResponse, Http404
+
+    if not job.errors_file:
+        raise Http404
+    return FileResponse(
+        job.errors_file.open("rb"),
+        as_attachment=True,
+        filename=errors_download_name(job),
+        content_type="text/csv; charset=utf-8",
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -13,7 +12,7 @@ from crm.web.decorators import member_required
 from ..models import ImportJob
 from . import services
 from .reader import ImportFileError
-from .run import errors_download_name
+from .run import errors_response
 
 
 def _job(request, pk) -> ImportJob:
@@ -104,12 +103,4 @@ def import_progress(request, pk):
 
 @member_required
 def import_errors(request, pk):
-    job = _job(request, pk)
-    if not job.errors_file:
-        raise Http404
-    return FileResponse(
-        job.errors_file.open("rb"),
-        as_attachment=True,
-        filename=errors_download_name(job),
-        content_type="text/csv",
-    )
+    return errors_response(_job(request, pk))

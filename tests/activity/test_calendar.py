@@ -10,8 +10,8 @@ from icalendar import Calendar
 from crm.activity import services
 from crm.activity.models import CalendarFeed
 from crm.tenancy.context import tenant_scope
-from tests.activity.test_tasks_factories import department_headed_by, login, new_task
-from tests.conftest import add_member, api_client
+from tests.activity.test_tasks_factories import department_headed_by, new_task
+from tests.conftest import add_member, api_client, login
 from tests.contacts.conftest import new_contact
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,7 @@ from crm.activity import services
 from crm.activity.dispatch import dispatch_pending
 from crm.activity.models import Comment, Event, Notification
 from crm.tenancy.context import tenant_scope
-from tests.activity.test_tasks_factories import login
-from tests.conftest import add_member, api_client, make_user
+from tests.conftest import add_member, api_client, login, make_user
 from tests.contacts.conftest import new_company, new_contact
 
 pytestmark = pytest.mark.django_db

@@ -11,14 +11,6 @@ from crm.activity import services
 from crm.tenancy.context import tenant_scope
 
 
-def login(client, membership):
-    client.force_login(membership.user)
-    session = client.session
-    session["tenant_id"] = membership.tenant_id
-    session.save()
-    return client
-
-
 def new_task(actor, *, title="Call the client", hours=2, day=None, **extra):
     """A task made through the service: due in `hours`, or all day on `day`."""
     with tenant_scope(actor.tenant_id, actor.user):

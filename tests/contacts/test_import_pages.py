@@ -7,17 +7,9 @@ from django.urls import reverse
 
 from contacts.models import Contact, ImportJob
 from crm.tenancy.context import tenant_scope
-from tests.conftest import add_member
+from tests.conftest import add_member, login
 
 pytestmark = pytest.mark.django_db
-
-
-def login(client, membership):
-    client.force_login(membership.user)
-    session = client.session
-    session["tenant_id"] = membership.tenant_id
-    session.save()
-    return client
 
 
 def csv_file(rows, name="people.csv"):

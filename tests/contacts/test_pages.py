@@ -9,18 +9,10 @@ from contacts.models import Contact, Segment
 from crm.accounts import services as account_services
 from crm.accounts.models import Role
 from crm.tenancy.context import tenant_scope
-from tests.conftest import add_member
+from tests.conftest import add_member, login
 from tests.contacts.conftest import new_company, new_contact
 
 pytestmark = pytest.mark.django_db
-
-
-def login(client, membership):
-    client.force_login(membership.user)
-    session = client.session
-    session["tenant_id"] = membership.tenant_id
-    session.save()
-    return client
 
 
 @pytest.mark.parametrize("kind", ["contacts", "companies"])

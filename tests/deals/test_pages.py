@@ -16,21 +16,13 @@ from deals import services
 from deals.models import Attachment, Deal, DealContact, LineItem, StageHistory
 from pipelines import services as pipeline_services
 from pipelines.models import LostReason, Stage
-from tests.conftest import add_member
+from tests.conftest import add_member, login
 from tests.contacts.conftest import new_company, new_contact
 from tests.deals.test_board import closing_stage, funnel, many_deals, new_deal
 
 pytestmark = pytest.mark.django_db
 JSON = {"HTTP_ACCEPT": "application/json"}
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def login(client, membership):
-    client.force_login(membership.user)
-    session = client.session
-    session["tenant_id"] = membership.tenant_id
-    session.save()
-    return client
 
 
 def reload(deal) -> Deal:

@@ -22,14 +22,6 @@ def new_deal(actor, **data) -> Deal:
         return services.deal_create(actor=actor, data=data)
 
 
-def login(client, membership):
-    client.force_login(membership.user)
-    session = client.session
-    session["tenant_id"] = membership.tenant_id
-    session.save()
-    return client
-
-
 def reload(obj):
     """refresh_from_db inside the record's workspace (row-level security hides it outside)."""
     with tenant_scope(obj.tenant_id):

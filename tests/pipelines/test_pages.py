@@ -12,8 +12,8 @@ from deals import services as deal_services
 from deals.models import Deal, Product
 from pipelines import services
 from pipelines.models import LostReason, Pipeline, Stage
-from tests.conftest import add_member
-from tests.pipelines.helpers import funnel, login, new_deal
+from tests.conftest import add_member, login
+from tests.pipelines.helpers import funnel, new_deal
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}

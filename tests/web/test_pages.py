@@ -8,7 +8,7 @@ from django.urls import reverse
 from crm.accounts import services
 from crm.accounts.models import Invitation, Membership, Role
 from crm.tenancy.context import tenant_scope
-from tests.conftest import add_member, make_user, make_workspace
+from tests.conftest import add_member, login, make_user, make_workspace
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +22,6 @@ SETTINGS_PAGES = [
     "api_keys",
     "audit",
 ]
-
-
-def login(client, membership):
-    client.force_login(membership.user)
-    session = client.session
-    session["tenant_id"] = membership.tenant_id
-    session.save()
-    return client
 
 
 @pytest.mark.parametrize("name", SETTINGS_PAGES)
