@@ -267,6 +267,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # A safety net for events whose on-commit dispatch never ran (a worker died, Redis blinked).
     "sweep-outbox": {"task": "activity.sweep_outbox", "schedule": 60.0},
+    # Imports a dead worker or a lost task left behind.
+    "recover-imports": {"task": "contacts.recover_imports", "schedule": 300.0},
     # Task reminders that are due become notifications (and emails), once per task.
     "task-reminders": {"task": "activity.send_due_reminders", "schedule": 60.0},
 }

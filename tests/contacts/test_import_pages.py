@@ -115,3 +115,30 @@ def test_a_forged_mapping_is_refused_with_a_message(client, workspace):
     )
     assert response.status_code == 200
     assert "is not a field you can import into" in response.content.decode()
+
+
+def test_stalled_imports_are_failed_or_queued_again(workspace, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from contacts.importer.services import import_create
+    from contacts.tasks import recover_imports
+
+    tenant, owner = workspace
+    with tenant_scope(tenant):
+        dead = import_create(actor=owner, upload=csv_file(ROWS))
+        lost = import_create(actor=owner, upload=csv_file(ROWS))
+        fresh = import_create(actor=owner, upload=csv_file(ROWS))
+        long_ago = timezone.now() - timedelta(hours=2)
+        ImportJob.objects.filter(pk=dead.pk).update(status="running", started_at=long_ago)
+        ImportJob.objects.filter(pk=lost.pk).update(
+            status="queued", created_at=long_ago, mapping={"0": "first_name", "2": "emails"}
+        )
+        ImportJob.objects.filter(pk=fresh.pk).update(status="running", started_at=timezone.now())
+    assert recover_imports() == {"failed": 1, "requeued": 1}  # eager: the lost one ran now
+    with tenant_scope(tenant):
+        statuses = dict(ImportJob.objects.values_list("pk", "status"))
+        assert statuses == {dead.pk: "failed", lost.pk: "done", fresh.pk: "running"}
+        assert "Upload the file again" in ImportJob.objects.get(pk=dead.pk).error
+        assert Contact.objects.count() == 2
