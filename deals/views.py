@@ -50,6 +50,17 @@ STATUSES = {"open": Deal.OPEN, "won": Deal.WON, "lost": Deal.LOST}
 # --- helpers -------------------------------------------------------------------------------
 
 
+def _on_form(form, call):
+    """Run a service call for `form`: its result, or None with the refusal put on the form."""
+    try:
+        return call()
+    except ValidationError as exc:
+        _errors_to_form(form, exc)
+    except PermissionDenied:
+        form.add_error(None, _("Your role does not allow this."))
+    return None
+
+
 def _guarded(request, deal, call):
     """Run a service call for the board or the card: (result, None), or (None, the answer
     that shows why it was refused)."""
@@ -312,7 +323,8 @@ def deal_quick(request):
         }
         if form.cleaned_data["amount"] is not None:
             data["amount"] = form.cleaned_data["amount"]
-        try:
+
+        def create():
             deal = services.deal_create(actor=request.membership, data=data)
             # Typed at the top of the column, so it stays at the top (new deals go last).
             top = (
@@ -321,15 +333,14 @@ def deal_quick(request):
                 .exclude(pk=deal.pk)
                 .aggregate(m=Min("position"))["m"]
             )
-            if top is not None:
-                deal = services.deal_move(
-                    actor=request.membership, deal=deal, stage=stage, position=top - 1
-                )
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-        except PermissionDenied:
-            form.add_error(None, _("Your role does not allow this."))
-        else:
+            if top is None:
+                return deal
+            return services.deal_move(
+                actor=request.membership, deal=deal, stage=stage, position=top - 1
+            )
+
+        deal = _on_form(form, create)
+        if deal is not None:
             card = _decorated(request, deal, stage)
             form = forms.QuickDealForm()
     filters = boards.BoardFilters.from_params(QueryDict(request.POST.get("filters", "")))
@@ -644,31 +655,32 @@ def deal_field(request, pk, name):
     form = forms.DealForm(
         request.POST or None, membership=request.membership, only=[name], deal=deal
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            deal = services.deal_update(
+    updated = (
+        request.method == "POST"
+        and form.is_valid()
+        and _on_form(
+            form,
+            lambda: services.deal_update(
                 actor=request.membership, deal=deal, data=form.data_for_service()
-            )
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-        except PermissionDenied:
-            form.add_error(None, _("Your role does not allow this."))
-        else:
-            has_items = deal.line_items.exists()
-            field = next(f for f in _fields(deal, has_items) if f["name"] == name)
-            return render(
-                request,
-                "deals/_field.html",
-                {
-                    "deal": deal,
-                    "f": field,
-                    "can": _can(request),
-                    "saved": True,
-                    "amount_display": boards.money(deal.amount, deal.currency),
-                    "oob_amount": name in ("amount", "currency"),
-                },
-            )
-    return render(request, "deals/_field_form.html", {"deal": deal, "form": form, "name": name})
+            ),
+        )
+    )
+    if not updated:
+        return render(request, "deals/_field_form.html", {"deal": deal, "form": form, "name": name})
+    has_items = updated.line_items.exists()
+    field = next(f for f in _fields(updated, has_items) if f["name"] == name)
+    return render(
+        request,
+        "deals/_field.html",
+        {
+            "deal": updated,
+            "f": field,
+            "can": _can(request),
+            "saved": True,
+            "amount_display": boards.money(updated.amount, updated.currency),
+            "oob_amount": name in ("amount", "currency"),
+        },
+    )
 
 
 @member_required
@@ -679,16 +691,14 @@ def deal_title(request, pk):
         request.POST or None, membership=request.membership, only=["title"], deal=deal
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            deal = services.deal_update(
+        updated = _on_form(
+            form,
+            lambda: services.deal_update(
                 actor=request.membership, deal=deal, data=form.data_for_service()
-            )
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-        except PermissionDenied:
-            form.add_error(None, _("Your role does not allow this."))
-        else:
-            return render(request, "deals/_title.html", {"deal": deal, "can": _can(request)})
+            ),
+        )
+        if updated:
+            return render(request, "deals/_title.html", {"deal": updated, "can": _can(request)})
     return render(request, "deals/_title_form.html", {"deal": deal, "form": form})
 
 
@@ -729,18 +739,14 @@ def item_add(request, pk):
     _require(request, "edit")
     deal = _deal(request, pk)
     form = forms.LineItemForm(request.POST)
-    if form.is_valid():
-        try:
-            services.line_item_add(
-                actor=request.membership, deal=deal, data=form.data_for_service()
-            )
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-        except PermissionDenied:
-            form.add_error(None, _("Your role does not allow this."))
-        else:
-            deal.refresh_from_db()
-            return _section(request, deal, "deals/_products.html")
+    if form.is_valid() and _on_form(
+        form,
+        lambda: services.line_item_add(
+            actor=request.membership, deal=deal, data=form.data_for_service()
+        ),
+    ):
+        deal.refresh_from_db()  # the amount follows the line items
+        return _section(request, deal, "deals/_products.html")
     if not request.htmx:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     deal.refresh_from_db()
@@ -760,18 +766,14 @@ def item_edit(request, pk, item_id):
     prefix = f"item{item.pk}"  # ids apart from the add form's
     if request.method == "POST":
         form = forms.LineItemForm(request.POST, prefix=prefix)
-        if form.is_valid():
-            try:
-                services.line_item_update(
-                    actor=request.membership, item=item, data=form.data_for_service()
-                )
-            except ValidationError as exc:
-                _errors_to_form(form, exc)
-            except PermissionDenied:
-                form.add_error(None, _("Your role does not allow this."))
-            else:
-                deal.refresh_from_db()
-                return _section(request, deal, "deals/_products.html")
+        if form.is_valid() and _on_form(
+            form,
+            lambda: services.line_item_update(
+                actor=request.membership, item=item, data=form.data_for_service()
+            ),
+        ):
+            deal.refresh_from_db()
+            return _section(request, deal, "deals/_products.html")
     else:
         form = forms.LineItemForm(
             prefix=prefix,
