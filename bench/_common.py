@@ -12,6 +12,7 @@ work when nothing is missing (data under var/bench/ survives between runs).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import statistics
@@ -405,3 +406,50 @@ def _ensure_api_key(tenant_id: int, owner_id: int) -> str:
     path.write_text(raw + "\n")
     path.chmod(0o600)
     return raw
+
+
+@contextlib.contextmanager
+def web_server(probe_path: str, headers: dict):
+    """A gunicorn on loopback, started as `make run` starts it (2 workers x 4 threads).
+    Yields a keep-alive connection that has answered `probe_path` with 200, or None if the
+    server did not come up within 30 s (or there is no gunicorn). Stopped on exit."""
+    import http.client
+    import socket
+    import subprocess
+
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    if not gunicorn.exists():
+        yield None
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [str(gunicorn), "crm.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+               "--threads", "4", "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(command, env=dict(os.environ), cwd=ROOT, start_new_session=True)
+    conn = None
+    try:
+        deadline = time.monotonic() + 30
+        while conn is None and time.monotonic() < deadline and proc.poll() is None:
+            candidate = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                candidate.request("GET", probe_path, headers=headers)
+                response = candidate.getresponse()
+                response.read()
+                if response.status == 200:
+                    conn = candidate
+                    continue
+            except OSError:
+                pass
+            candidate.close()
+            time.sleep(0.3)
+        yield conn
+    finally:
+        if conn is not None:
+            conn.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

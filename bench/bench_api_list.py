@@ -19,19 +19,15 @@ Goal: p95 under 50 ms. A missed goal is printed (FAIL), and profiled; the run st
 from __future__ import annotations
 
 import cProfile
-import http.client
 import io
 import json
 import os
 import pstats
-import socket
-import subprocess
 import sys
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from _common import ROOT, describe, ensure_dataset, figure, machine_note, setup_django
+from _common import describe, ensure_dataset, figure, machine_note, setup_django, web_server
 
 # The production default rate. DRF's throttle keeps one timestamp per request in the last
 # minute (read from and written to Redis on every request), so a key at this rate carries up
@@ -199,40 +195,10 @@ def in_process(raw_key: str, rows: int) -> dict:
     return s_first
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def over_http(raw_key: str) -> None:
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    if not gunicorn.exists():
-        print("  over HTTP: skipped (no gunicorn beside this interpreter)")
-        return
-    port = _free_port()
-    # As `make run` starts the web server: 2 workers x 4 threads.
-    proc = subprocess.Popen(
-        [
-            str(gunicorn),
-            "crm.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-        ],
-        env=dict(os.environ),
-        cwd=ROOT,
-        start_new_session=True,
-    )
     headers = {"Authorization": f"Bearer {raw_key}", "Host": "127.0.0.1"}
     reset_throttle(raw_key)
-    try:
-        conn = _wait_until_up(port, headers, proc)
+    with web_server(URL, headers) as conn:
         if conn is None:
             print("  over HTTP: skipped (gunicorn did not answer within 30 s)")
             return
@@ -257,27 +223,11 @@ def over_http(raw_key: str) -> None:
             walk.append(elapsed)
             path = _path_of(body["next"])
         w = describe(f"over HTTP, every page by `next` ({len(walk)} pages)", walk)
-        conn.close()
-        figure(
-            "api_list.http.first_page.median_ms", s["median"], "ms", f"p95 < {GOAL_MS:.0f} ms", None
-        )
-        figure(
-            "api_list.http.first_page.p95_ms",
-            s["p95"],
-            "ms",
-            f"< {GOAL_MS:.0f} ms",
-            s["p95"] < GOAL_MS,
-        )
-        figure(
-            "api_list.http.walk.p95_ms", w["p95"], "ms", f"< {GOAL_MS:.0f} ms", w["p95"] < GOAL_MS
-        )
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    figure("api_list.http.first_page.median_ms", s["median"], "ms", f"p95 < {GOAL_MS:.0f} ms", None)
+    figure(
+        "api_list.http.first_page.p95_ms", s["p95"], "ms", f"< {GOAL_MS:.0f} ms", s["p95"] < GOAL_MS
+    )
+    figure("api_list.http.walk.p95_ms", w["p95"], "ms", f"< {GOAL_MS:.0f} ms", w["p95"] < GOAL_MS)
 
 
 def _path_of(url: str | None) -> str | None:
@@ -285,23 +235,6 @@ def _path_of(url: str | None) -> str | None:
         return None
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-def _wait_until_up(port: int, headers: dict, proc) -> http.client.HTTPConnection | None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        try:
-            conn.request("GET", URL, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            if response.status == 200:
-                return conn
-        except OSError:
-            pass
-        conn.close()
-        time.sleep(0.3)
-    return None
 
 
 def main() -> int:

@@ -27,19 +27,25 @@ and a profile; the run still exits 0.
 from __future__ import annotations
 
 import cProfile
-import http.client
 import io
 import json
 import os
 import pstats
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, _columns, admin_connection, describe, figure, machine_note, setup_django
+from _common import (
+    ROOT,
+    _columns,
+    admin_connection,
+    describe,
+    figure,
+    machine_note,
+    setup_django,
+    web_server,
+)
 
 setup_django(API_KEY_RATE="1200/min")
 
@@ -480,39 +486,10 @@ def in_process(data: dict, keys: dict[str, str]) -> bool:
     return ok
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def over_http(raw_key: str) -> None:
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    if not gunicorn.exists():
-        print("  over HTTP: skipped (no gunicorn beside this interpreter)")
-        return
-    port = _free_port()
-    command = [str(gunicorn), "crm.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-               "--threads", "4", "--log-level", "warning"]  # fmt: skip
-    proc = subprocess.Popen(command, env=dict(os.environ), cwd=ROOT, start_new_session=True)
     headers = {"Authorization": f"Bearer {raw_key}", "Host": "127.0.0.1"}
     reset_throttle(raw_key)
-    try:
-        conn = None
-        deadline = time.monotonic() + 30
-        while conn is None and time.monotonic() < deadline and proc.poll() is None:
-            candidate = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            try:
-                candidate.request("GET", URL, headers=headers)
-                response = candidate.getresponse()
-                response.read()
-                if response.status == 200:
-                    conn = candidate
-                    break
-            except OSError:
-                pass
-            candidate.close()
-            time.sleep(0.3)
+    with web_server(URL, headers) as conn:
         if conn is None:
             print("  over HTTP: skipped (gunicorn did not answer within 30 s)")
             return
@@ -530,22 +507,14 @@ def over_http(raw_key: str) -> None:
             get()
         s = describe(f"over HTTP (gunicorn 2x4, keep-alive), first page x{REQUESTS}",
                      [get() for _ in range(REQUESTS)])  # fmt: skip
-        conn.close()
-        figure("deals_api.http.first_page.median_ms", s["median"], "ms", "INFO", None)
-        figure(
-            "deals_api.http.first_page.p95_ms",
-            s["p95"],
-            "ms",
-            f"<= {GOAL_MS:.0f} ms",
-            s["p95"] <= GOAL_MS,
-        )
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    figure("deals_api.http.first_page.median_ms", s["median"], "ms", "INFO", None)
+    figure(
+        "deals_api.http.first_page.p95_ms",
+        s["p95"],
+        "ms",
+        f"<= {GOAL_MS:.0f} ms",
+        s["p95"] <= GOAL_MS,
+    )
 
 
 def main() -> int:
