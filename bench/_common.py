@@ -453,3 +453,25 @@ def web_server(probe_path: str, headers: dict):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def reset_throttle(raw_key: str) -> None:
+    """Forget the key's request history, so a phase is not slowed by the per-key throttle."""
+    from django.core.cache import cache
+
+    from crm.accounts.selectors import api_key_resolve
+    from crm.api.throttling import ApiKeyRateThrottle
+
+    key = api_key_resolve(raw_key)
+    throttle = ApiKeyRateThrottle()
+    cache.delete(throttle.cache_format % {"scope": throttle.scope, "ident": key.pk})
+
+
+def timed_get(client, url: str, auth: dict) -> tuple[float, dict]:
+    """One GET through the Django test client: (milliseconds, JSON body); stops on non-200."""
+    t0 = time.perf_counter()
+    response = client.get(url, **auth)
+    elapsed = (time.perf_counter() - t0) * 1000
+    if response.status_code != 200:
+        raise SystemExit(f"GET {url} answered {response.status_code}: {response.content[:300]!r}")
+    return elapsed, response.json()

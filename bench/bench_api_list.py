@@ -27,7 +27,16 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from _common import describe, ensure_dataset, figure, machine_note, setup_django, web_server
+from _common import (
+    describe,
+    ensure_dataset,
+    figure,
+    machine_note,
+    reset_throttle,
+    setup_django,
+    timed_get,
+    web_server,
+)
 
 # The production default rate. DRF's throttle keeps one timestamp per request in the last
 # minute (read from and written to Redis on every request), so a key at this rate carries up
@@ -36,34 +45,16 @@ from _common import describe, ensure_dataset, figure, machine_note, setup_django
 THROTTLE_RATE = "1200/min"
 setup_django(API_KEY_RATE=THROTTLE_RATE)
 
-from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from crm.accounts.selectors import api_key_resolve  # noqa: E402
-from crm.api.throttling import ApiKeyRateThrottle  # noqa: E402
 from crm.tenancy.backend import base as tenancy_backend  # noqa: E402
 
 URL = "/api/v1/audit-trail/"
 GOAL_MS = 50.0
 WARMUP = 50
 REQUESTS = 400
-
-
-def reset_throttle(raw_key: str) -> None:
-    key = api_key_resolve(raw_key)
-    throttle = ApiKeyRateThrottle()
-    cache.delete(throttle.cache_format % {"scope": throttle.scope, "ident": key.pk})
-
-
-def timed_get(client: Client, url: str, auth: dict) -> tuple[float, dict]:
-    t0 = time.perf_counter()
-    response = client.get(url, **auth)
-    elapsed = (time.perf_counter() - t0) * 1000
-    if response.status_code != 200:
-        raise SystemExit(f"GET {url} answered {response.status_code}: {response.content[:300]!r}")
-    return elapsed, response.json()
 
 
 def count_queries(client: Client, auth: dict) -> int:

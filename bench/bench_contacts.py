@@ -50,13 +50,21 @@ from pathlib import Path
 from typing import NamedTuple
 
 import _names as N
-from _common import ROOT, admin_connection, describe, figure, machine_note, pct, setup_django
+from _common import (
+    ROOT,
+    admin_connection,
+    describe,
+    figure,
+    machine_note,
+    pct,
+    reset_throttle,
+    setup_django,
+)
 
 # The production default rate; the throttle's history is cleared before each phase, and no
 # phase makes 1,200 requests with one key.
 setup_django(API_KEY_RATE="1200/min")
 
-from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.backends.signals import connection_created  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -66,7 +74,6 @@ from contacts.models import Company, Contact  # noqa: E402
 from crm.accounts import selectors as account_selectors  # noqa: E402
 from crm.accounts import services as account_services  # noqa: E402
 from crm.accounts.models import Membership, Role, User  # noqa: E402
-from crm.api.throttling import ApiKeyRateThrottle  # noqa: E402
 from crm.tenancy.context import tenant_scope  # noqa: E402
 from crm.tenancy.models import Tenant  # noqa: E402
 
@@ -166,12 +173,6 @@ def _save_state(**changes) -> None:
     STATE.parent.mkdir(parents=True, exist_ok=True)
     STATE.write_text(json.dumps(state, indent=1))
     STATE.chmod(0o600)
-
-
-def reset_throttle(raw_key: str) -> None:
-    key = account_selectors.api_key_resolve(raw_key)
-    throttle = ApiKeyRateThrottle()
-    cache.delete(throttle.cache_format % {"scope": throttle.scope, "ident": key.pk})
 
 
 # --- the data set ------------------------------------------------------------------------

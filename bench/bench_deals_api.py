@@ -43,13 +43,14 @@ from _common import (
     describe,
     figure,
     machine_note,
+    reset_throttle,
     setup_django,
+    timed_get,
     web_server,
 )
 
 setup_django(API_KEY_RATE="1200/min")
 
-from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -58,7 +59,6 @@ from contacts.models import Company, Contact  # noqa: E402
 from crm.accounts import selectors as account_selectors  # noqa: E402
 from crm.accounts import services as account_services  # noqa: E402
 from crm.accounts.models import Membership, Role, User  # noqa: E402
-from crm.api.throttling import ApiKeyRateThrottle  # noqa: E402
 from crm.tenancy.context import tenant_scope  # noqa: E402
 from crm.tenancy.models import Tenant  # noqa: E402
 from deals.models import Deal  # noqa: E402
@@ -326,21 +326,6 @@ def _keys(data: dict) -> dict[str, str]:
 
 
 # --- measuring ---------------------------------------------------------------------------
-
-
-def reset_throttle(raw_key: str) -> None:
-    key = account_selectors.api_key_resolve(raw_key)
-    throttle = ApiKeyRateThrottle()
-    cache.delete(throttle.cache_format % {"scope": throttle.scope, "ident": key.pk})
-
-
-def timed_get(client: Client, url: str, auth: dict) -> tuple[float, dict]:
-    t0 = time.perf_counter()
-    response = client.get(url, **auth)
-    elapsed = (time.perf_counter() - t0) * 1000
-    if response.status_code != 200:
-        raise SystemExit(f"GET {url} answered {response.status_code}: {response.content[:300]!r}")
-    return elapsed, response.json()
 
 
 def filter_urls(data: dict) -> dict[str, str]:
