@@ -48,25 +48,30 @@ def _people(*ids):
     return User.objects.in_bulk([i for i in ids if i])
 
 
-def _deal_assigned(event: Event, tenant) -> None:
-    owner_id = event.data.get("owner_id")
-    if not owner_id or owner_id == event.actor_id:
-        return  # nobody, or they took it themselves
-    people = _people(owner_id, event.actor_id)
-    owner, actor = people.get(owner_id), people.get(event.actor_id)
-    if owner is None:
+def _assigned(event: Event, tenant, recipient_id, kind, title, url) -> None:
+    """Tell `recipient_id` that the event's actor gave them something, unless nobody was
+    given it or they took it themselves. `title(who)` is called in the recipient's language."""
+    if not recipient_id or recipient_id == event.actor_id:
         return
-    with translation.override(owner.language or tenant.language):
-        title = _("%(who)s assigned you the deal %(deal)s") % {
-            "who": actor.display_name if actor else _("The system"),
-            "deal": event.subject_repr,
-        }
-    notify(
-        recipient=owner,
-        kind=Notification.DEAL_ASSIGNED,
-        title=title,
-        url=card_url("deal", event.subject_id),
-        event=event,
+    people = _people(recipient_id, event.actor_id)
+    recipient, actor = people.get(recipient_id), people.get(event.actor_id)
+    if recipient is None:
+        return
+    with translation.override(recipient.language or tenant.language):
+        text = title(actor.display_name if actor else _("The system"))
+    notify(recipient=recipient, kind=kind, title=text, url=url, event=event)
+
+
+def _deal_assigned(event: Event, tenant) -> None:
+    _assigned(
+        event,
+        tenant,
+        event.data.get("owner_id"),
+        Notification.DEAL_ASSIGNED,
+        lambda who: (
+            _("%(who)s assigned you the deal %(deal)s") % {"who": who, "deal": event.subject_repr}
+        ),
+        card_url("deal", event.subject_id),
     )
 
 
@@ -76,23 +81,15 @@ def _task_assigned(event: Event, tenant) -> None:
     else:
         pair = event.data.get("assignee_id")
         assignee_id = pair[1] if isinstance(pair, list) and len(pair) == 2 else None
-    if not assignee_id or assignee_id == event.actor_id:
-        return
-    people = _people(assignee_id, event.actor_id)
-    assignee, actor = people.get(assignee_id), people.get(event.actor_id)
-    if assignee is None:
-        return
-    with translation.override(assignee.language or tenant.language):
-        title = _("%(who)s assigned you a task: %(task)s") % {
-            "who": actor.display_name if actor else _("The system"),
-            "task": event.subject_repr,
-        }
-    notify(
-        recipient=assignee,
-        kind=Notification.ASSIGNMENT,
-        title=title,
-        url=reverse("task_edit", args=[event.subject_id]),
-        event=event,
+    _assigned(
+        event,
+        tenant,
+        assignee_id,
+        Notification.ASSIGNMENT,
+        lambda who: (
+            _("%(who)s assigned you a task: %(task)s") % {"who": who, "task": event.subject_repr}
+        ),
+        reverse("task_edit", args=[event.subject_id]),
     )
 
 
