@@ -17,6 +17,7 @@ from crm.activity import services as activity_services
 from crm.activity.selectors import timeline_for
 from crm.api.filters import members_of_workspace
 from crm.web.decorators import manager_required, member_required
+from crm.web.forms import errors_to_form
 from crm.web.templatetags.crm_tags import phones
 
 from . import duplicates, exporter, forms, selectors, services
@@ -124,7 +125,7 @@ def record_new(request, kind):
         except services.DuplicatesFound as exc:
             candidates = exc.candidates
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc, rename=_form_field)
         else:
             messages.success(request, _("%(name)s added.") % {"name": record})
             return redirect(f"{kind}_card", pk=record.pk)
@@ -140,15 +141,9 @@ def record_new(request, kind):
     )
 
 
-def _errors_to_form(form, exc: ValidationError):
-    for field, errors in (
-        exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-    ).items():
-        target = field if field in form.fields else None
-        if field and field.startswith("custom."):
-            target = "cf_" + field.split(".", 1)[1]
-            target = target if target in form.fields else None
-        form.add_error(target, errors)
+def _form_field(name: str) -> str:
+    """The services call a custom field `custom.<key>`; the forms call it `cf_<key>`."""
+    return "cf_" + name.removeprefix("custom.") if name.startswith("custom.") else name
 
 
 def _card_fields(kind, record, custom_defs):
@@ -212,7 +207,7 @@ def record_field(request, kind, pk, name):
                 actor=request.membership, record=record, data=form.data_for_service()
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc, rename=_form_field)
         else:
             defs = CustomField.objects.filter(object_type=kind)
             field = next(f for f in _card_fields(kind, record, defs) if f["name"] == name)
@@ -241,7 +236,7 @@ def record_name(request, kind, pk):
                 actor=request.membership, record=record, data=form.data_for_service()
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc, rename=_form_field)
         else:
             return render(
                 request, "contacts/_title.html", {"kind": kind, "record": record, "can_edit": True}
@@ -434,7 +429,7 @@ def custom_fields(request):
             try:
                 services.custom_field_save(actor=request.membership, **form.cleaned_data)
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                errors_to_form(form, exc, rename=_form_field)
             else:
                 messages.success(request, _("Field added."))
                 return redirect("custom_fields")

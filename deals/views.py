@@ -26,6 +26,7 @@ from crm.activity import services as activity_services
 from crm.activity.selectors import timeline_for
 from crm.api.filters import members_of_workspace
 from crm.web.decorators import member_required
+from crm.web.forms import errors_to_form
 from pipelines.models import Pipeline, Stage
 
 from . import board as boards
@@ -55,7 +56,7 @@ def _on_form(form, call):
     try:
         return call()
     except ValidationError as exc:
-        _errors_to_form(form, exc)
+        errors_to_form(form, exc)
     except PermissionDenied:
         form.add_error(None, _("Your role does not allow this."))
     return None
@@ -91,12 +92,6 @@ def _wants_json(request) -> bool:
 
 def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    pairs = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
-    for name, errors in pairs:
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _current_pipeline(request, pipelines: list[Pipeline]) -> Pipeline | None:
@@ -530,7 +525,7 @@ def deal_new(request):
         try:
             deal = services.deal_create(actor=request.membership, data=form.data_for_service())
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("%(title)s added.") % {"title": deal})
             return redirect("deal_card", pk=deal.pk)
@@ -817,7 +812,7 @@ def contact_add(request, pk):
                 role=form.cleaned_data["role"],
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
             extra["contact_form"] = form
         except PermissionDenied:
             messages.error(request, _("Your role does not allow this."))

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm.web.decorators import manager_required
+from crm.web.forms import errors_to_form
 from deals import services as deal_services
 from deals.models import Deal, Product
 
@@ -22,13 +23,6 @@ from .models import LostReason, Pipeline, Stage
 
 PALETTE = [(c, f"stage-c{i}") for i, c in enumerate(Stage.COLORS)]
 NEW_ID = "new_stage_%s"  # the funnel's rename form on the same page has id_name already
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    for field, errors in (
-        exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-    ).items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def _deal_count(**match):
@@ -55,7 +49,7 @@ def funnels(request):
                 actor=request.membership, name=form.cleaned_data["name"]
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Funnel %(name)s created.") % {"name": pipeline.name})
             return redirect("funnel_edit", pk=pipeline.pk)
@@ -110,7 +104,7 @@ def funnel_edit(request, pk):
                 return redirect("funnel_edit", pk=pipeline.pk)
         except ValidationError as exc:
             if action == "rename":
-                _errors_to_form(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.error(request, " ".join(exc.messages))
                 return redirect("funnel_edit", pk=pipeline.pk)
@@ -140,7 +134,7 @@ def stage_add(request, pk):
                 actor=request.membership, pipeline=pipeline, data=form.data_for_service()
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             return _stage_list(request, pipeline)
     return _stage_list(request, pipeline, new_stage_form=form)
@@ -250,7 +244,7 @@ def products(request):
         try:
             product = deal_services.product_save(actor=request.membership, data=form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Product %(name)s added.") % {"name": product.name})
             return redirect("products")
@@ -273,7 +267,7 @@ def product_edit(request, pk):
                     actor=request.membership, product=product, data=form.cleaned_data
                 )
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.success(request, _("Product saved."))
                 return redirect("products")
@@ -290,7 +284,7 @@ def lost_reasons(request):
         try:
             services.lost_reason_save(actor=request.membership, name=form.cleaned_data["name"])
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Reason added."))
             return redirect("lost_reasons")

@@ -11,20 +11,12 @@ from django.views.decorators.http import require_POST
 from crm.activity.selectors import audit_trail
 from crm.tenancy.middleware import SESSION_KEY
 from crm.web.decorators import manager_required, member_required
+from crm.web.forms import errors_to_form
 
 from . import forms, permissions, selectors, services
 from .models import Department, Invitation, Role, User
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form it came from."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --- sign-up, invitations, workspaces ---------------------------------------------------
@@ -143,7 +135,7 @@ def members(request):
                     actor=request.membership, **invite_form.cleaned_data
                 )
             except ValidationError as exc:
-                _form_errors(invite_form, exc)
+                errors_to_form(invite_form, exc)
             else:
                 messages.success(
                     request,
@@ -253,7 +245,7 @@ def role_edit(request, pk=None):
                     grants=form.grants(),
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.success(request, _("Role %(name)s saved.") % {"name": role.name})
                 return redirect("roles")
@@ -275,7 +267,7 @@ def departments(request):
         try:
             services.department_save(actor=request.membership, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Department created."))
             return redirect("departments")
@@ -300,7 +292,7 @@ def department_edit(request, pk):
                     actor=request.membership, department=department, **form.cleaned_data
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.success(request, _("Department saved."))
                 return redirect("departments")

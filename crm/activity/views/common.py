@@ -4,6 +4,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from crm.web.forms import errors_to_form
+
 
 def require(request, action: str = "view", object_type: str = "task") -> None:
     if not request.membership.can(object_type, action):
@@ -25,9 +27,6 @@ def safe_next(request, default: str) -> str:
     return default
 
 
-def errors_to_form(form, exc: ValidationError) -> None:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-    for field, messages in errors.items():
-        if field == "due_at":
-            field = "due_time" if "due_time" in form.fields else None
-        form.add_error(field if field in form.fields else None, messages)
+def task_errors_to_form(form, exc: ValidationError) -> None:
+    """A task's `due_at` is typed in the form's `due_time`."""
+    errors_to_form(form, exc, rename=lambda name: "due_time" if name == "due_at" else name)

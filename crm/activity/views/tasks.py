@@ -16,7 +16,7 @@ from crm.web.decorators import can_view, member_required
 
 from .. import records, selectors, services
 from ..forms import TaskForm
-from .common import errors_to_form, require, safe_next, tz
+from .common import require, safe_next, task_errors_to_form, tz
 
 
 def _task(request, pk):
@@ -79,7 +79,7 @@ def task_new(request):
                     actor=request.membership, subject=subject, **form.service_data()
                 )
             except ValidationError as exc:
-                errors_to_form(form, exc)
+                task_errors_to_form(form, exc)
             else:
                 if not request.htmx:
                     messages.success(request, _("Task added."))
@@ -108,7 +108,7 @@ def task_edit(request, pk):
             try:
                 services.task_update(actor=request.membership, task=task, data=form.service_data())
             except ValidationError as exc:
-                errors_to_form(form, exc)
+                task_errors_to_form(form, exc)
             else:
                 messages.success(request, _("Task saved."))
                 return redirect(safe_next(request, reverse("tasks")))
