@@ -4,9 +4,7 @@ the client demo (contacts.demo runs first), products on some, a few won and lost
 goes through the services, so cards show their history; then some dates are moved into the
 past so the board has old and idle deals too.
 
-Call it from seed_demo after the client demo:
-    from deals.demo import seed as seed_deals
-    seed_deals(admin, [m for m in team if m.role.key in ("manager", "head")])
+Registered as a demo seeder (crm.accounts.demo) to run after the client demo.
 """
 
 from __future__ import annotations

@@ -227,3 +227,25 @@ class LostForm(forms.Form):
         if data.get("reason") is None and not data.get("note"):
             raise forms.ValidationError(_("Pick a reason or say what happened."))
         return data
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    sku = forms.CharField(label=_("SKU"), max_length=64, required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=20, initial="pcs")
+    price = forms.DecimalField(label=_("Price"), max_digits=14, decimal_places=2, min_value=0)
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES)
+    tax_rate = forms.DecimalField(
+        label=_("Tax rate, %"),
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        initial=0,
+    )
+    is_active = forms.BooleanField(label=_("Offered (shown when adding products)"), required=False)
+
+    @classmethod
+    def for_product(cls, product: Product, data=None):
+        initial = {name: getattr(product, name) for name in cls.base_fields}
+        return cls(data, initial=initial)

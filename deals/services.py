@@ -328,11 +328,11 @@ def _move(
         related=_related(deal),
     )
     if events and deal.status != old_status:
-        _status_event(actor, deal, old_status)
+        status_event(actor, deal, old_status)
     return deal
 
 
-def _status_event(actor: Membership, deal: Deal, old_status: str, **extra) -> None:
+def status_event(actor: Membership, deal: Deal, old_status: str, **extra) -> None:
     kind = {Deal.WON: "deal.won", Deal.LOST: "deal.lost", Deal.OPEN: "deal.reopened"}
     emit(
         kind[deal.status],
@@ -389,7 +389,7 @@ def deal_won(*, actor: Membership, deal: Deal) -> Deal:
             Deal.WON, timezone.now(), None, "",
         )  # fmt: skip
         deal.save(update_fields=["status", "closed_at", "lost_reason", "lost_note", "updated_at"])
-    _status_event(actor, deal, old_status)
+    status_event(actor, deal, old_status)
     return deal
 
 
@@ -411,9 +411,7 @@ def deal_lost(*, actor: Membership, deal: Deal, reason: LostReason | None, note:
     deal.status, deal.lost_reason, deal.lost_note = Deal.LOST, reason, note
     deal.closed_at = deal.closed_at if old_status == Deal.LOST else timezone.now()
     deal.save(update_fields=["status", "closed_at", "lost_reason", "lost_note", "updated_at"])
-    _status_event(
-        actor, deal, old_status, reason=reason.name if reason else None, note=note or None
-    )
+    status_event(actor, deal, old_status, reason=reason.name if reason else None, note=note or None)
     return deal
 
 
@@ -445,7 +443,7 @@ def deal_reopen(*, actor: Membership, deal: Deal, stage: Stage | None = None) ->
         _take_stage_status(deal, stage, timezone.now())
         deal.save(update_fields=["status", "closed_at", "lost_reason", "lost_note", "updated_at"])
     if old_status != Deal.OPEN:
-        _status_event(actor, deal, old_status)
+        status_event(actor, deal, old_status)
     return deal
 
 

@@ -5,3 +5,10 @@ class PipelinesConfig(AppConfig):
     name = "pipelines"
     label = "pipelines"
     verbose_name = "Sales funnels"
+
+    def ready(self):
+        from crm.accounts import initialisers
+
+        from .services import default_pipeline_create
+
+        initialisers.register(default_pipeline_create)  # every workspace starts with a funnel

@@ -3,9 +3,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.tenancy.models import CURRENCIES
-from deals.models import Product
-
 from .models import Stage
 
 
@@ -31,28 +28,6 @@ class StageForm(forms.Form):
         if not data.get("color"):
             data.pop("color", None)
         return data
-
-
-class ProductForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
-    sku = forms.CharField(label=_("SKU"), max_length=64, required=False)
-    unit = forms.CharField(label=_("Unit"), max_length=20, initial="pcs")
-    price = forms.DecimalField(label=_("Price"), max_digits=14, decimal_places=2, min_value=0)
-    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES)
-    tax_rate = forms.DecimalField(
-        label=_("Tax rate, %"),
-        max_digits=5,
-        decimal_places=2,
-        min_value=0,
-        max_value=100,
-        initial=0,
-    )
-    is_active = forms.BooleanField(label=_("Offered (shown when adding products)"), required=False)
-
-    @classmethod
-    def for_product(cls, product: Product, data=None):
-        initial = {name: getattr(product, name) for name in cls.base_fields}
-        return cls(data, initial=initial)
 
 
 class LostReasonForm(forms.Form):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -17,6 +17,7 @@ from crm.accounts.models import Membership
 from crm.activity.events import changes, emit, snapshot
 
 from .models import LostReason, Pipeline, Stage
+from .occupants import OCCUPANTS
 
 # name, kind, probability: what every new workspace starts with (names are translated when
 # the workspace is created, in its owner's language).
@@ -107,8 +108,8 @@ def _stages_bulk(pipeline: Pipeline, specs) -> list[Stage]:
 
 
 def default_pipeline_create(actor: Membership) -> Pipeline:
-    """The "Sales" funnel and a few lost reasons, for a new workspace: called by
-    crm.accounts.services.tenant_create inside the new workspace's scope and transaction.
+    """The "Sales" funnel and a few lost reasons, for a new workspace: a workspace
+    initialiser (crm.accounts.initialisers), run inside its scope and transaction.
     Part of making the workspace, so no event of its own ("workspace.created" tells it)."""
     with transaction.atomic(), translation.override(actor.tenant.language or None):
         pipeline = _pipeline_new(_(DEFAULT_PIPELINE), None)
@@ -159,10 +160,8 @@ def pipeline_archive(*, actor: Membership, pipeline: Pipeline, archived: bool = 
 def pipeline_delete(*, actor: Membership, pipeline: Pipeline) -> None:
     """Only a pipeline without deals can go; one with deals is archived instead."""
     require_admin(actor)
-    from deals.models import Deal
-
     pipeline = Pipeline.objects.select_for_update().get(pk=pipeline.pk)
-    if Deal.objects.filter(pipeline=pipeline).exists():
+    if any(occupant.count_in_pipeline(pipeline) for occupant in OCCUPANTS):
         raise ValidationError(_("This funnel has deals: archive it instead."))
     if not Pipeline.objects.filter(is_archived=False).exclude(pk=pipeline.pk).exists():
         raise ValidationError(_("Keep at least one active funnel."))
@@ -249,7 +248,8 @@ def stage_update(*, actor: Membership, stage: Stage, data: dict) -> Stage:
         return stage
     stage.save(update_fields=[f for f in STAGE_FIELDS if f in diff])
     if "kind" in diff:
-        _sync_deal_status(actor, stage)
+        for occupant in OCCUPANTS:
+            occupant.kind_changed(actor, stage)
     emit(
         "stage.updated",
         actor=actor.user,
@@ -258,20 +258,6 @@ def stage_update(*, actor: Membership, stage: Stage, data: dict) -> Stage:
         related=[stage.pipeline],
     )
     return stage
-
-
-def _sync_deal_status(actor: Membership, stage: Stage) -> None:
-    """A stage that changes kind takes its deals' status with it."""
-    from deals.models import Deal
-
-    now = timezone.now()
-    deals = Deal.objects.filter(stage=stage)
-    if stage.kind == Stage.OPEN:
-        deals.exclude(status=Deal.OPEN).update(
-            status=Deal.OPEN, closed_at=None, lost_reason=None, lost_note="", updated_at=now
-        )
-    else:
-        deals.exclude(status=stage.kind).update(status=stage.kind, closed_at=now, updated_at=now)
 
 
 @transaction.atomic
@@ -302,18 +288,11 @@ def stage_delete(*, actor: Membership, stage: Stage, move_to: Stage | None = Non
     """Delete a stage, first moving its deals to `move_to` (a stage of the same pipeline);
     each move is recorded in the deals' stage history. Returns how many deals moved."""
     require_admin(actor)
-    from deals import services as deal_services
-    from deals.models import Deal
-
     stage = Stage.objects.select_for_update().select_related("pipeline").get(pk=stage.pk)
     if stage.kind == Stage.OPEN:
         _check_open_stage_left(stage.pipeline, stage)
-    deals = list(
-        Deal.objects.select_for_update(of=("self",))
-        .select_related("stage")
-        .filter(stage=stage)
-        .order_by("position", "id")
-    )
+    held = [(occupant, occupant.locked_in_stage(stage)) for occupant in OCCUPANTS]
+    deals = [record for _occupant, records in held for record in records]
     if deals:
         if move_to is None:
             raise ValidationError(
@@ -321,7 +300,9 @@ def stage_delete(*, actor: Membership, stage: Stage, move_to: Stage | None = Non
             )
         if move_to.pipeline_id != stage.pipeline_id or move_to.pk == stage.pk:
             raise ValidationError({"move_to": _("Choose another stage of the same funnel.")})
-        deal_services.deals_move_in_bulk(actor=actor, deals=deals, stage=move_to)
+        for occupant, records in held:
+            if records:
+                occupant.move_off(actor, records, move_to)
     emit(
         "stage.deleted",
         actor=actor.user,

@@ -1,4 +1,4 @@
-"""Settings pages of the sales set-up (admins): funnels and stages, products, lost reasons."""
+"""Settings pages of the sales set-up (admins): funnels and stages, lost reasons."""
 
 from django.urls import path
 
@@ -15,8 +15,6 @@ urlpatterns = [
     ),
     path("settings/stages/<int:pk>/", views.stage_edit, name="funnel_stage_edit"),
     path("settings/stages/<int:pk>/delete/", views.stage_delete, name="funnel_stage_delete"),
-    path("settings/products/", views.products, name="products"),
-    path("settings/products/<int:pk>/", views.product_edit, name="product_edit"),
     path("settings/lost-reasons/", views.lost_reasons, name="lost_reasons"),
     path("settings/lost-reasons/<int:pk>/", views.lost_reason_edit, name="lost_reason_edit"),
 ]

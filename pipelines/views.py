@@ -1,12 +1,11 @@
 """Settings pages of the sales set-up, for admins: funnels and their stages (a stage editor
-with drag-to-reorder), the product catalogue and the reasons deals are lost."""
+with drag-to-reorder) and the reasons deals are lost."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Value
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,26 +14,19 @@ from django.views.decorators.http import require_POST
 
 from crm.web.decorators import manager_required
 from crm.web.forms import errors_to_form
-from deals import services as deal_services
-from deals.models import Deal, Product
 
 from . import forms, services
 from .models import LostReason, Pipeline, Stage
+from .occupants import OCCUPANTS
 
 PALETTE = [(c, f"stage-c{i}") for i, c in enumerate(Stage.COLORS)]
 NEW_ID = "new_stage_%s"  # the funnel's rename form on the same page has id_name already
 
 
 def _deal_count(**match):
-    """A correlated count of deals (no join that multiplies rows)."""
-    counted = (
-        Deal.objects.filter(**{k: OuterRef(v) for k, v in match.items()})
-        .order_by()
-        .values(next(iter(match)))
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+    """How many records (deals) the stages' occupants keep there, as a correlated count."""
+    counts = [occupant.count_expression(**match) for occupant in OCCUPANTS]
+    return sum(counts[1:], counts[0]) if counts else Value(0)
 
 
 # --- funnels -----------------------------------------------------------------------------
@@ -229,49 +221,6 @@ def stages_reorder(request, pk):
     if request.htmx:
         return _stage_list(request, pipeline)
     return HttpResponse(status=204)
-
-
-# --- products ----------------------------------------------------------------------------
-
-
-@manager_required
-def products(request):
-    form = forms.ProductForm(
-        request.POST or None,
-        initial={"currency": request.tenant.currency, "is_active": True, "unit": "pcs"},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            product = deal_services.product_save(actor=request.membership, data=form.cleaned_data)
-        except ValidationError as exc:
-            errors_to_form(form, exc)
-        else:
-            messages.success(request, _("Product %(name)s added.") % {"name": product.name})
-            return redirect("products")
-    rows = Product.objects.order_by("-is_active", "name", "id")
-    return render(request, "pipelines/products.html", {"form": form, "rows": rows})
-
-
-@manager_required
-def product_edit(request, pk):
-    product = get_object_or_404(Product.objects.all(), pk=pk)
-    form = forms.ProductForm.for_product(product, request.POST or None)
-    if request.method == "POST":
-        if request.POST.get("action") == "delete":
-            deal_services.product_delete(actor=request.membership, product=product)
-            messages.success(request, _("Product %(name)s deleted.") % {"name": product.name})
-            return redirect("products")
-        if form.is_valid():
-            try:
-                deal_services.product_save(
-                    actor=request.membership, product=product, data=form.cleaned_data
-                )
-            except ValidationError as exc:
-                errors_to_form(form, exc)
-            else:
-                messages.success(request, _("Product saved."))
-                return redirect("products")
-    return render(request, "pipelines/product_edit.html", {"form": form, "product": product})
 
 
 # --- lost reasons ------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from crm.activity.events import changes, emit, snapshot
 from crm.tenancy.context import tenant_scope
 from crm.tenancy.models import Tenant
 
-from . import permissions
+from . import initialisers, permissions
 from .models import ApiKey, Department, Invitation, Membership, Role, User
 
 INVITATION_SALT = "crm.invitation"
@@ -67,9 +67,7 @@ def tenant_create(
         }
         membership = Membership.objects.create(user=owner, role=roles["admin"])
         emit("workspace.created", actor=owner, subject=membership, data={"workspace": name})
-        from pipelines.services import default_pipeline_create
-
-        default_pipeline_create(membership)  # the "Sales" funnel, so deals have a home
+        initialisers.run(membership)  # e.g. the "Sales" funnel, so deals have a home
     return tenant
 
 

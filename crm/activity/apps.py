@@ -7,4 +7,11 @@ class ActivityConfig(AppConfig):
     verbose_name = "Activity"
 
     def ready(self):
-        from . import consumers  # noqa: F401  registers the audit and timeline consumers
+        from crm.accounts import demo as demo_data
+
+        from . import (
+            consumers,  # noqa: F401  registers the audit and timeline consumers
+            demo,
+        )
+
+        demo_data.register(demo.seed, order=30)  # tasks and comments about the demo clients

@@ -1,4 +1,5 @@
-"""The records that tasks and comments hang on: deals, contacts and companies.
+"""The records that tasks and comments hang on: deals, contacts and companies, registered by
+their apps (`register_subject_type` from `AppConfig.ready()`).
 
 Each type says how to find the records a member may see (its app's visibility rules) and
 which page is its card. Tasks and comments store the record as (object_type, object_id).
@@ -9,34 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext_lazy as _
-
-from crm.accounts.selectors import visible_to
-
-
-def _contacts(membership) -> QuerySet:
-    from contacts.selectors import contacts_for
-
-    return contacts_for(membership)
-
-
-def _companies(membership) -> QuerySet:
-    from contacts.selectors import companies_for
-
-    return companies_for(membership)
-
-
-def _deals(membership) -> QuerySet:
-    try:
-        from deals.selectors import deals_for
-    except ImportError:  # the deals app without its selectors yet
-        from deals.models import Deal
-
-        return visible_to(Deal.objects.all(), membership, "deal")
-    return deals_for(membership)
 
 
 @dataclass(frozen=True)
@@ -46,11 +21,9 @@ class SubjectType:
     card: str  # URL name of the record's card, taking its id
 
 
-SUBJECT_TYPES: dict[str, SubjectType] = {
-    "deal": SubjectType(_("Deal"), _deals, "deal_card"),
-    "contact": SubjectType(_("Contact"), _contacts, "contact_card"),
-    "company": SubjectType(_("Company"), _companies, "company_card"),
-}
+# Filled by the apps from their AppConfig.ready(): contacts registers "contact" and
+# "company", deals registers "deal".
+SUBJECT_TYPES: dict[str, SubjectType] = {}
 
 
 def register_subject_type(object_type: str, *, label, records, card: str) -> None:

@@ -167,6 +167,12 @@ def test_a_stage_that_changes_kind_takes_its_deals_status_with_it(workspace):
         services.stage_update(actor=owner, stage=stages["Negotiation"], data={"kind": "open"})
         deal.refresh_from_db()
         assert deal.status == Deal.OPEN and deal.closed_at is None
+        # Each closing and reopening is an event of the deal's, as a win on the board is.
+        events = Event.objects.filter(subject_type="deal", subject_id=deal.pk).order_by("id")
+        assert [e.type for e in events if e.type in ("deal.won", "deal.reopened")] == [
+            "deal.won",
+            "deal.reopened",
+        ]
 
 
 def test_stages_are_reordered_by_a_list_of_every_id(workspace):

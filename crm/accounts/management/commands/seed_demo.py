@@ -4,14 +4,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from contacts.demo import seed as seed_clients
-from crm.accounts import services
+from crm.accounts import demo, services
 from crm.accounts.models import Membership, Role, User
-from crm.activity.demo import seed as seed_tasks
 from crm.activity.dispatch import dispatch_pending
 from crm.tenancy.context import tenant_scope
 from crm.tenancy.models import Tenant
-from deals.demo import seed as seed_deals
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo-crm-2026"  # noqa: S105  (printed on start; demo data only)
@@ -73,9 +70,7 @@ class Command(BaseCommand):
                 )
                 team = list(Membership.objects.select_related("role", "user", "tenant"))
                 sellers = [m for m in team if m.role.key in ("manager", "head")]
-                seed_clients(admin, sellers)
-                seed_deals(admin, sellers)
-                seed_tasks(admin, sellers)
+                demo.seed(admin, sellers)
             # A second workspace, so the switcher has somewhere to go.
             services.tenant_create(owner=owner, name="Northwind Retail", slug="demo-retail")
         for t in Tenant.objects.filter(slug__in=[DEMO_SLUG, "demo-retail"]):

@@ -1,0 +1,147 @@
+"""Two members of one workspace: a colleague whose records carry a canary word, and a viewer
+whose role sees only their own records. The walks under tests/isolation/ use it to prove that
+the viewer sees and changes nothing of the colleague's, on every path.
+
+The canary is written into every text a record shows (names, titles, comments, notes, file
+names, task titles), never into an email or a phone: a probe can then type the colleague's
+email into a form and find out whether the answer says anything about the hidden record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from contacts import services as contact_services
+from contacts.importer.services import import_create
+from contacts.models import Company, Contact, Segment
+from crm.accounts.models import Membership
+from crm.activity import services as activity_services
+from crm.activity.dispatch import dispatch_pending
+from crm.tenancy.context import tenant_scope
+from deals import services as deal_services
+from tests.conftest import add_member, make_user
+
+CANARY = "quokka"  # lower case; responses are compared in lower case
+# A second word in the hidden names, to search for without the search box echoing the canary.
+SEARCH_WORD = "wombat"
+
+HIDDEN_EMAIL = "hidden-person@hidden-co.example"
+HIDDEN_PHONE = "+14155550177"
+HIDDEN_COMPANY_EMAIL = "office@hidden-co.example"
+
+
+@dataclass
+class Scenario:
+    tenant: object
+    admin: Membership
+    colleague: Membership
+    viewer: Membership
+    records: dict = field(default_factory=dict)  # name -> the colleague's record
+    own: dict = field(default_factory=dict)  # name -> the viewer's record
+
+    def snapshot(self) -> dict:
+        """Every field of every hidden record, to compare after a walk."""
+        with tenant_scope(self.tenant):
+            out = {}
+            for name, record in self.records.items():
+                fresh = type(record).all_tenants.filter(pk=record.pk).first()
+                out[name] = model_to_dict(fresh) if fresh is not None else None
+            return out
+
+
+def build(tenant, admin: Membership) -> Scenario:
+    """The colleague's records (each naming the canary), and the viewer's own contact, which
+    the colleague's deal is linked to (so its card has the hidden deal's history)."""
+    colleague = add_member(tenant, "manager", user=make_user(first_name="Colleague"))
+    viewer = add_member(tenant, "manager", user=make_user(first_name="Viewer"))
+    s = Scenario(tenant=tenant, admin=admin, colleague=colleague, viewer=viewer)
+    with tenant_scope(tenant, colleague.user):
+        company = contact_services.record_create(
+            actor=colleague,
+            model=Company,
+            data={
+                "name": "Quokka Wombat Holdings",
+                "website": "https://hidden-co.example",
+                "emails": HIDDEN_COMPANY_EMAIL,
+                "phones": "+14155550178",
+            },
+        )
+        contact = contact_services.record_create(
+            actor=colleague,
+            model=Contact,
+            data={
+                "first_name": "Quokka",
+                "last_name": "Wombat",
+                "position": "Quokka buyer",
+                "emails": HIDDEN_EMAIL,
+                "phones": HIDDEN_PHONE,
+                "company": company,
+            },
+        )
+        deal = deal_services.deal_create(
+            actor=colleague,
+            data={"title": "Quokka Wombat deal", "amount": 777, "contacts": [contact]},
+        )
+        item = deal_services.line_item_add(
+            actor=colleague, deal=deal, name="Quokka licence", quantity=1, price=777
+        )
+        attachment = deal_services.attachment_add(
+            actor=colleague,
+            deal=deal,
+            upload=SimpleUploadedFile("quokka-terms.txt", b"Quokka terms"),
+        )
+        task = activity_services.task_create(
+            actor=colleague,
+            title="Call Quokka back",
+            subject=deal,
+            due_date=timezone.localdate(),
+            all_day=True,
+        )
+        comment = activity_services.comment_add(
+            actor=colleague,
+            subject=deal,
+            body=f"Quokka price agreed @[{viewer.user.get_full_name() or viewer.user.email}]",
+        )
+        note = activity_services.note_add(actor=colleague, subject=contact, body="Quokka note")
+        segment = Segment.objects.create(
+            object_type="contact", name="Quokka segment", owner=colleague.user, filters={}
+        )
+        job = import_create(
+            actor=colleague,
+            upload=SimpleUploadedFile(
+                "quokka.csv", b"First name,Email\r\nQuokka,quokka-row@hidden-co.example\r\n"
+            ),
+        )
+        feed, _raw = activity_services.calendar_feed_regenerate(actor=colleague)
+    s.records = {
+        "company": company,
+        "contact": contact,
+        "deal": deal,
+        "item": item,
+        "attachment": attachment,
+        "task": task,
+        "comment": comment,
+        "note": note,
+        "segment": segment,
+        "import": job,
+        "feed": feed,
+    }
+    with tenant_scope(tenant, viewer.user):
+        own_contact = contact_services.record_create(
+            actor=viewer, model=Contact, data={"first_name": "Visible", "last_name": "Client"}
+        )
+        own_deal = deal_services.deal_create(actor=viewer, data={"title": "Visible deal"})
+    with tenant_scope(tenant, admin.user):
+        # The admin links the viewer's contact to the colleague's deal and changes the deal:
+        # the contact's card now has the hidden deal's events on its timeline.
+        deal_services.deal_contact_set(actor=admin, deal=deal, contact=own_contact, role="buyer")
+        renewed = {"title": "Quokka deal, renewed", "expected_close": "2027-01-31"}
+        deal_services.deal_update(actor=admin, deal=deal, data=renewed)
+        dispatch_pending()
+        s.records["deal"].refresh_from_db()
+    s.own = {"contact": own_contact, "deal": own_deal}
+    return s
