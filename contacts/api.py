@@ -143,7 +143,7 @@ class ClientRecordViewSet(viewsets.ModelViewSet):
                 }
             )
         ordering = request.query_params.get("ordering", "")
-        if ordering and ordering.lstrip("-") in selectors.SORTABLE[self.object_type]:
+        if ordering and ordering.lstrip("-") in selectors.sortable(self.object_type):
             self.paginator.ordering = (ordering, "-id" if ordering.startswith("-") else "id")
         else:
             self.paginator.ordering = "-id"

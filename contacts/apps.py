@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class ContactsConfig(AppConfig):
@@ -9,18 +8,12 @@ class ContactsConfig(AppConfig):
 
     def ready(self):
         from crm.accounts import demo as demo_data
-        from crm.activity import records
 
         from . import (
             consumers,  # noqa: F401  registers the client-activity consumer
             demo,
-            selectors,
+            object_types,
         )
 
+        object_types.register()  # "contact" and "company"
         demo_data.register(demo.seed, order=10)
-        records.register_subject_type(
-            "contact", label=_("Contact"), records=selectors.contacts_for, card="contact_card"
-        )
-        records.register_subject_type(
-            "company", label=_("Company"), records=selectors.companies_for, card="company_card"
-        )

@@ -10,17 +10,18 @@ from django.db.models import BooleanField, Expression, F, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
+from crm import objects
 from crm.accounts.models import Membership
 from crm.accounts.selectors import visible_to
 
 from . import normalize
 from .models import Company, Contact, CustomField
 
-SORTABLE = {
-    "contact": ["last_name", "first_name", "created_at", "updated_at", "last_activity_at",
-                "company__name", "position"],
-    "company": ["name", "industry", "created_at", "updated_at", "last_activity_at"],
-}  # fmt: skip
+
+def sortable(object_type: str) -> set[str]:
+    """The ORM paths a list may be sorted by: the registry's sortable fields (custom ones
+    sort as `cf_<key>`)."""
+    return {f.lookup for f in objects.get(object_type).fields if f.sortable}
 
 
 def contacts_for(membership: Membership) -> QuerySet[Contact]:
@@ -189,7 +190,7 @@ def apply_ordering(qs: QuerySet, ordering: str, object_type: str) -> QuerySet:
     name = ordering.lstrip("-")
     if name.startswith("cf_"):
         expr = KeyTextTransform(name[3:], "custom")
-    elif name in SORTABLE[object_type]:
+    elif name in sortable(object_type):
         expr = F(name)
     else:
         return qs

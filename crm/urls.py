@@ -4,7 +4,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from crm.accounts import views as accounts
 from crm.web import views as web
-from crm.web.sections import SECTION_VIEWS
 
 auth = [
     path(
@@ -75,7 +74,6 @@ urlpatterns = [
     path("", include("pipelines.urls")),
     path("", include("deals.urls")),
     path("", include("crm.activity.urls")),
-    *[path(f"{name}/", view, name=name) for name, view in SECTION_VIEWS.items()],
     path("api/v1/", include("crm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class DealsConfig(AppConfig):
@@ -9,19 +8,13 @@ class DealsConfig(AppConfig):
 
     def ready(self):
         from crm.accounts import demo as demo_data
-        from crm.activity import records, subjects
+        from crm.activity import subjects
         from pipelines import occupants
 
-        from . import (  # services registers the relinker for merged records
-            demo,
-            selectors,
-            services,
-        )
+        from . import demo, object_types, services  # services registers the merge relinker
         from .stages import DealsInStages
 
+        object_types.register()  # "deal"
         occupants.register(DealsInStages())  # deals move off deleted stages, follow kinds
         subjects.register("deal", services.next_activity_refresh)  # next activity <- tasks
         demo_data.register(demo.seed, order=20)  # after the clients: deals name them
-        records.register_subject_type(
-            "deal", label=_("Deal"), records=selectors.deals_for, card="deal_card"
-        )

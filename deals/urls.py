@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import catalogue, views
+from . import products, views
 
 urlpatterns = [
     path("deals/", views.board_view, name="deals"),
@@ -30,6 +30,6 @@ urlpatterns = [
     path("deals/<int:pk>/files/", views.file_add, name="deal_file_add"),
     path("deals/<int:pk>/files/<int:file_id>/", views.file_download, name="deal_file"),
     path("deals/<int:pk>/files/<int:file_id>/delete/", views.file_delete, name="deal_file_delete"),
-    path("settings/products/", catalogue.products, name="products"),
-    path("settings/products/<int:pk>/", catalogue.product_edit, name="product_edit"),
+    path("settings/products/", products.products, name="products"),
+    path("settings/products/<int:pk>/", products.product_edit, name="product_edit"),
 ]

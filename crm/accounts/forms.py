@@ -136,7 +136,7 @@ class RoleForm(forms.Form):
         grants = role.grants if role else {}
         if role and not self.is_bound:
             self.initial.update(name=role.name, can_manage_workspace=role.can_manage_workspace)
-        for object_type in permissions.OBJECT_TYPES:
+        for object_type in permissions.object_types():
             grant = grants.get(object_type, {})
             for action in permissions.ACTIONS:
                 self.fields[f"{object_type}__{action}"] = forms.BooleanField(
@@ -148,7 +148,7 @@ class RoleForm(forms.Form):
             )
 
     def rows(self):
-        for object_type, label in permissions.OBJECT_TYPES.items():
+        for object_type, label in permissions.object_types().items():
             yield {
                 "label": label,
                 "actions": [self[f"{object_type}__{a}"] for a in permissions.ACTIONS],
@@ -160,7 +160,7 @@ class RoleForm(forms.Form):
         takes the whole row away (the other boxes do not bring it back)."""
         data = self.cleaned_data
         grants = {}
-        for t in permissions.OBJECT_TYPES:
+        for t in permissions.object_types():
             actions = [a for a in permissions.ACTIONS if data.get(f"{t}__{a}")]
             grants[t] = {
                 "actions": actions if "view" in actions else [],

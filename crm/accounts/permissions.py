@@ -1,21 +1,15 @@
 """What a role may do: per object type, actions and a record visibility.
 
 A role's `grants` is data: {"deal": {"actions": ["view", "create"], "visibility": "own"}}.
-Object types are listed here once; a feature that adds a model adds its type here and the
-role editor, the API and `visible_to` pick it up.
+The object types are the registry's (crm/objects.py): an app that adds a kind of record
+registers it, with what each built-in role gets on it, and the role editor, the API,
+`visible_to` and the navigation pick it up.
 """
 
 from django.utils.translation import gettext_lazy as _
 
-OBJECT_TYPES = {
-    "conversation": _("Inbox"),
-    "deal": _("Deals"),
-    "contact": _("Contacts"),
-    "company": _("Companies"),
-    "task": _("Tasks"),
-    "invoice": _("Invoices"),
-    "report": _("Reports"),
-}
+from crm import objects
+
 ACTIONS = {
     "view": _("View"),
     "create": _("Create"),
@@ -31,42 +25,37 @@ def full(visibility=ALL, actions=tuple(ACTIONS)):
     return {"actions": list(actions), "visibility": visibility}
 
 
-# The roles every new workspace starts with; admins may edit them or add their own.
+def object_types() -> dict:
+    """{key: plural label} of every registered object type, in registration order."""
+    return {t.key: t.plural for t in objects.all_types()}
+
+
+# The roles every new workspace starts with; admins may edit them or add their own. What
+# each gets on an object type is the type's `builtin_grants[key]`, else DEFAULT_GRANTS[key].
 BUILTIN_ROLES = {
-    "admin": {
-        "name": _("Admin"),
-        "can_manage_workspace": True,
-        "grants": {t: full() for t in OBJECT_TYPES},
-    },
-    "head": {
-        "name": _("Head of department"),
-        "can_manage_workspace": False,
-        "grants": {t: full(DEPARTMENT) for t in OBJECT_TYPES},
-    },
-    "manager": {
-        "name": _("Sales manager"),
-        "can_manage_workspace": False,
-        "grants": {
-            **{
-                t: full(OWN, ("view", "create", "edit"))
-                for t in ("conversation", "deal", "contact", "company", "task")
-            },
-            "invoice": full(OWN, ("view",)),
-            "report": full(OWN, ("view",)),
-        },
-    },
-    "accountant": {
-        "name": _("Accountant"),
-        "can_manage_workspace": False,
-        "grants": {
-            "invoice": full(ALL),
-            "deal": full(ALL, ("view",)),
-            "company": full(ALL, ("view",)),
-            "contact": full(ALL, ("view",)),
-            "report": full(ALL, ("view", "export")),
-        },
-    },
+    "admin": {"name": _("Admin"), "can_manage_workspace": True},
+    "head": {"name": _("Head of department"), "can_manage_workspace": False},
+    "manager": {"name": _("Sales manager"), "can_manage_workspace": False},
+    "accountant": {"name": _("Accountant"), "can_manage_workspace": False},
 }
+DEFAULT_GRANTS = {
+    "admin": full(),
+    "head": full(DEPARTMENT),
+    "manager": full(OWN, ("view", "create", "edit")),
+    "accountant": None,
+}
+
+
+def builtin_grants(role_key: str) -> dict:
+    """The grants of built-in role `role_key` over every registered object type."""
+    grants = {}
+    for object_type in objects.all_types():
+        grant = object_type.builtin_grants.get(role_key, DEFAULT_GRANTS[role_key])
+        if role_key == "admin":
+            grant = full()  # the admin can do everything, whatever a type says
+        if grant:
+            grants[object_type.key] = grant
+    return grants
 
 
 def clean_grants(raw) -> dict:
@@ -75,7 +64,7 @@ def clean_grants(raw) -> dict:
         raise ValueError(_("Grants must be an object keyed by object type."))
     grants = {}
     for object_type, grant in raw.items():
-        if object_type not in OBJECT_TYPES:
+        if objects.get(object_type) is None:
             raise ValueError(_("Unknown object type: %(type)s") % {"type": object_type})
         if not isinstance(grant, dict):
             raise ValueError(_("Each grant must be an object with actions and visibility."))

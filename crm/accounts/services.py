@@ -61,7 +61,7 @@ def tenant_create(
                 key=key,
                 name=str(spec["name"]),
                 can_manage_workspace=spec["can_manage_workspace"],
-                grants=spec["grants"],
+                grants=permissions.builtin_grants(key),
             )
             for key, spec in permissions.BUILTIN_ROLES.items()
         }

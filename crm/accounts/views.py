@@ -217,7 +217,7 @@ def roles(request):
         "settings/roles.html",
         {
             "rows": selectors.roles(with_member_count=True),
-            "object_types": permissions.OBJECT_TYPES,
+            "object_types": permissions.object_types(),
         },
     )
 

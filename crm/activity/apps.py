@@ -12,6 +12,8 @@ class ActivityConfig(AppConfig):
         from . import (
             consumers,  # noqa: F401  registers the audit and timeline consumers
             demo,
+            object_types,
         )
 
+        object_types.register()  # "task"
         demo_data.register(demo.seed, order=30)  # tasks and comments about the demo clients

@@ -5,8 +5,9 @@ import datetime as dt
 
 from django.utils import timezone
 
+from crm import objects
+
 from . import services
-from .records import SUBJECT_TYPES
 
 PLAN = [
     # (kind, title, days from today, hour or None for all day, reminder, done)
@@ -28,7 +29,7 @@ def _at(day: dt.date, hour: int):
 def seed(admin, team) -> None:
     """Run inside the demo workspace's scope, after the clients exist."""
     today = timezone.localdate()
-    contacts = list(SUBJECT_TYPES["contact"].records(admin).order_by("id"))
+    contacts = list(objects.get("contact").records(admin).order_by("id"))
     for member in team:
         theirs = [c for c in contacts if c.owner_id == member.user_id] or contacts
         for n, (kind, title, days, hour, reminder, done) in enumerate(PLAN):

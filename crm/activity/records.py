@@ -1,5 +1,5 @@
-"""The records that tasks and comments hang on: deals, contacts and companies, registered by
-their apps (`register_subject_type` from `AppConfig.ready()`).
+"""The records that tasks, comments and notes hang on: the object types registered with
+`activity=True` (crm/objects.py): deals, contacts and companies today.
 
 Each type says how to find the records a member may see (its app's visibility rules) and
 which page is its card. Tasks and comments store the record as (object_type, object_id).
@@ -7,27 +7,17 @@ which page is its card. Tasks and comments store the record as (object_type, obj
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import SimpleNamespace
 
 from django.http import Http404
-from django.urls import NoReverseMatch, reverse
+
+from crm import objects
 
 
-@dataclass(frozen=True)
-class SubjectType:
-    label: str
-    records: object  # fn(membership) -> QuerySet of the records the member may see
-    card: str  # URL name of the record's card, taking its id
-
-
-# Filled by the apps from their AppConfig.ready(): contacts registers "contact" and
-# "company", deals registers "deal".
-SUBJECT_TYPES: dict[str, SubjectType] = {}
-
-
-def register_subject_type(object_type: str, *, label, records, card: str) -> None:
-    SUBJECT_TYPES[object_type] = SubjectType(label, records, card)
+def activity_type(object_type: str) -> objects.ObjectType | None:
+    """The registered type `object_type` if tasks and comments may hang on its records."""
+    spec = objects.get(object_type)
+    return spec if spec is not None and spec.activity and spec.records is not None else None
 
 
 class Ref:
@@ -45,7 +35,7 @@ class Ref:
 def find(membership, object_type: str, object_id) -> object | None:
     """The record if the member may see it; None when it is missing, another workspace's or
     hidden from them (one answer for all three)."""
-    spec = SUBJECT_TYPES.get(object_type)
+    spec = activity_type(object_type)
     if spec is None or not str(object_id).isdigit():
         return None
     if not membership.can(object_type, "view"):
@@ -62,15 +52,10 @@ def find_or_404(membership, object_type: str, object_id):
 
 def card_url(object_type: str, object_id) -> str:
     """The record's card, or "" when its app has no card page (yet)."""
-    spec = SUBJECT_TYPES.get(object_type)
-    if spec is None or not object_id:
-        return ""
-    try:
-        return reverse(spec.card, args=[object_id])
-    except NoReverseMatch:
-        return ""
+    spec = objects.get(object_type)
+    return spec.card_url(object_id) if spec is not None else ""
 
 
 def type_label(object_type: str) -> str:
-    spec = SUBJECT_TYPES.get(object_type)
+    spec = objects.get(object_type)
     return str(spec.label) if spec else object_type

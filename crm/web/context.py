@@ -1,15 +1,15 @@
-from django.utils.translation import gettext_lazy as _
+from crm import objects
 
-# The main navigation: (url name, label, object type whose view permission shows it).
-NAVIGATION = [
-    ("inbox", _("Inbox"), "conversation"),
-    ("deals", _("Deals"), "deal"),
-    ("contacts", _("Contacts"), "contact"),
-    ("companies", _("Companies"), "company"),
-    ("tasks", _("Tasks"), "task"),
-    ("reports", _("Reports"), "report"),
-    ("dashboards", _("Dashboards"), "report"),
-]
+
+def navigation(membership) -> list[tuple[str, str]]:
+    """(URL name, label) of each section the member may see: the registered object types
+    that have a list page (crm/objects.py), in their order. A section not built yet has no
+    type registered, so it is not there."""
+    return [
+        (t.section, t.plural)
+        for t in objects.all_types()
+        if t.section and membership.can(t.key, "view")
+    ]
 
 
 def shell(request):
@@ -17,7 +17,7 @@ def shell(request):
     membership = getattr(request, "membership", None)
     if membership is None:
         return {}
-    nav = [(name, label) for name, label, kind in NAVIGATION if membership.can(kind, "view")]
+    nav = navigation(membership)
     return {
         "section": request.path.split("/")[1],
         "can_search": membership.can("contact") or membership.can("company"),

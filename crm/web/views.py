@@ -6,18 +6,20 @@ from django.views.decorators.cache import never_cache
 
 from crm.api.exceptions import json_error
 
-from .context import NAVIGATION
+from .context import navigation
 
 
 def home(request):
+    """The first page after login: the member's work. My day (their tasks) for whoever
+    has tasks, else the first section their role shows."""
     if not request.user.is_authenticated:
         return redirect("login")
     if request.membership is None:
         return redirect("workspace_new")
-    for name, _label, kind in NAVIGATION:
-        if request.membership.can(kind, "view"):
-            return redirect(name)
-    return redirect("profile")
+    sections = [name for name, _label in navigation(request.membership)]
+    if "tasks" in sections:
+        return redirect("tasks")
+    return redirect(sections[0] if sections else "profile")
 
 
 @never_cache

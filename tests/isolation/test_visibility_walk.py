@@ -144,9 +144,6 @@ PAGES: dict[str, object] = {
     "notification_settings": LIST,
     "calendar_feed_regenerate": LIST,
     "calendar_feed_revoke": LIST,
-    "inbox": LIST,
-    "reports": LIST,
-    "dashboards": LIST,
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for

@@ -19,7 +19,7 @@ from crm.accounts.models import Membership, User
 from crm.activity import subjects
 from crm.activity.events import changes, emit, snapshot, subject_type
 from crm.activity.models import Task
-from crm.activity.records import SUBJECT_TYPES, Ref
+from crm.activity.records import Ref, activity_type
 
 FIELDS = [
     "title", "kind", "due_at", "all_day", "due_date", "duration_minutes", "assignee", "notes",
@@ -88,7 +88,7 @@ def _set_subject(task: Task, subject) -> None:
         task.object_type, task.object_id, task.subject_repr = "", None, ""
         return
     kind = subject_type(subject)
-    if kind not in SUBJECT_TYPES:
+    if activity_type(kind) is None:
         raise ValidationError(
             {"object_type": _("Tasks can be about deals, contacts or companies.")}
         )
