@@ -97,6 +97,11 @@ def test_the_same_name_is_fine_in_another_workspace(workspace, other_workspace):
     for tenant, owner in (workspace, other_workspace):
         with tenant_scope(tenant):
             services.department_save(actor=owner, name="Sales")
+    for tenant, _ in (workspace, other_workspace):
+        with tenant_scope(tenant):
+            assert list(Department.objects.values_list("name", "tenant_id")) == [
+                ("Sales", tenant.id)
+            ]
 
 
 class TestVisibleTo:

@@ -10,7 +10,7 @@ from icalendar import Calendar
 from crm.activity import services
 from crm.activity.models import CalendarFeed
 from crm.tenancy.context import tenant_scope
-from tests.activity.test_tasks_factories import department_headed_by, new_task
+from tests.activity.helpers import department_headed_by, new_task
 from tests.conftest import add_member, api_client, login
 from tests.contacts.conftest import new_contact
 

@@ -16,7 +16,7 @@ from crm.activity.models import Notification, NotificationPreference, Task
 from crm.activity.records import Ref
 from crm.activity.tasks import send_due_reminders
 from crm.tenancy.context import tenant_scope
-from tests.activity.test_tasks_factories import new_task
+from tests.activity.helpers import new_task
 from tests.conftest import add_member, api_client, login, make_workspace
 
 pytestmark = pytest.mark.django_db

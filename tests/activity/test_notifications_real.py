@@ -11,7 +11,7 @@ from celery.beat import PersistentScheduler, Service
 from crm.activity.models import Notification, Task
 from crm.celery import app
 from crm.tenancy.context import tenant_scope
-from tests.activity.test_tasks_factories import new_task
+from tests.activity.helpers import new_task
 from tests.conftest import make_workspace, wait_for
 
 

@@ -14,7 +14,7 @@ from crm.activity.dispatch import dispatch_pending
 from crm.activity.models import Event, Task
 from crm.activity.selectors import timeline_for
 from crm.tenancy.context import tenant_scope
-from tests.activity.test_tasks_factories import department_headed_by, new_task
+from tests.activity.helpers import department_headed_by, new_task
 from tests.conftest import add_member, login, make_user
 from tests.contacts.conftest import new_contact
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from crm.activity.models import Event, Task
 from crm.tenancy.context import tenant_scope
-from tests.activity.test_tasks_factories import department_headed_by, new_task
+from tests.activity.helpers import department_headed_by, new_task
 from tests.conftest import add_member, api_client
 from tests.contacts.conftest import new_contact
 

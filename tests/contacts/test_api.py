@@ -5,7 +5,8 @@ from contacts.models import Contact
 from crm.accounts.models import Role
 from crm.tenancy.context import tenant_scope
 from tests.conftest import add_member, api_client
-from tests.contacts.conftest import new_company, new_contact
+from tests.contacts.conftest import new_contact
+from tests.factories import CompanyFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -164,14 +165,9 @@ def test_a_list_page_of_100_runs_a_bounded_number_of_queries(
     workspace, django_assert_max_num_queries
 ):
     tenant, owner = workspace
-    acme = new_company(owner, name="Acme")
+    acme = CompanyFactory(actor=owner, name="Acme")
     with tenant_scope(tenant):
-        Contact.objects.bulk_create(
-            [
-                Contact(first_name=f"P{i}", company=acme, owner=owner.user, emails=[f"p{i}@x.io"])
-                for i in range(150)
-            ]
-        )
+        Contact.objects.bulk_create(ContactFactory.build_batch(150, company=acme, owner=owner.user))
     client = api_client(owner)
     with django_assert_max_num_queries(6):
         response = client.get("/api/v1/contacts/", {"page_size": 100})

@@ -11,6 +11,7 @@ from crm.accounts.models import Role
 from crm.tenancy.context import tenant_scope
 from tests.conftest import add_member, login
 from tests.contacts.conftest import new_company, new_contact
+from tests.factories import CompanyFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ def test_lists_render_a_page_with_bounded_queries(
     kind, client, workspace, django_assert_max_num_queries
 ):
     tenant, owner = workspace
-    acme = new_company(owner, name="Acme")
+    acme = CompanyFactory(actor=owner, name="Acme")
     with tenant_scope(tenant):
         services.custom_field_save(
             actor=owner,
@@ -30,9 +31,7 @@ def test_lists_render_a_page_with_bounded_queries(
             field_type="select",
             options=["a", "b"],
         )
-        Contact.objects.bulk_create(
-            [Contact(first_name=f"P{i}", company=acme, owner=owner.user) for i in range(120)]
-        )
+        Contact.objects.bulk_create(ContactFactory.build_batch(120, company=acme, owner=owner.user))
     login(client, owner)
     with django_assert_max_num_queries(16):
         response = client.get(f"/{kind}/", {"ordering": "-created_at"})

@@ -9,6 +9,7 @@ from crm.activity.models import AuditEntry, Note, TimelineEntry
 from crm.tenancy.context import tenant_scope
 from tests.conftest import add_member
 from tests.contacts.conftest import new_company, new_contact
+from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -171,7 +172,7 @@ def test_roles_limit_what_services_do(workspace):
 def test_bulk_actions(workspace):
     tenant, owner = workspace
     other = add_member(tenant, "manager")
-    people = [new_contact(owner, first_name=f"P{i}", tags="old") for i in range(3)]
+    people = ContactFactory.create_batch(3, actor=owner, tags="old")
     with tenant_scope(tenant):
         qs = Contact.objects.filter(pk__in=[p.pk for p in people[:2]])
         assert (

@@ -14,6 +14,7 @@ from pipelines import services as pipeline_services
 from pipelines.models import LostReason
 from tests.conftest import add_member, api_client
 from tests.contacts.conftest import new_company, new_contact
+from tests.factories import CompanyFactory, ContactFactory
 from tests.pipelines.helpers import funnel, new_deal, reload
 
 pytestmark = pytest.mark.django_db
@@ -325,8 +326,8 @@ def test_products_are_read_by_members_and_kept_by_admins(workspace):
 def test_a_list_of_100_costs_a_fixed_number_of_queries(workspace, django_assert_max_num_queries):
     tenant, owner = workspace
     _, stages = funnel(tenant)
-    acme = new_company(owner, name="Acme")
-    people = [new_contact(owner, first_name=f"P{i}", emails=f"p{i}@x.example") for i in range(3)]
+    acme = CompanyFactory(actor=owner, name="Acme")
+    people = ContactFactory.create_batch(3, actor=owner)
     with tenant_scope(tenant):
         reason = LostReason.objects.first()
         deals = Deal.objects.bulk_create(

@@ -1,7 +1,9 @@
 """Browser fixtures: one Chromium per test session, a fresh context (cookies, storage) per page.
 
 The tests drive pytest-django's `live_server` (a real threaded WSGI server on loopback, real
-transactions). Screenshots go to $SCREENSHOT_DIR, by default var/screenshots/.
+transactions). Chromium is Debian's package, installed before the first test when a run
+needs it and it is missing (see chromium.py). Screenshots go to $SCREENSHOT_DIR, by default
+var/screenshots/.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import chromium
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -28,12 +31,26 @@ PASSWORD = "a-Strong-pass-42"  # what tests.conftest.make_user gives everyone
 TIMEOUT_MS = 8_000  # a page that takes longer than this is a failure, not a wait
 
 
+def pytest_collection_finish(session):
+    """Before any test runs: make sure the selected browser tests have their Chromium, or stop
+    the run with the one line that says how to get it."""
+    if session.config.option.collectonly:
+        return
+    if not any("browser" in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    try:
+        chromium.ensure(say=reporter.write_line if reporter else print)
+    except chromium.ChromiumMissing as missing:
+        pytest.exit(str(missing), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium.path(), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from crm.activity.models import Task
 from crm.activity.tasks import send_due_reminders
 from crm.tenancy.context import tenant_scope
-from tests.activity.test_tasks_factories import new_task
+from tests.activity.helpers import new_task
 from tests.conftest import add_member, make_user, make_workspace, wait_for
 from tests.contacts.conftest import new_contact
 from tests.e2e.conftest import PHONE, log_in

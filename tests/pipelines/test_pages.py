@@ -13,6 +13,7 @@ from deals.models import Deal, Product
 from pipelines import services
 from pipelines.models import LostReason, Pipeline, Stage
 from tests.conftest import add_member, login
+from tests.factories import DealFactory
 from tests.pipelines.helpers import funnel, new_deal
 
 pytestmark = pytest.mark.django_db
@@ -30,8 +31,7 @@ def assert_csp_clean(response):
 def test_the_pages_render_for_admins(client, workspace, django_assert_max_num_queries):
     tenant, owner = workspace
     pipeline, _ = funnel(tenant)
-    for i in range(5):
-        new_deal(owner, title=f"D{i}")
+    DealFactory.create_batch(5, actor=owner)
     with tenant_scope(tenant, owner.user):
         deal_services.product_save(actor=owner, data={"name": "Seat", "price": 40})
     login(client, owner)

@@ -10,6 +10,7 @@ from deals.models import Deal, StageHistory
 from pipelines import services
 from pipelines.models import LostReason, Pipeline, Stage
 from tests.conftest import add_member
+from tests.factories import DealFactory
 from tests.pipelines.helpers import funnel, new_deal
 
 pytestmark = pytest.mark.django_db
@@ -202,7 +203,7 @@ def test_deleting_a_stage_moves_its_deals_where_the_admin_says(workspace):
     tenant, owner = workspace
     manager = add_member(tenant, "manager")
     pipeline, stages = funnel(tenant)
-    ours = [new_deal(manager, title=f"D{i}", stage=stages["Qualified"]) for i in range(3)]
+    ours = DealFactory.create_batch(3, actor=manager, stage=stages["Qualified"])
     already = new_deal(owner, title="There", stage=stages["Proposal"])
     with tenant_scope(tenant, owner.user):
         with pytest.raises(ValidationError) as err:
@@ -224,7 +225,7 @@ def test_deleting_a_stage_moves_its_deals_where_the_admin_says(workspace):
         assert not Stage.objects.filter(pk=stages["Qualified"].pk).exists()
         assert names(pipeline) == ["Lead", "Proposal", "Negotiation", "Won", "Lost"]
         column = list(Deal.objects.filter(stage=stages["Proposal"]).order_by("position"))
-        assert [d.title for d in column] == ["There", "D0", "D1", "D2"]
+        assert [d.title for d in column] == ["There", *(d.title for d in ours)]
         for deal in ours:
             history = list(StageHistory.objects.filter(deal=deal).order_by("entered_at", "id"))
             assert [(h.stage_id, h.stage_name) for h in history] == [

@@ -1,4 +1,4 @@
-"""Helpers shared by the task, calendar, comment and notification tests (no tests here)."""
+"""Helpers shared by the task, calendar, comment and notification tests."""
 
 from __future__ import annotations
 
