@@ -50,6 +50,8 @@ class User(AbstractUser):
         choices=TIME_ZONES,
         help_text=_("Empty: the workspace's time zone."),
     )
+    # The workspace a new session opens in: the one the person used last.
+    last_tenant_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

@@ -71,6 +71,13 @@ def tenant_create(
     return tenant
 
 
+def workspace_used(*, user: User, tenant_id: int) -> None:
+    """Remember the workspace the person chose, so their next session opens there."""
+    if user.last_tenant_id != tenant_id:
+        user.last_tenant_id = tenant_id
+        User.objects.filter(pk=user.pk).update(last_tenant_id=tenant_id)
+
+
 @transaction.atomic
 def user_signup(
     *,

@@ -79,6 +79,7 @@ def workspace_switch(request):
     for membership in request.memberships:
         if str(membership.tenant_id) == wanted:
             request.session[SESSION_KEY] = membership.tenant_id
+            services.workspace_used(user=request.user, tenant_id=membership.tenant_id)
             messages.info(request, _("Switched to %(name)s.") % {"name": membership.tenant.name})
             break
     else:
@@ -93,6 +94,7 @@ def workspace_new(request):
     if request.method == "POST" and form.is_valid():
         tenant = services.tenant_create(owner=request.user, name=form.cleaned_data["name"])
         request.session[SESSION_KEY] = tenant.pk
+        services.workspace_used(user=request.user, tenant_id=tenant.pk)
         messages.success(request, _("Workspace %(name)s created.") % {"name": tenant.name})
         return redirect("home")
     return render(request, "accounts/workspace_new.html", {"form": form})

@@ -2,7 +2,7 @@
 
 A request with `Authorization: Bearer <key>` belongs to the key's workspace and user. A
 browser session belongs to the workspace chosen in the session (the switcher), if the user is
-an active member there, else to the user's first workspace. The scope is reset when the
+an active member there, else to the workspace the user used last, else to their first. The scope is reset when the
 request ends, whatever happens.
 """
 
@@ -38,11 +38,13 @@ class TenantMiddleware:
             deactivate(token)
 
     def _session_tenant(self, request) -> int | None:
+        """The session's workspace; a new session opens the one the person used last."""
         request.memberships = memberships_of(request.user)
         wanted = request.session.get(SESSION_KEY)
         tenant_ids = [m.tenant_id for m in request.memberships]
         if wanted not in tenant_ids:
-            wanted = tenant_ids[0] if tenant_ids else None
+            last = request.user.last_tenant_id
+            wanted = last if last in tenant_ids else (tenant_ids[0] if tenant_ids else None)
             request.session[SESSION_KEY] = wanted
         return wanted
 

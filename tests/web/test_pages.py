@@ -241,3 +241,20 @@ def test_check_deploy_is_clean_under_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_a_new_session_opens_the_workspace_used_last(client, workspace):
+    """Switch to a second workspace, log out and in again: the second one opens."""
+    tenant, owner = workspace
+    second, _ = make_workspace("Second shop", owner=owner.user)
+    client.force_login(owner.user)
+    first_page = client.get(reverse("tasks"))
+    assert first_page.context["current_tenant"].pk in (tenant.pk, second.pk)
+    client.post(reverse("workspace_switch"), {"tenant": second.pk})
+    client.logout()
+    client.force_login(owner.user)
+    assert client.get(reverse("tasks")).context["current_tenant"].pk == second.pk
+    client.post(reverse("workspace_switch"), {"tenant": tenant.pk})
+    client.logout()
+    client.force_login(owner.user)
+    assert client.get(reverse("tasks")).context["current_tenant"].pk == tenant.pk
