@@ -184,7 +184,7 @@ def record_card(request, kind, pk):
     context = {
         "kind": kind, "cfg": KINDS[kind], "record": record,
         "fields": _card_fields(kind, record, custom_defs),
-        "timeline": timeline_for(kind, record.pk)[:100],
+        "timeline": timeline_for(request.membership, kind, record.pk)[:100],
         "can_edit": request.membership.can(kind, "edit"),
         "can_delete": request.membership.can(kind, "delete"),
     }  # fmt: skip

@@ -624,7 +624,7 @@ def deal_card(request, pk):
             "stages": open_stages,
             "colour": boards.colour_class(deal.stage),
             "history": _history(deal),
-            "timeline": timeline_for("deal", deal.pk)[:100],
+            "timeline": timeline_for(request.membership, "deal", deal.pk)[:100],
             "lost_form": forms.LostForm(),
         }
     )

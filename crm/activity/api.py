@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -71,6 +71,9 @@ class TaskSerializer(serializers.ModelSerializer):
         required=False, allow_blank=True, help_text="The record: deal, contact or company."
     )
     object_id = serializers.IntegerField(required=False, allow_null=True)
+    subject_repr = serializers.SerializerMethodField(
+        help_text="The record's name; empty when it is one you cannot see."
+    )
     overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -88,6 +91,15 @@ class TaskSerializer(serializers.ModelSerializer):
 
     def get_overdue(self, task) -> bool:
         return selectors.is_overdue(task, timezone.now(), timezone.localdate())
+
+    def get_subject_repr(self, task) -> str:
+        visible = getattr(task, "subject_visible", None)
+        if visible is None:  # a task just written by a service, not read through the selector
+            membership = self.context["request"].membership
+            visible = not task.object_type or (
+                records.find(membership, task.object_type, task.object_id) is not None
+            )
+        return task.subject_repr if visible else ""
 
 
 class CompleteSerializer(serializers.Serializer):
@@ -146,11 +158,16 @@ class TaskViewSet(viewsets.ModelViewSet):
     object_type = "task"
     filterset_class = TaskFilter
     ordering_fields = ["id", "created_at", "updated_at"]
-    search_fields = ["title", "subject_repr"]
+    search_fields = ["title", "subject_shown"]
     queryset = Task.all_tenants.none()
 
     def get_queryset(self):
-        return selectors.tasks_visible_to(self.request.membership)
+        # Search finds a record's name only where the member may see the record.
+        return selectors.tasks_visible_to(self.request.membership).annotate(
+            subject_shown=Case(
+                When(subject_visible=True, then=F("subject_repr")), default=Value("")
+            )
+        )
 
     def _subject(self, data: dict, required: bool):
         object_type = data.pop("object_type", None)
@@ -240,13 +257,12 @@ class CommentViewSet(
             if subject is None:
                 raise Http404
             return selectors.comments_on(params["object_type"], subject.pk)
-        return selectors.comments_involving(self.request.user)
+        return selectors.comments_involving(self.request.membership)
 
     def get_object(self):
-        comment = get_object_or_404(Comment.objects.select_related("author"), pk=self.kwargs["pk"])
-        if records.find(self.request.membership, comment.object_type, comment.object_id) is None:
-            raise Http404  # the same answer as a missing comment
-        return comment
+        # On a record the member may not see: the same answer as a missing comment.
+        visible = selectors.comments_visible_to(self.request.membership)
+        return get_object_or_404(visible, pk=self.kwargs["pk"])
 
     @extend_schema(
         parameters=[
@@ -262,9 +278,7 @@ class CommentViewSet(
         data = serializer.validated_data
         subject = records.find(self.request.membership, data["object_type"], data["object_id"])
         if subject is None:
-            raise serializers.ValidationError(
-                {"object_id": [_("Not found among the records you can see.")]}
-            )
+            raise Http404  # missing, another workspace's or hidden: one answer
         serializer.instance = services.comment_add(
             actor=self.request.membership, subject=subject, body=data["body"]
         )
@@ -274,6 +288,9 @@ class CommentViewSet(
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    # Without the record's title and link when it is one you may not open (any more).
+    title = serializers.CharField(source="shown_title", read_only=True)
+    url = serializers.CharField(source="shown_url", read_only=True)
     read = serializers.SerializerMethodField()
 
     class Meta:
@@ -302,7 +319,7 @@ class NotificationViewSet(
     filterset_class = NotificationFilter
 
     def get_queryset(self):
-        return selectors.notifications_for(self.request.user)
+        return selectors.notifications_for(self.request.membership)
 
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])

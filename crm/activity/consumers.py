@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 
 from crm.tenancy.models import Tenant
 
+from . import selectors
 from .dispatch import consumer
-from .models import AuditEntry, Event, Notification, TimelineEntry
+from .models import AuditEntry, Event, Notification, TimelineEntry, hidden_title
 from .records import card_url, type_label
 from .services.notifications import notify
 
@@ -48,6 +49,20 @@ def _people(*ids):
     return User.objects.in_bulk([i for i in ids if i])
 
 
+def _sees_subject(user_id: int, event: Event) -> bool:
+    """Whether the person may see what the event is about (the rule of timelines): a
+    notification about anything else tells who, never what."""
+    from crm.accounts.models import Membership
+
+    membership = (
+        Membership.objects.select_related("role").filter(user_id=user_id, is_active=True).first()
+    )
+    if membership is None:
+        return False
+    visible = selectors.subjects_visible_q(membership, prefix="")
+    return Event.objects.filter(pk=event.pk).filter(visible).exists()
+
+
 def _assigned(event: Event, tenant, recipient_id, kind, title, url) -> None:
     """Tell `recipient_id` that the event's actor gave them something, unless nobody was
     given it or they took it themselves. `title(who)` is called in the recipient's language."""
@@ -57,9 +72,11 @@ def _assigned(event: Event, tenant, recipient_id, kind, title, url) -> None:
     recipient, actor = people.get(recipient_id), people.get(event.actor_id)
     if recipient is None:
         return
+    seen = _sees_subject(recipient_id, event)
     with translation.override(recipient.language or tenant.language):
-        text = title(actor.display_name if actor else _("The system"))
-    notify(recipient=recipient, kind=kind, title=text, url=url, event=event)
+        who = actor.display_name if actor else _("The system")
+        text = title(who) if seen else hidden_title(kind, who)
+    notify(recipient=recipient, kind=kind, title=text, url=url if seen else "", event=event)
 
 
 def _deal_assigned(event: Event, tenant) -> None:
@@ -105,17 +122,23 @@ def _mentioned(event: Event, tenant) -> None:
         user = people.get(user_id)
         if user is None:
             continue
+        # A mention notifies; it does not open the record: on one the person may not see,
+        # neither its title nor the comment is told.
+        seen = _sees_subject(user_id, event)
         with translation.override(user.language or tenant.language):
-            title = _("%(who)s mentioned you on %(what)s: %(text)s") % {
-                "who": actor.display_name if actor else _("Someone"),
-                "what": event.data.get("subject_repr") or type_label(object_type),
-                "text": Truncator(event.data.get("body", "")).chars(120),
-            }
+            who = actor.display_name if actor else _("Someone")
+            title = hidden_title(Notification.MENTION, who)
+            if seen:
+                title = _("%(who)s mentioned you on %(what)s: %(text)s") % {
+                    "who": who,
+                    "what": event.data.get("subject_repr") or type_label(object_type),
+                    "text": Truncator(event.data.get("body", "")).chars(120),
+                }
         notify(
             recipient=user,
             kind=Notification.MENTION,
             title=title,
-            url=f"{url}#comments" if url else "",
+            url=f"{url}#comments" if url and seen else "",
             event=event,
         )
 

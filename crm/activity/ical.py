@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar
@@ -12,6 +13,7 @@ from icalendar import Event as VEvent
 
 from .models import CalendarFeed, Task
 from .records import card_url, type_label
+from .selectors import with_subject_visible
 
 PAST_DAYS = 90
 LIMIT = 2000
@@ -19,7 +21,7 @@ LIMIT = 2000
 
 def _description(task: Task) -> str:
     lines = []
-    if task.subject_repr:
+    if task.subject_repr and task.subject_visible:
         lines.append(f"{type_label(task.object_type)}: {task.subject_repr}")
     if task.notes:
         lines.append(task.notes)
@@ -48,8 +50,8 @@ def _event(task: Task, site: str, host: str) -> VEvent:
     description = _description(task)
     if description:
         event.add("description", description)
-    url = card_url(task.object_type, task.object_id)
-    event.add("url", site + (url or f"/tasks/{task.pk}/"))
+    url = card_url(task.object_type, task.object_id) if task.subject_visible else ""
+    event.add("url", site + (url or reverse("task_edit", args=[task.pk])))
     if task.reminder_minutes_before is not None and not task.done_at:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
@@ -66,13 +68,15 @@ def feed_for(feed: CalendarFeed) -> bytes:
     since = now - dt.timedelta(days=PAST_DAYS)
     membership = getattr(feed, "membership", None)
     allowed = membership is not None and membership.can("task", "view")
-    tasks = (
-        (Task.objects if allowed else Task.all_tenants.none())
-        .filter(assignee=user)
-        .exclude(all_day=False, due_at__lt=since)
-        .exclude(all_day=True, due_date__lt=since.date())
-        .order_by("-id")[:LIMIT]
-    )
+    if not allowed:
+        tasks = []
+    else:  # the person's own tasks; the records they are about only if theirs to see
+        tasks = (
+            with_subject_visible(Task.objects.filter(assignee=user), membership)
+            .exclude(all_day=False, due_at__lt=since)
+            .exclude(all_day=True, due_date__lt=since.date())
+            .order_by("-id")[:LIMIT]
+        )
     site = settings.SITE_URL.rstrip("/")
     host = site.split("://", 1)[-1].split("/", 1)[0] or "crm"
     cal = Calendar()

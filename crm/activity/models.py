@@ -5,6 +5,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.tenancy.models import TenantModel
@@ -279,6 +280,33 @@ class Notification(TenantModel):
 
     def __str__(self):
         return self.title
+
+    # A notification about a record its reader may not open (because it is a colleague's,
+    # or no longer theirs) is shown without the record's title, text and link.
+    @property
+    def shown_title(self) -> str:
+        if not getattr(self, "subject_hidden", False):
+            return self.title
+        actor = self.event.actor if self.event_id and self.event else None
+        return hidden_title(self.kind, actor.display_name if actor else "")
+
+    @property
+    def shown_url(self) -> str:
+        return "" if getattr(self, "subject_hidden", False) else self.url
+
+
+def hidden_title(kind: str, who: str) -> str:
+    """What a notification says about a record its reader may not open: who, never what."""
+    who = who or gettext("Someone")
+    if kind == Notification.MENTION:
+        text = gettext("%(who)s mentioned you in a comment on a record you cannot open.")
+    elif kind == Notification.DEAL_ASSIGNED:
+        text = gettext("%(who)s assigned you a deal that you cannot open.")
+    elif kind == Notification.ASSIGNMENT:
+        text = gettext("%(who)s assigned you a task that you cannot open.")
+    else:
+        text = gettext("%(who)s did something on a record you cannot open.")
+    return text % {"who": who}
 
 
 class NotificationPreference(TenantModel):

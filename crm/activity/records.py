@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from crm import objects
+from crm.accounts import permissions
 
 
 def activity_type(object_type: str) -> objects.ObjectType | None:
@@ -41,6 +43,38 @@ def find(membership, object_type: str, object_id) -> object | None:
     if not membership.can(object_type, "view"):
         return None
     return spec.records(membership).filter(pk=int(object_id)).first()
+
+
+def seen_by(membership, object_type: str, records) -> QuerySet | list | None:
+    """The ids of the records of `object_type` the member may see, for a subquery: those of
+    `records(membership)` (the type's `*_for` read); [] when the role may not view the type;
+    None when it sees them all (then a deleted record's history too)."""
+    if not membership.can(object_type, "view"):
+        return []
+    if membership.role.visibility(object_type) == permissions.ALL:
+        return None
+    return records(membership).values("pk")
+
+
+def visible_sets(membership) -> dict:
+    """{record type: `seen_by(...)`} for the records tasks and comments hang on."""
+    return {
+        object_type: seen_by(membership, object_type, spec.records)
+        for object_type, spec in objects.with_activity().items()
+    }
+
+
+def visible_q(
+    membership, type_field: str = "object_type", id_field: str = "object_id", *, seen=None
+) -> Q:
+    """Rows naming, in (`type_field`, `id_field`), a record the member may see, as one
+    condition of one query however many rows there are. `seen` reuses `visible_sets()`."""
+    seen = visible_sets(membership) if seen is None else seen
+    condition = Q(**{f"{id_field}__in": []})  # matches nothing: a member who sees no record
+    for object_type, ids in seen.items():
+        of_type = Q(**{type_field: object_type})
+        condition |= of_type if ids is None else of_type & Q(**{f"{id_field}__in": ids})
+    return condition
 
 
 def find_or_404(membership, object_type: str, object_id):

@@ -6,7 +6,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -14,10 +14,12 @@ from crm.accounts import permissions
 from crm.accounts.models import Department, Membership, User
 from crm.accounts.selectors import visible_to
 
+from . import records
 from .models import (
     AuditEntry,
     CalendarFeed,
     Comment,
+    Note,
     Notification,
     NotificationPreference,
     Task,
@@ -29,9 +31,56 @@ def audit_trail():
     return AuditEntry.objects.select_related("actor").order_by("-id")
 
 
-def timeline_for(object_type: str, object_id: int):
+# --- what a member may see of events ----------------------------------------------------
+
+
+def _tasks_of(membership: Membership) -> QuerySet[Task]:
+    return visible_to(Task.objects.all(), membership, "task", owner_field="assignee")
+
+
+def subjects_visible_q(membership: Membership, prefix: str = "event__") -> Q:
+    """Events (or rows reaching one through `prefix`) whose subject the member may see: a
+    deal, a contact or a company by its type's grant; a task by the task grant (its
+    assignee); a comment or a note by the record it is on. Any other subject: no."""
+    type_field, id_field = f"{prefix}subject_type", f"{prefix}subject_id"
+    seen = records.visible_sets(membership)
+    on_seen_records = records.visible_q(membership, seen=seen)
+    condition = records.visible_q(
+        membership,
+        type_field,
+        id_field,
+        seen={**seen, "task": records.seen_by(membership, "task", _tasks_of)},
+    )
+    for model in (Comment, Note):
+        on_them = model.objects.filter(on_seen_records).values("pk")
+        condition |= Q(**{type_field: model.event_subject_type, f"{id_field}__in": on_them})
+    return condition
+
+
+def _merged_into(membership: Membership, object_type: str) -> Q:
+    """Events of records merged into one of `object_type`: the same type, and gone (a merge
+    moves their timeline to the survivor; nothing else puts a record on the timeline of
+    another record of its own type)."""
+    spec = records.activity_type(object_type)
+    if spec is None:
+        return Q(pk__in=[])
+    model = spec.records(membership).model
+    return Q(event__subject_type=object_type) & ~Q(event__subject_id__in=model.objects.values("pk"))
+
+
+def timeline_for(membership: Membership, object_type: str, object_id: int):
+    """The timeline of a record the caller has found through its selector, as `membership`
+    may see it: the record's own events (and those of records merged into it), and events
+    about other records (a deal on its contact's card, a task, a comment) only when the
+    member may see those too. The others are left out, not shortened. One query."""
+    shown = (
+        Q(event__subject_type=object_type, event__subject_id=object_id)
+        | _merged_into(membership, object_type)
+        | subjects_visible_q(membership)
+    )
     return (
         TimelineEntry.objects.filter(object_type=object_type, object_id=object_id)
+        .filter(shown)
         .select_related("event", "event__actor")
         .order_by("-created_at", "-id")
     )
@@ -41,9 +90,22 @@ def timeline_for(object_type: str, object_id: int):
 
 
 def tasks_visible_to(membership: Membership) -> QuerySet[Task]:
-    """The one way to reach tasks: the role's "task" grant, owned by the assignee."""
+    """The one way to reach tasks: the role's "task" grant, owned by the assignee. Each
+    task says whether the member may see its record too (`subject_visible`)."""
     qs = Task.objects.select_related("assignee")
-    return visible_to(qs, membership, "task", owner_field="assignee")
+    return with_subject_visible(
+        visible_to(qs, membership, "task", owner_field="assignee"), membership
+    )
+
+
+def with_subject_visible(qs: QuerySet[Task], membership: Membership) -> QuerySet[Task]:
+    """Annotate `subject_visible`: a task of the member's may be about a colleague's record
+    (the admin put it there); the task shows, that record's name and link do not."""
+    return qs.annotate(
+        subject_visible=ExpressionWrapper(
+            Q(object_type="") | records.visible_q(membership), output_field=BooleanField()
+        )
+    )
 
 
 def in_due_order(qs: QuerySet[Task], tz) -> QuerySet[Task]:
@@ -195,18 +257,36 @@ def comments_on(object_type: str, object_id: int) -> QuerySet[Comment]:
     )
 
 
-def comments_involving(user: User) -> QuerySet[Comment]:
-    """Comments the person wrote or was mentioned in."""
-    return Comment.objects.filter(Q(author=user) | Q(mentions__contains=[user.pk])).select_related(
-        "author"
-    )
+def comments_visible_to(membership: Membership) -> QuerySet[Comment]:
+    """Comments on the records the member may see: the one rule for listing and opening."""
+    return Comment.objects.filter(records.visible_q(membership)).select_related("author")
+
+
+def comments_involving(membership: Membership) -> QuerySet[Comment]:
+    """Comments the member wrote or was mentioned in, on records they may see (a mention
+    notifies; it does not open the record)."""
+    user = membership.user
+    return comments_visible_to(membership).filter(Q(author=user) | Q(mentions__contains=[user.pk]))
 
 
 # --- notifications ----------------------------------------------------------------------
 
 
-def notifications_for(user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+def notifications_for(membership: Membership) -> QuerySet[Notification]:
+    """The member's notifications; `subject_hidden` marks those about a record they may not
+    see (any more): they are shown without its title and link (`Notification.shown_*`)."""
+    hidden = Case(
+        When(event__isnull=True, then=Value(False)),
+        When(subjects_visible_q(membership), then=Value(False)),
+        default=Value(True),
+        output_field=BooleanField(),
+    )
+    return (
+        Notification.objects.filter(recipient_id=membership.user_id)
+        .select_related("event__actor")
+        .annotate(subject_hidden=hidden)
+        .order_by("-created_at", "-id")
+    )
 
 
 def unread_count(user: User) -> int:

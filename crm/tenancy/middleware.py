@@ -2,8 +2,8 @@
 
 A request with `Authorization: Bearer <key>` belongs to the key's workspace and user. A
 browser session belongs to the workspace chosen in the session (the switcher), if the user is
-an active member there, else to the workspace the user used last, else to their first. The scope is reset when the
-request ends, whatever happens.
+an active member there, else to the workspace the user used last, else to their first. The
+scope is reset when the request ends, whatever happens.
 """
 
 from django.contrib.auth.models import AnonymousUser

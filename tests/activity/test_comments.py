@@ -62,7 +62,7 @@ def test_an_ambiguous_mention_means_nobody(team):
 
 def test_a_comment_notifies_the_people_it_mentions(team):
     tenant, owner, priya, ivan = team
-    ann = new_contact(owner, first_name="Ann", last_name="Lee")
+    ann = new_contact(priya, first_name="Ann", last_name="Lee")  # Priya's: Ivan cannot see her
     with tenant_scope(tenant):
         comment = services.comment_add(
             actor=owner, subject=ann, body="@priya can you call? @[Ivan Sokolov] FYI"
@@ -74,8 +74,11 @@ def test_a_comment_notifies_the_people_it_mentions(team):
         notes = Notification.objects.order_by("recipient_id")
         assert [n.recipient_id for n in notes] == [priya.user_id, ivan.user_id]
         assert all(n.kind == "mention" for n in notes)
-        assert "mentioned you on Ann Lee" in notes[0].title
+        assert "mentioned you on Ann Lee: @priya can you call?" in notes[0].title
         assert notes[0].url == reverse("contact_card", args=[ann.pk]) + "#comments"
+        # Ivan is told who mentioned him, not where or what.
+        assert "Ann" not in notes[1].title and "call" not in notes[1].title
+        assert "a record you cannot open" in notes[1].title and notes[1].url == ""
 
 
 def test_mentioning_yourself_notifies_nobody(team):
@@ -145,15 +148,14 @@ def test_the_comments_api(team, other_workspace):
         == 404
     )
     assert priya_api.get(f"/api/v1/comments/{created.json()['id']}/").status_code == 404
-    # ...but the comments she is mentioned in are listed for her.
-    mine = priya_api.get("/api/v1/comments/").json()["results"]
-    assert [c["id"] for c in mine] == [created.json()["id"]]
+    # ...nor among the comments she is mentioned in: a mention does not open the record.
+    assert priya_api.get("/api/v1/comments/").json()["results"] == []
     refused = priya_api.post(
         "/api/v1/comments/",
         {"object_type": "contact", "object_id": ann.pk, "body": "sneaky"},
         format="json",
     )
-    assert refused.status_code == 400 and "object_id" in refused.json()["error"]["fields"]
+    assert refused.status_code == 404
     _, stranger = other_workspace
     theirs = new_contact(stranger, first_name="Globex client")
     elsewhere = api.post(
@@ -161,6 +163,6 @@ def test_the_comments_api(team, other_workspace):
         {"object_type": "contact", "object_id": theirs.pk, "body": "x"},
         format="json",
     )
-    assert elsewhere.status_code == 400
+    assert elsewhere.status_code == 404
     with tenant_scope(stranger.tenant_id):
         assert not Comment.objects.exists()

@@ -18,6 +18,7 @@ from crm.activity.tasks import send_due_reminders
 from crm.tenancy.context import tenant_scope
 from tests.activity.helpers import new_task
 from tests.conftest import add_member, api_client, login, make_workspace
+from tests.deals.test_board import funnel, new_deal
 
 pytestmark = pytest.mark.django_db
 
@@ -63,16 +64,34 @@ def test_reassigning_notifies_the_new_assignee_only(workspace):
 def test_a_deal_assigned_to_someone_notifies_them_unless_they_took_it(workspace):
     tenant, owner = workspace
     priya = add_member(tenant, "manager")
+    _, stages = funnel(tenant)
+    deal = new_deal(owner, stages[0], "Forklifts", owner=priya.user)
     with tenant_scope(tenant), transaction.atomic():
-        deal = Ref("deal", 4242)
         emit("deal.assigned", actor=owner.user, subject=deal, data={"owner_id": priya.user_id})
         emit("deal.assigned", actor=priya.user, subject=deal, data={"owner_id": priya.user_id})
     with tenant_scope(tenant):
         dispatch_pending()
     (note,) = _notes(tenant)
     assert note.kind == "deal_assigned" and note.recipient_id == priya.user_id
-    assert "assigned you the deal" in note.title
-    assert note.url == reverse("deal_card", args=[4242])
+    assert "assigned you the deal Forklifts" in note.title
+    assert note.url == reverse("deal_card", args=[deal.pk])
+
+
+def test_a_deal_the_new_owner_may_not_open_is_not_named(workspace):
+    """A role without deals (here: a custom one) is told that a deal came, not which."""
+    tenant, owner = workspace
+    clerk = add_member(tenant, "manager")
+    with tenant_scope(tenant):
+        clerk.role.grants.pop("deal")
+        clerk.role.save()
+    with tenant_scope(tenant), transaction.atomic():
+        emit("deal.assigned", actor=owner.user, subject=Ref("deal", 4242),
+             data={"owner_id": clerk.user_id})  # fmt: skip
+    with tenant_scope(tenant):
+        dispatch_pending()
+    (note,) = _notes(tenant)
+    assert note.title == f"{owner.user.display_name} assigned you a deal that you cannot open."
+    assert note.url == ""
 
 
 def test_people_who_left_get_no_notifications(workspace):

@@ -50,7 +50,7 @@ def test_dispatch_delivers_each_event_once_to_each_consumer(workspace):
         events = Event.objects.count()
         assert AuditEntry.objects.count() == events
         assert EventDelivery.objects.count() == events * len(dispatch.CONSUMERS)
-        entries = timeline_for("department", dept.pk)
+        entries = timeline_for(owner, "department", dept.pk)
         assert [e.event.type for e in entries] == ["department.created"]
 
 

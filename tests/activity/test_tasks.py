@@ -45,7 +45,7 @@ def test_a_task_about_a_contact_reaches_its_timeline(workspace, hooks):
         assert event.related == [["contact", ann.pk]]
         assert event.data["assignee_id"] == owner.user.pk
         dispatch_pending()
-        assert "task.created" in [e.event.type for e in timeline_for("contact", ann.pk)]
+        assert "task.created" in [e.event.type for e in timeline_for(owner, "contact", ann.pk)]
 
 
 def test_a_task_is_due_at_a_moment_or_on_a_whole_day(workspace):

@@ -190,3 +190,52 @@ class TestOtherWorkspaces:
         login(client, manager)
         assert client.get(reverse("contact_card", args=[theirs.pk])).status_code == 404
         assert "Owners" not in client.get("/contacts/").content.decode()
+
+
+def test_cards_show_no_events_of_a_colleagues_deal_or_task(
+    client, workspace, django_assert_max_num_queries
+):
+    """Priya ("own" visibility) owns Ann and Acme; the admin hangs a deal and a task of Ivan's
+    on them. Their cards' timelines must not tell her anything about either."""
+    from decimal import Decimal
+
+    from crm.activity import services as activity_services
+    from crm.activity.dispatch import dispatch_pending
+    from deals import services as deal_services
+    from tests.activity.test_tasks_factories import new_task
+    from tests.deals.test_board import funnel, new_deal
+
+    tenant, admin = workspace
+    priya, ivan = add_member(tenant, "manager"), add_member(tenant, "manager")
+    acme = new_company(priya, name="Acme Ltd")
+    ann = new_contact(priya, first_name="Ann", last_name="Lee", company=acme)
+    _, stages = funnel(tenant)
+    deal = new_deal(
+        admin, stages[0], "Zanzibar forklifts", owner=ivan.user, amount=Decimal("98765"),
+        utm_campaign="zanzibar-campaign", company=acme, contacts=[ann],
+    )  # fmt: skip
+    for i in range(10):
+        with tenant_scope(tenant, ivan.user):
+            deal_services.deal_update(
+                actor=ivan, deal=deal, data={"title": f"Zanzibar forklifts x{i}", "amount": i}
+            )
+        new_task(admin, title=f"Zanzibar call {i}", subject=ann, assignee=ivan.user)
+        new_task(admin, title=f"Priya's call {i}", subject=ann, assignee=priya.user)
+    with tenant_scope(tenant, priya.user):
+        activity_services.note_add(actor=priya, subject=ann, body="Prefers email")
+    with tenant_scope(tenant):
+        dispatch_pending()
+    login(client, priya)
+    for name, pk in (("contact_card", ann.pk), ("company_card", acme.pk)):
+        with django_assert_max_num_queries(14):
+            response = client.get(reverse(name, args=[pk]))
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "zanzibar" not in html.lower() and "98765" not in html, name
+    card = client.get(reverse("contact_card", args=[ann.pk])).content.decode()
+    assert "Prefers email" in card and "Priya&#x27;s call 9" in card
+    login(client, admin)
+    assert (
+        "Zanzibar forklifts x9"
+        in client.get(reverse("contact_card", args=[ann.pk])).content.decode()
+    )

@@ -422,6 +422,37 @@ def test_the_card_shows_the_deal_and_stays_bounded(
     assert 'style="' not in html
 
 
+def test_the_card_shows_nothing_of_a_colleagues_tasks_on_the_deal(
+    client, workspace, django_assert_max_num_queries
+):
+    """A deal of Priya's ("own" visibility) with tasks the admin gave Ivan: neither the tasks
+    panel nor the timeline of her card names them; her own task and comments are there."""
+    from crm.activity import services as activity_services
+    from crm.activity.dispatch import dispatch_pending
+    from tests.activity.test_tasks_factories import new_task
+
+    tenant, admin = workspace
+    priya, ivan = add_member(tenant, "manager"), add_member(tenant, "manager")
+    _, stages = funnel(tenant)
+    deal = new_deal(priya, stages[0], "Forklifts")
+    for i in range(10):
+        task = new_task(admin, title=f"Zanzibar call {i}", subject=deal, assignee=ivan.user)
+        with tenant_scope(tenant, admin.user):
+            activity_services.task_complete(actor=admin, task=task, note="Zanzibar result")
+    new_task(admin, title="Priya's call", subject=deal, assignee=priya.user)
+    with tenant_scope(tenant, admin.user):
+        activity_services.comment_add(actor=admin, subject=deal, body="Ask about pallets")
+        dispatch_pending()
+    login(client, priya)
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("deal_card", args=[deal.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200 and "Zanzibar" not in html
+    assert "Priya&#x27;s call" in html and "Ask about pallets" in html
+    login(client, admin)
+    assert "Zanzibar call 9" in client.get(reverse("deal_card", args=[deal.pk])).content.decode()
+
+
 def test_fields_are_edited_in_place(client, workspace):
     tenant, owner = workspace
     _, stages = funnel(tenant)

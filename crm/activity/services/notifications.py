@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from crm.accounts.models import Membership, User
 from crm.activity import selectors
 from crm.activity.models import Event, Notification, NotificationPreference, Task
-from crm.activity.records import card_url
 from crm.tenancy.context import require_tenant_id
 from crm.tenancy.models import Tenant
 
@@ -101,7 +100,9 @@ def reminder_title(task: Task, tenant: Tenant) -> str:
 
 
 def task_url(task: Task) -> str:
-    return card_url(task.object_type, task.object_id) or reverse("task_edit", args=[task.pk])
+    """A reminder opens its task, which links on to its record when the person may see it
+    (a task of theirs may be about a colleague's record)."""
+    return reverse("task_edit", args=[task.pk])
 
 
 def reminders_deliver_due(*, limit: int = 200) -> int:

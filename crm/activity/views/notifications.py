@@ -20,7 +20,7 @@ PAGE_SIZE = 50
 
 
 def _notification(request, pk):
-    return get_object_or_404(selectors.notifications_for(request.user), pk=pk)
+    return get_object_or_404(selectors.notifications_for(request.membership), pk=pk)
 
 
 def _changed(response):
@@ -39,14 +39,14 @@ def bell(request):
 @member_required
 def menu(request):
     """The dropdown under the bell: the latest notifications."""
-    rows = list(selectors.notifications_for(request.user)[:MENU_SIZE])
+    rows = list(selectors.notifications_for(request.membership)[:MENU_SIZE])
     return render(request, "activity/_notification_menu.html", {"rows": rows})
 
 
 @member_required
 def notification_list(request):
     unread_only = request.GET.get("unread") == "1"
-    qs = selectors.notifications_for(request.user)
+    qs = selectors.notifications_for(request.membership)
     if unread_only:
         qs = qs.filter(read_at=None)
     try:
@@ -72,7 +72,7 @@ def notification_open(request, pk):
     """Follow a notification: it is read now."""
     notification = _notification(request, pk)
     services.notification_read(actor=request.membership, notification=notification)
-    url = notification.url
+    url = notification.shown_url
     if not url or not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
         url = reverse("notifications")
     return redirect(url)
@@ -93,7 +93,7 @@ def notification_read(request, pk):
 def notifications_read_all(request):
     services.notifications_read_all(actor=request.membership)
     if request.htmx:
-        rows = list(selectors.notifications_for(request.user)[:MENU_SIZE])
+        rows = list(selectors.notifications_for(request.membership)[:MENU_SIZE])
         template = (
             "activity/_notification_menu.html"
             if request.POST.get("from") == "menu"

@@ -112,13 +112,15 @@ def task_edit(request, pk):
             else:
                 messages.success(request, _("Task saved."))
                 return redirect(safe_next(request, reverse("tasks")))
+    # The task may be about a colleague's record: then neither its name nor its link.
+    subject_url = records.card_url(task.object_type, task.object_id) if task.subject_visible else ""
     return render(
         request,
         "activity/task_form.html",
         {
             "form": form,
             "task": task,
-            "subject_url": records.card_url(task.object_type, task.object_id),
+            "subject_url": subject_url,
             "can_edit": request.membership.can("task", "edit"),
             "can_delete": request.membership.can("task", "delete"),
             "next": safe_next(request, ""),
