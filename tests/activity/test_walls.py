@@ -17,7 +17,7 @@ from crm.activity.dispatch import dispatch_pending
 from crm.activity.models import Comment, Event, Notification, Task
 from crm.tenancy.context import tenant_scope
 from deals import services as deal_services
-from tests.activity.test_tasks_factories import department_headed_by, new_task
+from tests.activity.helpers import department_headed_by, new_task
 from tests.conftest import add_member, api_client, login, make_user
 from tests.contacts.conftest import new_company, new_contact
 from tests.deals.test_board import funnel, new_deal

@@ -202,7 +202,7 @@ def test_cards_show_no_events_of_a_colleagues_deal_or_task(
     from crm.activity import services as activity_services
     from crm.activity.dispatch import dispatch_pending
     from deals import services as deal_services
-    from tests.activity.test_tasks_factories import new_task
+    from tests.activity.helpers import new_task
     from tests.deals.test_board import funnel, new_deal
 
     tenant, admin = workspace

@@ -429,7 +429,7 @@ def test_the_card_shows_nothing_of_a_colleagues_tasks_on_the_deal(
     panel nor the timeline of her card names them; her own task and comments are there."""
     from crm.activity import services as activity_services
     from crm.activity.dispatch import dispatch_pending
-    from tests.activity.test_tasks_factories import new_task
+    from tests.activity.helpers import new_task
 
     tenant, admin = workspace
     priya, ivan = add_member(tenant, "manager"), add_member(tenant, "manager")
