@@ -12,8 +12,10 @@ class ContactsConfig(AppConfig):
         from . import (
             consumers,  # noqa: F401  registers the client-activity consumer
             demo,
+            event_types,
             object_types,
         )
 
+        event_types.declare_all()
         object_types.register()  # "contact" and "company"
         demo_data.register(demo.seed, order=10)

@@ -7,14 +7,11 @@ from crm.activity.dispatch import consumer
 
 from .models import Company, Contact
 
-ACTIVITY = ("note.", "task.", "comment.", "deal.")
 PURCHASE = ("deal.won",)
 
 
-@consumer("client_activity")
+@consumer("client_activity", types=["note.*", "task.*", "comment.*", "deal.*"])
 def touch_clients(event) -> None:
-    if not event.type.startswith(ACTIVITY):
-        return
     targets = [(event.subject_type, event.subject_id), *((k, int(i)) for k, i in event.related)]
     when = event.created_at
     for model, kind in ((Contact, "contact"), (Company, "company")):

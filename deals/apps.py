@@ -11,9 +11,10 @@ class DealsConfig(AppConfig):
         from crm.activity import subjects
         from pipelines import occupants
 
-        from . import demo, object_types, services  # services registers the merge relinker
+        from . import demo, event_types, object_types, services  # services: the merge relinker
         from .stages import DealsInStages
 
+        event_types.declare_all()
         object_types.register()  # "deal"
         occupants.register(DealsInStages())  # deals move off deleted stages, follow kinds
         subjects.register("deal", services.next_activity_refresh)  # next activity <- tasks

@@ -5,5 +5,6 @@ from crm.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+STRICT_EVENT_PAYLOADS = True  # a payload field the catalogue does not declare fails the test
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one (see conftest)
 CACHES["default"]["KEY_PREFIX"] = "crm-test"  # noqa: F405

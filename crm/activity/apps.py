@@ -10,10 +10,12 @@ class ActivityConfig(AppConfig):
         from crm.accounts import demo as demo_data
 
         from . import (
-            consumers,  # noqa: F401  registers the audit and timeline consumers
+            consumers,  # noqa: F401  the audit, timeline and notification consumers
             demo,
+            event_types,
             object_types,
         )
 
+        event_types.declare_all()
         object_types.register()  # "task"
         demo_data.register(demo.seed, order=30)  # tasks and comments about the demo clients

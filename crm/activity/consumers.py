@@ -151,7 +151,7 @@ NOTIFIERS = {
 }
 
 
-@consumer("notifications")
+@consumer("notifications", types=NOTIFIERS)
 def notify_people(event: Event) -> None:
     """Mentions, task assignments and deal assignments become notifications."""
     handler = NOTIFIERS.get(event.type)

@@ -16,21 +16,33 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import catalogue
 from .models import Event, EventDelivery
 
 log = logging.getLogger(__name__)
 
 CONSUMERS: dict[str, Callable[[Event], None]] = {}
+SUBSCRIPTIONS: dict[str, object] = {}  # consumer name -> catalogue.ALL or a set of types
 
 
-def consumer(name: str):
-    """Register `fn(event)` to receive every event of every tenant."""
+def consumer(name: str, *, types=catalogue.ALL):
+    """Register `fn(event)` to receive the events of `types` (exact types, "family.*", or
+    catalogue.ALL) of every tenant."""
 
     def register(fn):
         CONSUMERS[name] = fn
+        SUBSCRIPTIONS[name] = types if types == catalogue.ALL else frozenset(types)
         return fn
 
     return register
+
+
+def consumers_of(type: str) -> list[tuple[str, Callable[[Event], None]]]:
+    return [
+        (name, fn)
+        for name, fn in CONSUMERS.items()
+        if catalogue.matches(SUBSCRIPTIONS.get(name, catalogue.ALL), type)
+    ]
 
 
 MAX_ATTEMPTS = 10  # then the event waits, visible with its error, for someone to look
@@ -39,7 +51,10 @@ MAX_ATTEMPTS = 10  # then the event waits, visible with its error, for someone t
 def dispatch(event_id: int) -> bool:
     """Deliver one event to the consumers that have not had it. True when all have."""
     errors = []
-    for name, fn in list(CONSUMERS.items()):
+    event_type = Event.objects.filter(pk=event_id).values_list("type", flat=True).first()
+    if event_type is None:
+        return False
+    for name, fn in consumers_of(event_type):
         try:
             with transaction.atomic():
                 event = Event.objects.select_for_update().filter(pk=event_id).first()

@@ -1,9 +1,11 @@
-"""Writing domain events: call `emit` inside the transaction that makes the change."""
+"""Writing domain events: call `emit` inside the transaction that makes the change. The type
+must be declared in the event catalogue (catalogue.py)."""
 
 from __future__ import annotations
 
 from django.db import models, transaction
 
+from . import catalogue
 from .models import Event
 
 
@@ -35,6 +37,7 @@ def emit(
 ) -> Event:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("emit() belongs inside the transaction of the change it records")
+    catalogue.check(type, data or {})
     event = Event.objects.create(
         type=type,
         actor=actor if getattr(actor, "pk", None) else None,
