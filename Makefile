@@ -41,7 +41,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 messages: install
-	$(PY) -m crm.launch manage makemessages -l ru --ignore=.venv --ignore=node_modules --ignore=var
+	$(PY) -m crm.launch manage makemessages -l ru -l mn -l ta -l te --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var
 	$(PY) -m crm.launch manage compilemessages --ignore=.venv
 
 clean:

@@ -174,8 +174,17 @@ SECURE_CSP = {
 }
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
+LANGUAGES = [
+    ("en", _("English")),
+    ("ru", _("Russian")),
+    ("mn", _("Mongolian")),
+    ("ta", _("Tamil")),
+    ("te", _("Telugu")),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django's own date and number formats for mn, ta and te are incomplete (no grouping, US
+# date-times); crm/formats fills them in from CLDR.
+FORMAT_MODULE_PATH = ["crm.formats"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True

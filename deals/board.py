@@ -18,25 +18,25 @@ the cards, and the board, the list and the API filter alike.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.contrib.humanize.templatetags.humanize import naturalday
 from django.db.models import Count, F, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from crm.accounts.models import Membership
+from crm.web.l10n import format_day, format_money
 from pipelines.models import Pipeline, Stage
 
 from . import selectors
 from .models import Deal
 
 PER_COLUMN = 30
-SYMBOLS = {"USD": "$", "EUR": "€", "RUB": "₽", "GBP": "£", "INR": "₹", "MNT": "₮", "KZT": "₸",
-           "CNY": "¥"}  # fmt: skip
 
 
 def as_id(value) -> int | None:
@@ -107,14 +107,9 @@ def open_deals(membership: Membership, pipeline: Pipeline, filters: BoardFilters
 
 
 def money(amount: Decimal | None, currency: str = "") -> str:
-    """12345.5 USD → "$12,345.50"; whole amounts without cents; grouped as the locale does."""
+    """12345.5 USD → "$12,345.50"; whole amounts without cents; written as the locale does."""
     amount = Decimal(amount or 0)
-    places = 0 if amount == amount.to_integral_value() else 2
-    number = formats.number_format(amount, places, use_l10n=True, force_grouping=True)
-    symbol = SYMBOLS.get(currency)
-    if symbol:
-        return f"-{symbol}{number[1:]}" if number.startswith("-") else f"{symbol}{number}"
-    return f"{number} {currency}".strip()
+    return format_money(amount, currency, cents=amount != amount.to_integral_value())
 
 
 def totals_display(totals: dict[str, Decimal], main_currency: str) -> str:
@@ -193,6 +188,14 @@ class Board:
         return money(weighted.quantize(Decimal(1)), self.main_currency)
 
 
+def next_label(day: dt.date, today: dt.date) -> str:
+    """When the next step is due, on a card: "Yesterday", "Today", "Tomorrow" or "Mar 5"."""
+    days = (day - today).days
+    if days in (-1, 0, 1):
+        return (gettext("Yesterday"), gettext("Today"), gettext("Tomorrow"))[days + 1]
+    return format_day(day)
+
+
 def decorate(deals: list[Deal], stages: dict[int, Stage] | None = None) -> list[Deal]:
     """Display values of cards and rows, computed once here rather than in templates. With
     `stages`, each deal's stage is taken from it (no query per card for `is_rotting`)."""
@@ -208,7 +211,7 @@ def decorate(deals: list[Deal], stages: dict[int, Stage] | None = None) -> list[
         deal.amount_display = money(deal.amount, deal.currency)
         nxt = deal.next_activity_at
         deal.next_local = timezone.localtime(nxt) if nxt else None
-        deal.next_label = naturalday(deal.next_local, "M j") if nxt else ""
+        deal.next_label = next_label(deal.next_local.date(), today) if nxt else ""
         deal.next_title = (
             formats.date_format(deal.next_local, "SHORT_DATETIME_FORMAT") if nxt else ""
         )

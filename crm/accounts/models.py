@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.tenancy.models import TIME_ZONES, TenantModel
+from crm.tenancy.models import TIME_ZONES, TenantModel, languages
 from crm.tenancy.rls import CURRENT_USER
 
 from . import permissions
@@ -40,7 +40,7 @@ class User(AbstractUser):
         _("language"),
         max_length=8,
         blank=True,
-        choices=settings.LANGUAGES,
+        choices=languages,
         help_text=_("Empty: the browser's language."),
     )
     time_zone = models.CharField(

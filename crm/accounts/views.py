@@ -5,6 +5,7 @@ from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -107,7 +108,9 @@ def workspace_new(request):
 def profile(request):
     form = forms.ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        services.profile_update(user=request.user, **form.cleaned_data)
+        user = services.profile_update(user=request.user, **form.cleaned_data)
+        if user.language:  # say it in the language just chosen
+            translation.activate(user.language)
         messages.success(request, _("Profile saved."))
         return redirect("profile")
     return render(request, "settings/profile.html", {"form": form})

@@ -25,6 +25,12 @@ gettext_noop("- Select an option -")
 TIME_ZONES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz or tz == "UTC"]
 
 
+def languages():
+    """settings.LANGUAGES, read when a form or serializer asks: as a callable, the choices
+    are not copied into migrations, so adding a language needs none."""
+    return settings.LANGUAGES
+
+
 class Tenant(models.Model):
     """A workspace: one company using the CRM. Not itself tenant-scoped."""
 
@@ -42,7 +48,7 @@ class Tenant(models.Model):
     )
     time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONES, default="UTC")
     language = models.CharField(
-        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+        _("language"), max_length=8, choices=languages, default=settings.LANGUAGE_CODE
     )
     country = models.CharField(
         _("country"),

@@ -219,5 +219,5 @@ def test_a_manager_with_own_visibility_sees_only_their_deals_counts_included(wor
 def test_money_is_written_as_people_read_it():
     assert boards.money(Decimal("1234567.5"), "USD") == "$1,234,567.50"
     assert boards.money(Decimal("0"), "EUR") == "€0"
-    assert boards.money(Decimal("15"), "XYZ") == "15 XYZ"
+    assert boards.money(Decimal("15"), "XYZ") == "XYZ\xa015"  # CLDR spacing after a code
     assert boards.totals_display({}, "RUB") == "₽0"

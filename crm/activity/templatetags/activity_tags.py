@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from crm.activity import records, selectors
 from crm.activity.forms import TaskForm
 from crm.activity.services.comments import MENTION
+from crm.web.l10n import format_day
 
 register = template.Library()
 
@@ -71,7 +72,7 @@ def subject_label(object_type: str) -> str:
 
 @register.filter
 def due_label(task) -> str:
-    """ "Today, 14:30", "Tomorrow", "Mon 24 Nov, 09:00", in the current time zone."""
+    """ "Today, 14:30", "Tomorrow", "Mon, Nov 24, 09:00", in the current time zone."""
     today = timezone.localdate()
     if task.all_day:
         day, time = task.due_date, None
@@ -85,7 +86,7 @@ def due_label(task) -> str:
     elif day == today - dt.timedelta(days=1):
         text = _("Yesterday")
     else:
-        text = formats.date_format(day, "D j M" if day.year == today.year else "j M Y")
+        text = format_day(day, "MMMEd" if day.year == today.year else "yMMMd")
     return f"{text}, {time}" if time else text
 
 

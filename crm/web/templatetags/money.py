@@ -1,31 +1,18 @@
-"""Money and numbers formatted for the reader's locale (Babel's CLDR data)."""
+"""Money and numbers formatted for the reader's locale (Babel's CLDR data, see crm/web/l10n.py)."""
 
-from decimal import Decimal, InvalidOperation
-
-from babel.numbers import format_currency, format_decimal
 from django import template
-from django.utils import translation
+
+from crm.web.l10n import format_money, format_number
 
 register = template.Library()
 
 
-def _locale() -> str:
-    return translation.to_locale(translation.get_language() or "en")
-
-
 @register.filter
 def money(amount, currency: str = "USD") -> str:
-    """{{ deal.amount|money:tenant.currency }} → "$1,234.50" / "1 234,50 $"."""
-    try:
-        value = Decimal(str(amount))
-    except (InvalidOperation, TypeError, ValueError):
-        return ""
-    return format_currency(value, currency or "USD", locale=_locale())
+    """{{ deal.amount|money:tenant.currency }} → "$1,234.50" / "1 234,50 ₽" / "1,234.50 ₮"."""
+    return format_money(amount, currency or "USD")
 
 
 @register.filter
 def number(value) -> str:
-    try:
-        return format_decimal(Decimal(str(value)), locale=_locale())
-    except (InvalidOperation, TypeError, ValueError):
-        return ""
+    return format_number(value)
