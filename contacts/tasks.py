@@ -1,8 +1,14 @@
 """Celery tasks of the client base: thin, tenant id first, guarded by a status."""
 
-from celery import shared_task
+from datetime import timedelta
 
-from crm.tenancy.tasks import tenant_task
+from celery import shared_task
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.tenancy.tasks import for_each_tenant, tenant_task
+
+from .models import ImportJob
 
 
 @tenant_task(name="contacts.import_contacts", acks_late=True)
@@ -19,33 +25,26 @@ def recover_imports(stalled_after_minutes: int = 30) -> dict:
     merge is one transaction, so nothing of it was saved and it can simply be run again); a
     QUEUED job whose task was lost is queued again (the status guard keeps it from running
     twice)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-    from django.utils.translation import gettext as _
-
-    from crm.tenancy.context import tenant_scope
-    from crm.tenancy.models import Tenant
-
-    from .models import ImportJob
-
     cutoff = timezone.now() - timedelta(minutes=stalled_after_minutes)
-    failed = requeued = 0
-    for tenant_id in Tenant.objects.values_list("id", flat=True).iterator():
-        with tenant_scope(tenant_id):
-            failed += ImportJob.objects.filter(
-                status=ImportJob.RUNNING, started_at__lt=cutoff
-            ).update(
-                status=ImportJob.FAILED,
-                finished_at=timezone.now(),
-                error=_(
-                    "The import stopped before it finished; nothing of it was saved. "
-                    "Upload the file again."
-                ),
-            )
-            for job_id in ImportJob.objects.filter(
-                status=ImportJob.QUEUED, created_at__lt=cutoff
-            ).values_list("id", flat=True):
-                import_contacts.delay(tenant_id, job_id)
-                requeued += 1
-    return {"failed": failed, "requeued": requeued}
+    counts = {"failed": 0, "requeued": 0}
+
+    def recover(tenant_id: int) -> int:
+        counts["failed"] += ImportJob.objects.filter(
+            status=ImportJob.RUNNING, started_at__lt=cutoff
+        ).update(
+            status=ImportJob.FAILED,
+            finished_at=timezone.now(),
+            error=_(
+                "The import stopped before it finished; nothing of it was saved. "
+                "Upload the file again."
+            ),
+        )
+        for job_id in ImportJob.objects.filter(
+            status=ImportJob.QUEUED, created_at__lt=cutoff
+        ).values_list("id", flat=True):
+            import_contacts.delay(tenant_id, job_id)
+            counts["requeued"] += 1
+        return 0
+
+    for_each_tenant(recover)
+    return counts

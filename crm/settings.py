@@ -272,6 +272,23 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# One queue per kind of work, each with its own worker (`make run`, docker-compose), so a
+# long import or a slow mail server never holds up the event spine or incoming messages.
+CELERY_QUEUES_BY_KIND = {
+    "ingest": "incoming email, messenger and telephony deliveries",
+    "events": "event dispatch and its sweeps, reminders",
+    "mail": "outgoing email",
+    "heavy": "imports, exports, reports",
+}
+CELERY_TASK_ROUTES = {
+    "activity.dispatch_event": {"queue": "events"},
+    "activity.sweep_outbox": {"queue": "events"},
+    "activity.send_due_reminders": {"queue": "events"},
+    "activity.send_notification_email": {"queue": "mail"},
+    "accounts.send_invitation_email": {"queue": "mail"},
+    "contacts.import_contacts": {"queue": "heavy"},
+    "contacts.recover_imports": {"queue": "heavy"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # A safety net for events whose on-commit dispatch never ran (a worker died, Redis blinked).

@@ -8,6 +8,7 @@ import threading
 import uuid
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -148,7 +149,10 @@ def celery_worker_real(transactional_db):
     from crm.celery import app
 
     app.conf.task_always_eager = False
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+    queues = ["default", *django_settings.CELERY_QUEUES_BY_KIND]
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=queues
+    ) as worker:
         yield worker
     app.conf.task_always_eager = True
 

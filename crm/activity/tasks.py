@@ -1,8 +1,6 @@
 from celery import shared_task
 
-from crm.tenancy.context import tenant_scope
-from crm.tenancy.models import Tenant
-from crm.tenancy.tasks import tenant_task
+from crm.tenancy.tasks import for_each_tenant, tenant_task
 
 from . import dispatch, services
 
@@ -18,22 +16,14 @@ def dispatch_event(self, tenant_id: int, event_id: int) -> bool:
 @shared_task(name="activity.sweep_outbox")
 def sweep_outbox() -> int:
     """Dispatch events left pending (a lost task, a failed consumer), tenant by tenant."""
-    done = 0
-    for tenant_id in Tenant.objects.values_list("id", flat=True).iterator():
-        with tenant_scope(tenant_id):
-            done += dispatch.dispatch_pending(older_than_seconds=30)
-    return done
+    return for_each_tenant(lambda _tenant: dispatch.dispatch_pending(older_than_seconds=30))
 
 
 @shared_task(name="activity.send_due_reminders")
 def send_due_reminders() -> int:
     """Beat, every minute: due task reminders, tenant by tenant (row-level security stays on;
     one indexed query per workspace finds its due reminders)."""
-    sent = 0
-    for tenant_id in Tenant.objects.values_list("id", flat=True).iterator():
-        with tenant_scope(tenant_id):
-            sent += services.reminders_deliver_due()
-    return sent
+    return for_each_tenant(lambda _tenant: services.reminders_deliver_due())
 
 
 @tenant_task(
