@@ -8,38 +8,16 @@ import tempfile
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
+from crm import objects
+from crm.spreadsheets import defuse
 from crm.tenancy.context import keep_scope
 
-# A spreadsheet runs a cell starting with these as a formula (CSV injection): prefix it.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-COLUMNS = {
-    "contact": [
-        ("id", "ID"), ("first_name", "First name"), ("last_name", "Last name"),
-        ("middle_name", "Middle name"), ("company", "Company"), ("position", "Position"),
-        ("emails", "Emails"), ("phones", "Phones"), ("telegram", "Telegram"),
-        ("whatsapp", "WhatsApp"), ("birthday", "Birthday"), ("owner", "Owner"),
-        ("tags", "Tags"), ("source", "Lead source"), ("utm_source", "UTM source"),
-        ("utm_medium", "UTM medium"), ("utm_campaign", "UTM campaign"),
-        ("created_at", "Created"), ("last_activity_at", "Last activity"),
-    ],
-    "company": [
-        ("id", "ID"), ("name", "Name"), ("legal_name", "Legal name"),
-        ("tax_number", "Tax number"), ("industry", "Industry"), ("website", "Website"),
-        ("address", "Address"), ("emails", "Emails"), ("phones", "Phones"),
-        ("owner", "Owner"), ("tags", "Tags"), ("created_at", "Created"),
-        ("last_activity_at", "Last activity"),
-    ],
-}  # fmt: skip
-
-
-def safe(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        value = ", ".join(map(str, value))
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+def columns(object_type: str) -> list[tuple[str, str]]:
+    """(field, header) of an export: the id, then the registry's catalogue of the type
+    (crm/objects.py), headers in the reader's language. Custom fields follow, by key."""
+    catalogue = objects.get(object_type).fields
+    return [("id", "ID"), *((f.key, str(f.label)) for f in catalogue)]
 
 
 def _cell(record, name, custom_keys):
@@ -52,12 +30,12 @@ def _cell(record, name, custom_keys):
 
 def rows(queryset, object_type: str, custom_keys: list[str]):
     """Header, then one list of safe strings per record, reading in chunks."""
-    columns = COLUMNS[object_type]
-    yield [label for _, label in columns] + custom_keys
+    columns_ = columns(object_type)
+    yield [label for _, label in columns_] + custom_keys
     for record in queryset.iterator(chunk_size=2000):
-        values = [_cell(record, name, custom_keys) for name, _ in columns]
+        values = [_cell(record, name, custom_keys) for name, _ in columns_]
         values += [record.custom.get(key) for key in custom_keys]
-        yield [safe(v) for v in values]
+        yield [defuse(v) for v in values]
 
 
 class _Echo:

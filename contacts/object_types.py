@@ -68,8 +68,8 @@ def _common() -> list[Field]:
 
 def contact_fields() -> list[Field]:
     return [
-        Field("last_name", _("Last name"), sortable=True),
         Field("first_name", _("First name"), sortable=True),
+        Field("last_name", _("Last name"), sortable=True),
         Field("middle_name", _("Middle name")),
         Field("company", _("Company"), objects.RECORD, "company__name", filterable=True,
               sortable=True, groupable=True),

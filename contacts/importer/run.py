@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import re
 import tempfile
 import uuid
 from pathlib import PurePath
@@ -26,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.activity.events import emit
+from crm.spreadsheets import defuse
 
 from ..models import ImportJob
 from . import loader, reader
@@ -33,15 +33,6 @@ from .mapping import CUSTOM_PREFIX, loaded
 from .validate import Context
 
 logger = logging.getLogger(__name__)
-
-_FORMULA = re.compile(r"^(?:[=@\t\r]|[+\-].*[^\d\s()+\-.])")
-
-
-def safe_cell(value: str) -> str:
-    """A cell Excel will not run as a formula (CSV injection); phones such as +7 (916) ...
-    stay as they are."""
-    return f"'{value}" if value and _FORMULA.match(value) else value
-
 
 class ErrorsWriter:
     """The failed rows, as the user gave them, plus the reason; kept in a temporary file."""
@@ -54,7 +45,7 @@ class ErrorsWriter:
         self.count = 0
 
     def __call__(self, cells, reasons: list[str]) -> None:
-        self.writer.writerow([*(safe_cell(c) for c in cells), "; ".join(reasons)])
+        self.writer.writerow([*(defuse(c) for c in cells), "; ".join(reasons)])
         self.count += 1
 
     def save(self, job: ImportJob) -> None:
