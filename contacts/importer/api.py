@@ -4,8 +4,9 @@ Register in crm/api/urls.py:
     router.register("imports", importer_api.ImportJobViewSet, basename="import")
 
     POST /imports/                 multipart: file, [object_type=contact] -> 201 the job
-    GET  /imports/                 the imports the member may see (newest first)
-    GET  /imports/{id}/            the job: status, progress, counts (poll this)
+    GET  /imports/                 the imports the member may see (newest first), without
+                                   their `headers` (up to 500 names each)
+    GET  /imports/{id}/            the job: status, progress, counts, headers (poll this)
     GET  /imports/{id}/preview/    ?limit=20, optional ?mapping={"0": "emails", ...} (JSON)
     POST /imports/{id}/start/      {"mapping": {...}, "duplicate_policy": "skip",
                                     "save_template_as": ""} -> 202 the job
@@ -47,6 +48,14 @@ class ImportJobSerializer(serializers.ModelSerializer):
         return bool(job.errors_file)
 
 
+class ImportJobListSerializer(ImportJobSerializer):
+    """A list row: the header names are the detail's (a page of jobs stays small)."""
+
+    class Meta(ImportJobSerializer.Meta):
+        fields = [f for f in ImportJobSerializer.Meta.fields if f != "headers"]
+        read_only_fields = fields
+
+
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)  # the reader says what is wrong
     object_type = serializers.ChoiceField(["contact"], default="contact")
@@ -67,7 +76,11 @@ class ImportJobViewSet(
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     def get_queryset(self):
-        return services.import_jobs_for(self.request.membership)
+        jobs = services.import_jobs_for(self.request.membership)
+        return jobs.defer("headers") if self.action == "list" else jobs
+
+    def get_serializer_class(self):
+        return ImportJobListSerializer if self.action == "list" else ImportJobSerializer
 
     def create(self, request, *args, **kwargs):
         data = ImportUploadSerializer(data=request.data)

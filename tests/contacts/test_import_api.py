@@ -85,3 +85,32 @@ def test_another_workspace_gets_404_everywhere(workspace, other_workspace):
     with tenant_scope(owner.tenant_id):
         assert ImportJob.objects.get(pk=job["id"]).status == "uploaded"
         assert not Contact.objects.exists()
+
+
+def test_a_file_of_too_many_columns_is_refused_before_a_job_exists(workspace):
+    _, owner = workspace
+    wide = ",".join(f"c{i}" for i in range(501)).encode() + b"\r\n" + b"x" * 3 + b"\r\n"
+    response = api_client(owner).post("/api/v1/imports/", {"file": upload(wide, "w.csv")})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "file": [
+            "The file has 501 columns; the limit is 500. "
+            "Remove the columns you do not need to import."
+        ]
+    }
+    with tenant_scope(owner.tenant_id):
+        assert not ImportJob.objects.exists()
+
+
+def test_the_list_leaves_the_headers_to_the_detail(workspace, django_assert_max_num_queries):
+    _, owner = workspace
+    client = api_client(owner)
+    wide = [[f"Column {i}" for i in range(300)], ["x"] * 300]
+    for _n in range(3):
+        client.post("/api/v1/imports/", {"file": upload(xlsx_bytes(wide))})
+    with django_assert_max_num_queries(12):
+        listed = client.get("/api/v1/imports/").json()["results"]
+    assert len(listed) == 3 and all("headers" not in job for job in listed)
+    assert listed[0]["mapping"] == {} and listed[0]["original_name"] == "clients.xlsx"
+    detail = client.get(f"/api/v1/imports/{listed[0]['id']}/").json()
+    assert detail["headers"] == wide[0]

@@ -62,6 +62,7 @@ def test_upload_map_start_and_see_the_result(client, workspace, django_capture_o
         (b"", "empty"),
         (b"First name,Email\r\n", "no rows"),
         (b"PK\x03\x04garbage", ""),
+        (",".join(f"c{i}" for i in range(100_000)).encode() + b"\r\nx\r\n", "100,000 columns"),
     ],
 )
 def test_bad_files_get_a_clear_message_and_nothing_is_saved(client, workspace, content, message):
