@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 MB = 1024 * 1024
 DELIMITERS = ",;\t|"
@@ -230,19 +231,19 @@ def _detect_encoding(sample: bytes) -> str:
 # The encodings a person may choose to read a CSV in (the mapping page, the API).
 ENCODINGS = {
     "utf-8": "UTF-8",
-    "cp1251": "Windows-1251 (Cyrillic)",
-    "koi8_r": "KOI8-R (Cyrillic)",
-    "cp866": "DOS 866 (Cyrillic)",
-    "mac_cyrillic": "Mac Cyrillic",
-    "iso8859_5": "ISO 8859-5 (Cyrillic)",
-    "cp1252": "Windows-1252 (Western European)",
-    "cp1250": "Windows-1250 (Central European)",
+    "cp1251": gettext_lazy("Windows-1251 (Cyrillic)"),
+    "koi8_r": gettext_lazy("KOI8-R (Cyrillic)"),
+    "cp866": gettext_lazy("DOS 866 (Cyrillic)"),
+    "mac_cyrillic": gettext_lazy("Mac OS Cyrillic"),
+    "iso8859_5": gettext_lazy("ISO 8859-5 (Cyrillic)"),
+    "cp1252": gettext_lazy("Windows-1252 (Western European)"),
+    "cp1250": gettext_lazy("Windows-1250 (Central European)"),
     "utf-16": "UTF-16",
 }
 
 
 def encoding_label(encoding: str) -> str:
-    return ENCODINGS.get(encoding, encoding)
+    return str(ENCODINGS.get(encoding, encoding))
 
 
 # Encodings charset-normalizer may name for Cyrillic text; its choice among them stands.
