@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -122,6 +123,7 @@ class ImportJobViewSet(
         result["encodings"] = [{"name": n, "label": label} for n, label in result["encodings"]]
         return Response(result)
 
+    @extend_schema(request=ImportEncodingSerializer, responses=ImportJobSerializer)
     @action(detail=True, methods=["post"])
     def encoding(self, request, pk=None):
         """Read the uploaded CSV again in another encoding (before the import starts)."""
