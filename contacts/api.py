@@ -166,6 +166,8 @@ class ClientRecordViewSet(viewsets.ModelViewSet):
                         "code": "duplicate",
                         "message": exc.messages[0],
                         "candidates": self.get_serializer(exc.candidates, many=True).data,
+                        # Records like it that the member may not see: only that they exist.
+                        "hidden_matches": exc.hidden,
                     }
                 },
                 status=status.HTTP_409_CONFLICT,
@@ -203,13 +205,7 @@ class ClientRecordViewSet(viewsets.ModelViewSet):
     @action(detail=False, methods=["get"])
     def duplicates(self, request):
         """Groups of records that share an email, a phone or a name (records you can see)."""
-        return Response(
-            {
-                "groups": duplicates.visible_groups(
-                    self.object_type, selectors.records_for(request.membership, self.object_type)
-                )
-            }
-        )
+        return Response({"groups": duplicates.visible_groups(self.object_type, request.membership)})
 
     @extend_schema(request=BulkSerializer)
     @action(detail=False, methods=["post"])

@@ -2,21 +2,54 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import Q, Value
+from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Concat
 
+from crm.accounts.models import Membership
 from crm.tenancy.context import require_tenant_id
 
 from .models import Company
+from .selectors import visible_sql
 
 NAME_SIMILARITY = 0.6
 
 
-def candidates_for(record, limit: int = 5) -> list:
+# Matches looked at before they are split into visible and hidden ones: a new record
+# sharing an email or a name with more records than this is rare, and the first ones
+# already make the point.
+SCAN = 200
+
+
+@dataclass
+class Candidates:
+    """Records like a new one: those the member may see, and whether there are others."""
+
+    records: list = field(default_factory=list)
+    hidden: bool = False
+
+    def __bool__(self):
+        return bool(self.records) or self.hidden
+
+
+def candidates_for(record, visible: QuerySet, limit: int = 5) -> Candidates:
     """Existing records that look like `record`: same email, same phone, or a very similar
-    name (in the same company, for contacts)."""
+    name (in the same company, for contacts). Up to `limit` of them from `visible` (the
+    member's `records_for`); of the rest only whether any exists, so that a member learns
+    no more of a record they cannot see than that it is there."""
+    ids = _matching_ids(record, SCAN)
+    shown = {r.pk: r for r in visible.filter(pk__in=ids)}
+    return Candidates(
+        records=[shown[i] for i in ids if i in shown][:limit], hidden=len(shown) < len(ids)
+    )
+
+
+def _matching_ids(record, limit: int) -> list[int]:
+    """Ids of the workspace's records like `record`, best reasons first; read for the
+    split into visible and hidden only, never shown as they are."""
     model = type(record)
     match = Q(pk__in=[])
     if record.emails:
@@ -30,42 +63,44 @@ def candidates_for(record, limit: int = 5) -> list:
         similar = qs.annotate(similarity=TrigramSimilarity("name", record.name)).filter(
             search__trigram_similar=record.name.lower(), similarity__gte=NAME_SIMILARITY
         )
-        found = list(qs.filter(match)[:limit])
-        found += [c for c in similar[:limit] if c not in found]
-        return found[:limit]
-    found = list(qs.select_related("company").filter(match)[:limit])
-    name = f"{record.first_name} {record.last_name}".strip()
-    if record.company_id and name:
-        similar = (
-            qs.select_related("company")
-            .filter(company_id=record.company_id)
-            .annotate(
-                similarity=TrigramSimilarity(Concat("first_name", Value(" "), "last_name"), name)
+    else:
+        name = f"{record.first_name} {record.last_name}".strip()
+        similar = qs.none()
+        if record.company_id and name:
+            similar = (
+                qs.filter(company_id=record.company_id)
+                .annotate(
+                    similarity=TrigramSimilarity(
+                        Concat("first_name", Value(" "), "last_name"), name
+                    )
+                )
+                .filter(similarity__gte=NAME_SIMILARITY)
+                .order_by("-similarity")
             )
-            .filter(similarity__gte=NAME_SIMILARITY)
-            .order_by("-similarity")
-        )
-        found += [c for c in similar[:limit] if c not in found]
-    return found[:limit]
+    ids = list(qs.filter(match).values_list("pk", flat=True)[:limit])
+    ids += [i for i in similar.values_list("pk", flat=True)[:limit] if i not in ids]
+    return ids
 
 
+# Each reads the records the member may see ({visible}: `selectors.visible_sql`, a
+# condition on the unaliased table), so the grouping and its LIMIT only ever count those.
 GROUP_SQL = {
     "contact": [
         (
             "email",
             "SELECT e, array_agg(id ORDER BY id) FROM contacts_contact, unnest(emails) e "
-            "WHERE tenant_id = %s GROUP BY e HAVING count(*) > 1",
+            "WHERE tenant_id = %s AND ({visible}) GROUP BY e HAVING count(*) > 1",
         ),
         (
             "phone",
             "SELECT p, array_agg(id ORDER BY id) FROM contacts_contact, unnest(phones) p "
-            "WHERE tenant_id = %s GROUP BY p HAVING count(*) > 1",
+            "WHERE tenant_id = %s AND ({visible}) GROUP BY p HAVING count(*) > 1",
         ),
         (
             "name",
             "SELECT lower(first_name || ' ' || last_name), array_agg(id ORDER BY id) "
-            "FROM contacts_contact WHERE tenant_id = %s AND company_id IS NOT NULL "
-            "AND (first_name <> '' OR last_name <> '') "
+            "FROM contacts_contact WHERE tenant_id = %s AND ({visible}) "
+            "AND company_id IS NOT NULL AND (first_name <> '' OR last_name <> '') "
             "GROUP BY company_id, lower(first_name || ' ' || last_name) "
             "HAVING count(*) > 1",
         ),
@@ -74,45 +109,39 @@ GROUP_SQL = {
         (
             "name",
             "SELECT lower(name), array_agg(id ORDER BY id) FROM contacts_company "
-            "WHERE tenant_id = %s GROUP BY lower(name) HAVING count(*) > 1",
+            "WHERE tenant_id = %s AND ({visible}) GROUP BY lower(name) HAVING count(*) > 1",
         ),
         (
             "domain",
             "SELECT domain, array_agg(id ORDER BY id) FROM contacts_company "
-            "WHERE tenant_id = %s AND domain <> '' GROUP BY domain HAVING count(*) > 1",
+            "WHERE tenant_id = %s AND ({visible}) AND domain <> '' "
+            "GROUP BY domain HAVING count(*) > 1",
         ),
         (
             "email",
             "SELECT e, array_agg(id ORDER BY id) FROM contacts_company, unnest(emails) e "
-            "WHERE tenant_id = %s GROUP BY e HAVING count(*) > 1",
+            "WHERE tenant_id = %s AND ({visible}) GROUP BY e HAVING count(*) > 1",
         ),
     ],
 }
 
 
-def groups(object_type: str, limit: int = 100) -> list[dict]:
-    """Groups of records sharing an email, a phone or a name: [{reason, value, ids}]."""
+def visible_groups(object_type: str, membership: Membership, limit: int = 100) -> list[dict]:
+    """Groups of records `membership` may see that share an email, a phone or a name:
+    [{reason, value, ids}], up to `limit`. Records they may not see take no part, neither in
+    a group nor in the limit."""
     tenant_id = require_tenant_id()
+    visible, visible_params = visible_sql(membership, object_type)
     seen, out = set(), []
     with connection.cursor() as cur:
         for reason, sql in GROUP_SQL[object_type]:
-            cur.execute(f"{sql} ORDER BY 1 LIMIT %s", [tenant_id, limit])
+            cur.execute(
+                f"{sql.format(visible=visible)} ORDER BY 1 LIMIT %s",
+                [tenant_id, *visible_params, limit],
+            )
             for value, ids in cur.fetchall():
                 key = tuple(ids)
                 if key not in seen:
                     seen.add(key)
                     out.append({"reason": reason, "value": value, "ids": list(ids)})
     return out[:limit]
-
-
-def visible_groups(object_type: str, visible, limit: int = 100) -> list[dict]:
-    """`groups`, keeping only the records in `visible` and groups still of two or more."""
-    found = groups(object_type, limit)
-    ids = visible.filter(pk__in={i for g in found for i in g["ids"]}).values_list("pk", flat=True)
-    seen = set(ids)
-    out = []
-    for group in found:
-        kept = [i for i in group["ids"] if i in seen]
-        if len(kept) > 1:
-            out.append({**group, "ids": kept})
-    return out

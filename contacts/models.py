@@ -233,7 +233,11 @@ class ImportJob(TenantModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    file = models.FileField(upload_to="imports/%Y/%m/")
+    file = models.FileField(upload_to="imports/%Y/%m/")  # the working copy (reader.py)
+    # An uploaded CSV as it came, until the job starts: read again in another encoding
+    # when the person chooses one (`encoding` is the one read).
+    source = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    encoding = models.CharField(max_length=40, blank=True)
     original_name = models.CharField(max_length=255)
     headers = models.JSONField(default=list, blank=True)
     mapping = models.JSONField(default=dict, blank=True)  # {column index: field name}

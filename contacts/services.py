@@ -11,7 +11,7 @@ from crm.accounts.models import Membership
 from crm.activity.events import changes, emit, snapshot
 from crm.activity.relink import relink_all
 
-from . import custom_fields, duplicates, normalize
+from . import custom_fields, duplicates, normalize, selectors
 from .models import Company, Contact
 
 CONTACT_FIELDS = [
@@ -26,11 +26,18 @@ COMPANY_FIELDS = [
 
 
 class DuplicatesFound(ValidationError):
-    """Raised before saving a record that looks like existing ones; carries them."""
+    """Raised before saving a record that looks like existing ones. Carries those the member
+    may see (`candidates`) and whether others exist that they may not (`hidden`), nothing
+    more of those."""
 
-    def __init__(self, candidates: list):
+    def __init__(self, candidates: list, hidden: bool = False):
         self.candidates = candidates
-        super().__init__(_("This looks like a record you already have."), code="duplicate")
+        self.hidden = hidden
+        if candidates:
+            message = _("This looks like a record you already have.")
+        else:
+            message = _("A similar record exists that you cannot see; ask its owner or an admin.")
+        super().__init__(message, code="duplicate")
 
 
 def require(actor: Membership, object_type: str, action: str) -> None:
@@ -115,9 +122,9 @@ def record_create(
     )
     record.full_clean(exclude=["tenant", "search"])
     if not allow_duplicate:
-        found = duplicates.candidates_for(record)
+        found = duplicates.candidates_for(record, selectors.records_for(actor, kind))
         if found:
-            raise DuplicatesFound(found)
+            raise DuplicatesFound(found.records, hidden=found.hidden)
     record.save()
     emit(f"{kind}.created", actor=actor.user, subject=record, related=_related(record))
     return record

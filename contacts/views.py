@@ -113,7 +113,7 @@ def record_list(request, kind):
 def record_new(request, kind):
     _require(request, kind, "create")
     form = forms.RecordForm(request.POST or None, object_type=kind)
-    candidates = []
+    candidates, hidden = [], False
     if request.method == "POST" and form.is_valid():
         try:
             record = services.record_create(
@@ -123,7 +123,7 @@ def record_new(request, kind):
                 allow_duplicate=request.POST.get("allow_duplicate") == "1",
             )
         except services.DuplicatesFound as exc:
-            candidates = exc.candidates
+            candidates, hidden = exc.candidates, exc.hidden
         except ValidationError as exc:
             errors_to_form(form, exc, rename=_form_field)
         else:
@@ -137,6 +137,7 @@ def record_new(request, kind):
             "cfg": KINDS[kind],
             "form": form,
             "candidates": candidates,
+            "hidden_duplicate": hidden,
         },
     )
 
@@ -344,7 +345,7 @@ def segment_delete(request, kind, pk):
 def duplicate_groups(request, kind):
     _require(request, kind, "edit")
     visible = selectors.records_for(request.membership, kind)
-    groups = duplicates.visible_groups(kind, visible)
+    groups = duplicates.visible_groups(kind, request.membership)
     records = visible.in_bulk({i for g in groups for i in g["ids"]})
     shown = [{**g, "records": [records[i] for i in g["ids"]]} for g in groups]
     return render(

@@ -258,7 +258,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # A stage's kind and a deal's status share one set of values: open, won, lost.
-    "ENUM_NAME_OVERRIDES": {"OutcomeEnum": "pipelines.models.Stage.KINDS"},
+    "ENUM_NAME_OVERRIDES": {
+        "OutcomeEnum": "pipelines.models.Stage.KINDS",
+        # An import job's list row and its detail are two components sharing the status.
+        "ImportJobStatusEnum": "contacts.models.ImportJob.STATUSES",
+    },
 }
 
 CELERY_BROKER_URL = (

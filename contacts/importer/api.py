@@ -4,9 +4,12 @@ Register in crm/api/urls.py:
     router.register("imports", importer_api.ImportJobViewSet, basename="import")
 
     POST /imports/                 multipart: file, [object_type=contact] -> 201 the job
-    GET  /imports/                 the imports the member may see (newest first)
-    GET  /imports/{id}/            the job: status, progress, counts (poll this)
+    GET  /imports/                 the imports the member may see (newest first), without
+                                   their `headers` (up to 500 names each)
+    GET  /imports/{id}/            the job: status, progress, counts, headers (poll this)
     GET  /imports/{id}/preview/    ?limit=20, optional ?mapping={"0": "emails", ...} (JSON)
+    POST /imports/{id}/encoding/   {"encoding": "cp1251"} -> 200 the job, its CSV read again
+                                   in that encoding (preview's `encodings` lists them)
     POST /imports/{id}/start/      {"mapping": {...}, "duplicate_policy": "skip",
                                     "save_template_as": ""} -> 202 the job
     GET  /imports/{id}/errors/     the failed rows as CSV (404 when there are none)
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import json
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -37,7 +41,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
         fields = [
-            "id", "object_type", "original_name", "headers", "mapping", "duplicate_policy",
+            "id", "object_type", "original_name", "encoding", "headers", "mapping",
+            "duplicate_policy",
             "status", "total", "processed", "progress", "created", "updated", "skipped",
             "failed", "error", "has_errors_file", "created_at", "started_at", "finished_at",
         ]  # fmt: skip
@@ -47,9 +52,22 @@ class ImportJobSerializer(serializers.ModelSerializer):
         return bool(job.errors_file)
 
 
+class ImportJobListSerializer(ImportJobSerializer):
+    """A list row: the header names are the detail's (a page of jobs stays small)."""
+
+    class Meta(ImportJobSerializer.Meta):
+        fields = [f for f in ImportJobSerializer.Meta.fields if f != "headers"]
+        read_only_fields = fields
+
+
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)  # the reader says what is wrong
     object_type = serializers.ChoiceField(["contact"], default="contact")
+
+
+class ImportEncodingSerializer(serializers.Serializer):
+    # One of the preview's `encodings`; the service says when it is not.
+    encoding = serializers.CharField(max_length=40)
 
 
 class ImportStartSerializer(serializers.Serializer):
@@ -67,7 +85,11 @@ class ImportJobViewSet(
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     def get_queryset(self):
-        return services.import_jobs_for(self.request.membership)
+        jobs = services.import_jobs_for(self.request.membership)
+        return jobs.defer("headers") if self.action == "list" else jobs
+
+    def get_serializer_class(self):
+        return ImportJobListSerializer if self.action == "list" else ImportJobSerializer
 
     def create(self, request, *args, **kwargs):
         data = ImportUploadSerializer(data=request.data)
@@ -98,7 +120,23 @@ class ImportJobViewSet(
         result = services.import_preview(job, limit=limit, mapping=mapping or None)
         result["mapping"] = {str(k): v for k, v in result["mapping"].items()}
         result["fields"] = [{"name": n, "label": label} for n, label in result["fields"]]
+        result["encodings"] = [{"name": n, "label": label} for n, label in result["encodings"]]
         return Response(result)
+
+    @extend_schema(request=ImportEncodingSerializer, responses=ImportJobSerializer)
+    @action(detail=True, methods=["post"])
+    def encoding(self, request, pk=None):
+        """Read the uploaded CSV again in another encoding (before the import starts)."""
+        job = self.get_object()
+        data = ImportEncodingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            job = services.import_reread(
+                actor=request.membership, job=job, encoding=data.validated_data["encoding"]
+            )
+        except ImportFileError as exc:
+            raise ValidationError({"encoding": exc.messages}, code=exc.code) from exc
+        return Response(ImportJobSerializer(job).data)
 
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):

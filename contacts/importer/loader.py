@@ -4,7 +4,11 @@ statements, whatever the number of rows.
 1. `stage()` streams the sheet through the row validator (no ORM objects): clean rows are
    kept as small dicts, failed rows go to the errors writer, and rows of the file that share
    an email or a phone are tied together (union-find), so they become one record.
-2. `merge()` runs inside the caller's transaction, in the current tenant's scope:
+2. `merge()` runs inside the caller's transaction, in the current tenant's scope, for the
+   member who started the import (`actor`). It matches only records that member may see
+   (`selectors.visible_sql`, the `visible_to` rule as a condition of each statement): a row
+   like a colleague's record the member cannot see is a new record, never an update, and no
+   count tells it apart from a row that matches nothing.
    - companies: matched by domain, then by name (case-insensitive); the missing ones are
      inserted in one statement;
    - rows with no email and no phone are tied by name and company instead;
@@ -34,10 +38,12 @@ from django.db import connection
 from django.db.models import DateTimeField
 from django.utils import timezone
 
+from crm.accounts.models import Membership
 from crm.tenancy.context import require_tenant_id
 
 from .. import normalize
 from ..models import Company, Contact, ImportJob
+from ..selectors import visible_sql
 from .validate import Context, RowValidator
 
 SEP = "\x1f"  # between the items of a list in a staging column (cannot occur in a value)
@@ -243,16 +249,21 @@ class Counts:
         return dict(self.__dict__)
 
 
-def merge(staged: Staged, *, policy: str, default_owner_id: int | None) -> Counts:
-    """Write the staged rows into the base. Call inside transaction.atomic()."""
+def merge(staged: Staged, *, policy: str, actor: Membership) -> Counts:
+    """Write the staged rows into the base as `actor`, who owns what the file does not give
+    an owner, and whose visibility bounds the matching. Call inside transaction.atomic()."""
     counts = Counts(total=staged.total, failed=staged.failed)
     records, groups = staged.records, staged.groups
+    default_owner_id = actor.user_id
     with connection.cursor() as cursor:
-        company_names = _resolve_companies(cursor, records, default_owner_id, counts)
+        company_names = _resolve_companies(
+            cursor, records, default_owner_id, counts, visible_sql(actor, "company")
+        )
         _tie_by_name(records, groups)
         links: list[tuple[int, int]] = []  # (row, existing contact id)
+        visible_contacts = visible_sql(actor, "contact")
         if policy != ImportJob.CREATE and records:
-            links = _match_existing(cursor, staged)
+            links = _match_existing(cursor, staged, visible_contacts)
         members: dict[int, list[int]] = defaultdict(list)
         for index in range(len(records)):
             members[groups.find(index)].append(index)
@@ -275,7 +286,7 @@ def merge(staged: Staged, *, policy: str, default_owner_id: int | None) -> Count
             else:
                 changes[target] = (record, len(rows))
         if changes:
-            _update(cursor, changes, company_names, counts)
+            _update(cursor, changes, company_names, counts, visible_contacts)
         if new:
             _insert(cursor, new, company_names, default_owner_id)
     return counts
@@ -298,9 +309,10 @@ def merge_records(records: list[dict]) -> dict:
     return out
 
 
-def _resolve_companies(cursor, records, owner_id, counts) -> dict[int, str]:
+def _resolve_companies(cursor, records, owner_id, counts, visible) -> dict[int, str]:
     """Set record["company_id"] for every row naming a company; insert the missing ones.
-    Matches by domain first, then by name (case-insensitive). Returns {id: name}."""
+    Matches by domain first, then by name (case-insensitive), among the companies the
+    `visible` condition (SQL, params) lets through. Returns {id: name}."""
     names = {r["company"] for r in records if r.get("company")}
     domains = {r["company_domain"] for r in records if r.get("company_domain")}
     if not names and not domains:
@@ -310,18 +322,21 @@ def _resolve_companies(cursor, records, owner_id, counts) -> dict[int, str]:
     by_lower: dict[str, int] = {}
     by_domain: dict[str, int] = {}
     company_names: dict[int, str] = {}
+    condition, condition_params = visible
+    # The condition names "contacts_company" itself, so the table is not aliased here.
     cursor.execute(
-        """
-        SELECT c.id, c.name, c.domain, n.raw FROM contacts_company c
-        JOIN unnest(%s::text[]) AS n(raw) ON lower(c.name) = lower(n.raw)
-        WHERE c.tenant_id = %s
+        f"""
+        SELECT id, name, domain, n.raw FROM contacts_company
+        JOIN unnest(%s::text[]) AS n(raw) ON lower(name) = lower(n.raw)
+        WHERE tenant_id = %s AND ({condition})
         UNION ALL
-        SELECT c.id, c.name, c.domain, NULL FROM contacts_company c
-        WHERE c.tenant_id = %s AND c.domain = ANY(%s::varchar[])
+        SELECT id, name, domain, NULL FROM contacts_company
+        WHERE tenant_id = %s AND domain = ANY(%s::varchar[]) AND ({condition})
         ORDER BY 1
-        """,
-        [sorted(names), tenant_id, tenant_id, sorted(domains)],
-    )
+        """,  # noqa: S608 (the condition is compiled by the ORM; values are parameters)
+        [sorted(names), tenant_id, *condition_params,
+         tenant_id, sorted(domains), *condition_params],
+    )  # fmt: skip
     for company_id, name, domain, raw in cursor.fetchall():
         company_names[company_id] = name
         if raw is not None:
@@ -395,12 +410,13 @@ def _tie_by_name(records: list[dict], groups: UnionFind) -> None:
             groups.union(first, index)
 
 
-def _match_existing(cursor, staged: Staged) -> list[tuple[int, int]]:
-    """(row, contact id) for every existing contact sharing an email or a phone with a row,
-    or, for rows with neither, the same name in the same company. Rows tied to the same
-    contact are tied together."""
+def _match_existing(cursor, staged: Staged, visible) -> list[tuple[int, int]]:
+    """(row, contact id) for every existing contact the `visible` condition (SQL, params)
+    lets through sharing an email or a phone with a row, or, for rows with neither, the
+    same name in the same company. Rows tied to the same contact are tied together."""
     records, groups, keys = staged.records, staged.groups, staged.keys
     tenant_id = require_tenant_id()
+    condition, condition_params = visible
     by_contact: dict[int, set[int]] = defaultdict(set)  # contact id -> rows of the file
     if keys:
         # One pass over the workspace's contacts, hash-joined with the file's keys (a TEMP
@@ -411,15 +427,15 @@ def _match_existing(cursor, staged: Staged) -> list[tuple[int, int]]:
         copy_into(cursor, "import_keys", ["key"], (copy_line([k]) for k in keys))
         cursor.execute("ANALYZE import_keys")
         cursor.execute(
-            """
+            f"""
             SELECT c.id, c.key FROM (
                 SELECT id, unnest(emails || phones)::text AS key FROM contacts_contact
-                WHERE tenant_id = %s
+                WHERE tenant_id = %s AND ({condition})
             ) AS c
             JOIN import_keys AS k ON k.key = c.key
             ORDER BY c.id
-            """,
-            [tenant_id],
+            """,  # noqa: S608 (the condition is compiled by the ORM; values are parameters)
+            [tenant_id, *condition_params],
         )
         for contact_id, key in cursor.fetchall():
             by_contact[contact_id].add(keys[key])
@@ -427,15 +443,15 @@ def _match_existing(cursor, staged: Staged) -> list[tuple[int, int]]:
     nameless = [(i, r) for i, r in enumerate(records) if "emails" not in r and "phones" not in r]
     if nameless:
         cursor.execute(
-            """
-            SELECT c.id, n.i FROM contacts_contact c
+            f"""
+            SELECT id, n.i FROM contacts_contact
             JOIN unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::int[])
                 AS n(f, m, l, co, i)
-              ON lower(c.last_name) = lower(n.l) AND lower(c.first_name) = lower(n.f)
-             AND lower(c.middle_name) = lower(n.m) AND c.company_id IS NOT DISTINCT FROM n.co
-            WHERE c.tenant_id = %s
-            ORDER BY c.id
-            """,
+              ON lower(last_name) = lower(n.l) AND lower(first_name) = lower(n.f)
+             AND lower(middle_name) = lower(n.m) AND company_id IS NOT DISTINCT FROM n.co
+            WHERE tenant_id = %s AND ({condition})
+            ORDER BY id
+            """,  # noqa: S608 (the condition is compiled by the ORM; values are parameters)
             [
                 [r.get("first_name", "") for _i, r in nameless],
                 [r.get("middle_name", "") for _i, r in nameless],
@@ -443,6 +459,7 @@ def _match_existing(cursor, staged: Staged) -> list[tuple[int, int]]:
                 [r.get("company_id") for _i, r in nameless],
                 [i for i, _r in nameless],
                 tenant_id,
+                *condition_params,
             ],
         )
         for contact_id, row in cursor.fetchall():
@@ -462,15 +479,17 @@ UPDATE_COLUMNS = [
 ]  # fmt: skip
 
 
-def _update(cursor, changes: dict[int, tuple[dict, int]], company_names, counts) -> None:
+def _update(cursor, changes: dict[int, tuple[dict, int]], company_names, counts, visible):
     """Apply each file record to its existing contact: the fields the file fills, lists
-    united, custom fields merged. Locks the contacts in id order first."""
+    united, custom fields merged. Locks the contacts in id order first; one no longer
+    `visible` (given to someone else meanwhile) is left alone, like a deleted one."""
     ids = sorted(changes)
+    condition, condition_params = visible
     select = ", ".join(c for c in UPDATE_COLUMNS if c not in ("custom", "birthday", "search"))
     cursor.execute(
         f"SELECT {select}, custom::text, birthday::text FROM contacts_contact "  # noqa: S608
-        "WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-        [ids],
+        f"WHERE id = ANY(%s) AND ({condition}) ORDER BY id FOR UPDATE",
+        [ids, *condition_params],
     )
     names = [c for c in UPDATE_COLUMNS if c not in ("custom", "birthday", "search")]
     current = {}
@@ -489,7 +508,7 @@ def _update(cursor, changes: dict[int, tuple[dict, int]], company_names, counts)
     for contact_id in ids:
         record, rows = changes[contact_id]
         before = current.get(contact_id)
-        if before is None:  # deleted meanwhile
+        if before is None:  # deleted or given away meanwhile
             counts.skipped += rows
             continue
         after = dict(before)

@@ -8,10 +8,11 @@ early with a message that says what is wrong.
         ...
 
 Limits (settings, with defaults): IMPORT_MAX_FILE_SIZE (50 MB), IMPORT_MAX_ROWS (200,000),
-IMPORT_MAX_UNCOMPRESSED (500 MB, XLSX), IMPORT_MAX_RATIO (100, XLSX), IMPORT_MAX_ZIP_ENTRIES
-(10,000, XLSX). An XLSX is a zip: its directory is checked before anything is unpacked, and
-every member is then streamed through (1 MB at a time) so that sizes a crafted file lies
-about are caught by the CRC check instead of by the server's memory.
+IMPORT_MAX_COLUMNS (500), IMPORT_MAX_UNCOMPRESSED (500 MB, XLSX), IMPORT_MAX_RATIO (100,
+XLSX), IMPORT_MAX_ZIP_ENTRIES (10,000, XLSX). An XLSX is a zip: its directory is checked
+before anything is unpacked, and every member is then streamed through (1 MB at a time) so
+that sizes a crafted file lies about are caught by the CRC check instead of by the server's
+memory.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import codecs
 import csv
 import datetime
 import io
+import re
 import struct
 import zipfile
 from collections.abc import Iterator
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 MB = 1024 * 1024
 DELIMITERS = ",;\t|"
@@ -46,6 +49,7 @@ def limit(name: str) -> int:
     defaults = {
         "IMPORT_MAX_FILE_SIZE": 50 * MB,
         "IMPORT_MAX_ROWS": 200_000,
+        "IMPORT_MAX_COLUMNS": 500,
         "IMPORT_MAX_UNCOMPRESSED": 500 * MB,
         "IMPORT_MAX_RATIO": 100,
         "IMPORT_MAX_ZIP_ENTRIES": 10_000,
@@ -72,12 +76,19 @@ class Table:
 # --- entry point -------------------------------------------------------------------------
 
 
-def open_table(fileobj, name: str = "", size: int | None = None, verify: bool = True) -> Table:
+def open_table(
+    fileobj,
+    name: str = "",
+    size: int | None = None,
+    verify: bool = True,
+    encoding: str | None = None,
+) -> Table:
     """Check `fileobj` (binary, seekable) and return its first sheet as a Table.
 
     verify=False skips unpacking every member of an XLSX to check the sizes its directory
     states (the directory itself is always checked): for a file that was verified when it
-    was uploaded."""
+    was uploaded. `encoding` reads a CSV in that encoding instead of the detected one (the
+    person chose it); an XLSX has none."""
     if size is None:
         fileobj.seek(0, io.SEEK_END)
         size = fileobj.tell()
@@ -106,7 +117,7 @@ def open_table(fileobj, name: str = "", size: int | None = None, verify: bool = 
     elif any(head.startswith(magic) for magic in _BINARY_MAGIC):
         raise ImportFileError(_UNKNOWN_FORMAT(), "format")
     else:
-        table = _open_csv(fileobj, size)
+        table = _open_csv(fileobj, size, encoding)
     if table.estimated_rows > limit("IMPORT_MAX_ROWS"):
         raise ImportFileError(
             _("The file has about %(rows)s rows; the limit is %(limit)s. Split it.")
@@ -142,6 +153,18 @@ def _require_rows(headers: list[str], first_row) -> None:
     if not any(headers):
         raise ImportFileError(
             _("The first row must hold the column names, and it is empty."), "no_header"
+        )
+    # Before anything else is done per column: a file of a few hundred kilobytes can hold
+    # a hundred thousand of them, and the mapping page has a choice for each.
+    max_columns = limit("IMPORT_MAX_COLUMNS")
+    if len(headers) > max_columns:
+        raise ImportFileError(
+            _(
+                "The file has %(columns)s columns; the limit is %(limit)s. "
+                "Remove the columns you do not need to import."
+            )
+            % {"columns": f"{len(headers):,}", "limit": f"{max_columns:,}"},
+            "too_many_columns",
         )
     if first_row is None:
         raise ImportFileError(
@@ -192,12 +215,62 @@ def _detect_encoding(sample: bytes) -> str:
     from charset_normalizer import from_bytes
 
     best = from_bytes(sample, cp_isolation=None).best()
-    if best is None:
+    guess = best.encoding if best is not None else None
+    if guess not in CYRILLIC_ENCODINGS and _reads_as_russian(sample):
+        # A few Russian words give the detector too little to go on (it may answer cp1250);
+        # the spreadsheets people bring here are far more often Windows-1251.
+        return "cp1251"
+    if guess is None:
         raise ImportFileError(
             _("Could not recognise the text encoding of this file. Save it as UTF-8 CSV."),
             "encoding",
         )
-    return best.encoding
+    return guess
+
+
+# The encodings a person may choose to read a CSV in (the mapping page, the API).
+ENCODINGS = {
+    "utf-8": "UTF-8",
+    "cp1251": gettext_lazy("Windows-1251 (Cyrillic)"),
+    "koi8_r": gettext_lazy("KOI8-R (Cyrillic)"),
+    "cp866": gettext_lazy("DOS 866 (Cyrillic)"),
+    "mac_cyrillic": gettext_lazy("Mac OS Cyrillic"),
+    "iso8859_5": gettext_lazy("ISO 8859-5 (Cyrillic)"),
+    "cp1252": gettext_lazy("Windows-1252 (Western European)"),
+    "cp1250": gettext_lazy("Windows-1250 (Central European)"),
+    "utf-16": "UTF-16",
+}
+
+
+def encoding_label(encoding: str) -> str:
+    return str(ENCODINGS.get(encoding, encoding))
+
+
+# Encodings charset-normalizer may name for Cyrillic text; its choice among them stands.
+CYRILLIC_ENCODINGS = {
+    "cp1251", "koi8_r", "koi8_u", "cp866", "cp855", "iso8859_5", "mac_cyrillic", "kz1048",
+    "ptcp154",
+}  # fmt: skip
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _reads_as_russian(sample: bytes) -> bool:
+    """Whether the sample, read as Windows-1251, is words of Cyrillic letters. Every byte
+    from 0xC0 up is a Cyrillic letter there, so Latin text with accents (Müller, Dvořák)
+    reads as words mixing Latin and Cyrillic letters, which real text almost never has."""
+    try:
+        text = codecs.getincrementaldecoder("cp1251")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    cyrillic = mixed = 0
+    for word in _WORD.findall(text):
+        if not any("\u0400" <= ch <= "\u04ff" for ch in word):
+            continue
+        if any(ch.isascii() for ch in word):
+            mixed += 1
+        else:
+            cyrillic += 1
+    return cyrillic > 0 and mixed * 10 <= cyrillic
 
 
 def _looks_binary(text: str) -> bool:
@@ -221,17 +294,39 @@ def _detect_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _open_csv(fileobj, size: int) -> Table:
+def _forced_encoding(sample: bytes, encoding: str) -> str:
+    """`encoding` if the sample reads in it without a single undecodable byte."""
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+    except (UnicodeDecodeError, LookupError):
+        raise _cannot_read_as(encoding) from None
+    return encoding
+
+
+def _cannot_read_as(encoding: str) -> ImportFileError:
+    return ImportFileError(
+        _("The file cannot be read as %(encoding)s. Choose another encoding.")
+        % {"encoding": encoding_label(encoding)},
+        "encoding",
+    )
+
+
+def _open_csv(fileobj, size: int, forced_encoding: str | None = None) -> Table:
     sample = fileobj.read(SAMPLE_BYTES)
     fileobj.seek(0)
     try:
-        encoding = _detect_encoding(sample)
+        if forced_encoding:
+            encoding = _forced_encoding(sample, forced_encoding)
+        else:
+            encoding = _detect_encoding(sample)
     except ImportFileError:
-        if b"\x00" in sample:
+        if b"\x00" in sample and not forced_encoding:
             raise ImportFileError(_UNKNOWN_FORMAT(), "format") from None
         raise
     is_utf16 = encoding.replace("_", "-").startswith(("utf-16", "utf-32"))
     if b"\x00" in sample and not is_utf16:
+        if forced_encoding:  # most likely UTF-16 without a byte order mark
+            raise _cannot_read_as(forced_encoding)
         raise ImportFileError(_UNKNOWN_FORMAT(), "format")
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=False)
     text = text.lstrip("\ufeff")
@@ -487,9 +582,9 @@ def _open_xlsx(fileobj, size: int, verify: bool = True) -> Table:
             continue
         first = values
         break
-    _require_rows(headers or [], first)
     while headers and not headers[-1]:
         headers.pop()  # trailing empty header cells of a wider data area
+    _require_rows(headers or [], first)
     headers = _unique_headers(headers)
     width = len(headers)
 

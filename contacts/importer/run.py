@@ -1,7 +1,9 @@
 """Running one import job from start to end (the Celery task calls `run_job`).
 
 Only a QUEUED job runs: the status moves to RUNNING with a compare-and-set, so a second
-delivery of the task does nothing. Rows are read and validated first, outside any
+delivery of the task does nothing. It runs as the member who started it, with their role
+as it is now: it fails if they left the workspace or may no longer import, and it matches
+only the records they may see. Rows are read and validated first, outside any
 transaction, with the progress written every few thousand rows for the progress bar; then
 the whole merge, the job's counts and the `import.completed` event are one transaction, so
 a failure changes nothing in the base. The failed rows go to ImportJob.errors_file (CSV,
@@ -17,6 +19,7 @@ import tempfile
 import uuid
 from pathlib import PurePath
 
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import F
@@ -24,10 +27,12 @@ from django.db.models.functions import Greatest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crm.accounts.models import Membership
 from crm.activity.events import emit
 from crm.spreadsheets import defuse
 
 from ..models import ImportJob
+from ..services import require
 from . import loader, reader
 from .mapping import CUSTOM_PREFIX, loaded
 from .validate import Context
@@ -80,9 +85,11 @@ def run_job(job_id: int) -> ImportJob | None:
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     with translation.override(_language(job)):
         try:
-            _run(job)
+            _run(job, _starter(job))
         except reader.ImportFileError as exc:
             _fail(job, exc.messages[0])
+        except PermissionDenied as exc:
+            _fail(job, str(exc))
         except Exception as exc:
             logger.exception("import job %s failed", job.pk)
             _fail(
@@ -102,7 +109,24 @@ def _progress(job: ImportJob):
     return report
 
 
-def _run(job: ImportJob) -> None:
+def _starter(job: ImportJob) -> Membership:
+    """The active membership of the member who started the job, allowed to run it now."""
+    membership = job.created_by_id and (
+        Membership.objects.select_related("role", "user", "tenant")
+        .filter(user_id=job.created_by_id, is_active=True)
+        .first()
+    )
+    if not membership:
+        raise PermissionDenied(
+            _("The member who started this import is no longer in the workspace.")
+        )
+    require(membership, job.object_type, "create")
+    if job.duplicate_policy == ImportJob.UPDATE:
+        require(membership, job.object_type, "edit")
+    return membership
+
+
+def _run(job: ImportJob, actor: Membership) -> None:
     context = Context.load(job.object_type)
     # A custom field deleted since the mapping was chosen: its column is left out.
     mapping = {
@@ -131,9 +155,7 @@ def _run(job: ImportJob) -> None:
         # with it, in the same transaction), never half of it, and it can be run again.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
-        counts = loader.merge(
-            staged, policy=job.duplicate_policy, default_owner_id=job.created_by_id
-        )
+        counts = loader.merge(staged, policy=job.duplicate_policy, actor=actor)
         job.status = ImportJob.DONE
         job.total = job.processed = counts.total
         job.created, job.updated = counts.created, counts.updated

@@ -1,6 +1,7 @@
 """The import's writes and reads, for pages and the API: upload, preview, start.
 
     job = import_create(actor=membership, upload=request.FILES["file"])   # refuses bad files
+    import_reread(actor=membership, job=job, encoding="cp1251")            # a CSV, read again
     import_preview(job)                                                    # first rows, errors
     import_start(actor=membership, job=job, mapping={"0": "first_name", ...},
                  duplicate_policy=ImportJob.SKIP, save_template_as="Exhibition leads")
@@ -53,21 +54,60 @@ def import_create(*, actor: Membership, upload, object_type: str = "contact") ->
     require(actor, object_type, "create")
     name = PurePath(getattr(upload, "name", "") or "import").name
     table = reader.open_table(upload, name, size=getattr(upload, "size", None))
-    custom = mappings.custom_fields(object_type)
-    template = mappings.best_template(table.headers, object_type)
+    job = ImportJob(object_type=object_type, created_by=actor.user, original_name=name[:255])
+    _keep(job, table)
+    if table.kind == "csv":
+        job.source.save(f"{uuid.uuid4().hex}.csv", upload, save=False)
+    job.save()
+    return job
+
+
+def _keep(job: ImportJob, table: reader.Table) -> None:
+    """Take the header, a guessed mapping and a working copy of `table` into `job`."""
+    custom = mappings.custom_fields(job.object_type)
+    template = mappings.best_template(table.headers, job.object_type)
     guessed = mappings.auto_map(table.headers, custom, template.mapping if template else None)
-    job = ImportJob(
-        object_type=object_type,
-        created_by=actor.user,
-        original_name=name[:255],
-        headers=table.headers,
-        mapping=mappings.stored(guessed),
-    )
+    job.headers = table.headers
+    job.mapping = mappings.stored(guessed)
+    job.encoding = table.encoding if table.kind == "csv" else ""
     with tempfile.TemporaryFile() as copy:
         job.total = reader.write_copy(table, copy)
         copy.seek(0)
         job.file.save(f"{uuid.uuid4().hex}{reader.COPY_SUFFIX}", File(copy), save=False)
-    job.save()
+
+
+def _locked_uploaded(job: ImportJob) -> ImportJob:
+    locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if locked.status != ImportJob.UPLOADED:
+        raise ValidationError(_("This import has already been started."))
+    return locked
+
+
+def _delete_on_commit(storage, name: str) -> None:
+    """Remove a stored file once the transaction that stops pointing at it commits."""
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+@transaction.atomic
+def import_reread(*, actor: Membership, job: ImportJob, encoding: str) -> ImportJob:
+    """Read an uploaded CSV again in `encoding` (one of `encoding_choices`), for when the
+    detected one was wrong: a new header, guessed mapping and working copy. A file that
+    does not read in it raises ImportFileError and leaves the job as it was."""
+    require(actor, job.object_type, "create")
+    _require_job(actor, job)
+    locked = _locked_uploaded(job)
+    if not locked.source:
+        raise ValidationError({"encoding": _("Only a CSV file can be read in another encoding.")})
+    if encoding not in dict(encoding_choices(locked)):
+        raise ValidationError({"encoding": _("Choose an encoding from the list.")})
+    old_copy = locked.file.name
+    with locked.source.open("rb") as original:
+        table = reader.open_table(original, locked.original_name, encoding=encoding)
+        _keep(locked, table)
+    locked.save(update_fields=["headers", "mapping", "encoding", "total", "file"])
+    _delete_on_commit(locked.file.storage, old_copy)
+    job.refresh_from_db()
     return job
 
 
@@ -76,7 +116,8 @@ def import_preview(job: ImportJob, limit: int = 20, mapping: dict | None = None)
     default), each with its errors; and what the mapping form needs.
 
     {"headers": [...], "mapping": {index: field}, "fields": [(name, label)],
-     "rows": [{"line": 2, "cells": [...], "values": {field: text}, "errors": [...]}]}
+     "rows": [{"line": 2, "cells": [...], "values": {field: text}, "errors": [...]}],
+     "encoding": "cp1251", "encodings": [(name, label)]}
     """
     context = Context.load(job.object_type)
     if mapping is None:
@@ -94,7 +135,20 @@ def import_preview(job: ImportJob, limit: int = 20, mapping: dict | None = None)
         "mapping": chosen,
         "fields": mappings.field_choices(context.custom),
         "rows": rows,
+        "encoding": job.encoding,
+        "encodings": encoding_choices(job),
     }
+
+
+def encoding_choices(job: ImportJob) -> list[tuple[str, str]]:
+    """The encodings the job's file may be read in again: none for a workbook, or once the
+    original is gone."""
+    if not job.source:
+        return []
+    choices = list(reader.ENCODINGS.items())
+    if job.encoding not in reader.ENCODINGS:  # detected, and not one of the usual ones
+        choices.insert(0, (job.encoding, reader.encoding_label(job.encoding)))
+    return choices
 
 
 @transaction.atomic
@@ -114,9 +168,7 @@ def import_start(
     _require_job(actor, job)
     if duplicate_policy not in dict(ImportJob.POLICIES):
         raise ValidationError({"duplicate_policy": _("Choose what to do with duplicates.")})
-    locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-    if locked.status != ImportJob.UPLOADED:
-        raise ValidationError(_("This import has already been started."))
+    locked = _locked_uploaded(job)
     custom = mappings.custom_fields(job.object_type)
     clean = mappings.clean_mapping(mapping, locked.headers, custom)
     if save_template_as.strip():
@@ -124,7 +176,10 @@ def import_start(
     locked.mapping = mappings.stored(clean)
     locked.duplicate_policy = duplicate_policy
     locked.status = ImportJob.QUEUED
-    locked.save(update_fields=["mapping", "duplicate_policy", "status"])
+    # The encoding cannot change any more: the original file is not needed.
+    _delete_on_commit(locked.source.storage, locked.source.name)
+    locked.source = ""
+    locked.save(update_fields=["mapping", "duplicate_policy", "status", "source"])
     tenant_id, job_id = locked.tenant_id, locked.pk
 
     def enqueue():

@@ -56,7 +56,17 @@ def import_detail(request, pk):
         return render(request, "contacts/import_progress.html", {"job": job})
     mapping = None
     error = ""
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "encoding":
+        try:
+            services.import_reread(
+                actor=request.membership, job=job, encoding=request.POST.get("encoding", "")
+            )
+        except ValidationError as exc:  # ImportFileError too: the file does not read so
+            error = " ".join(exc.messages)
+        else:
+            # The columns may have changed: their names, so their matching, start over.
+            return redirect("contact_import", pk=job.pk)
+    elif request.method == "POST":
         mapping = _posted_mapping(request, job.headers)
         if request.POST.get("action") == "start":
             try:
@@ -90,6 +100,8 @@ def import_detail(request, pk):
             "fields": preview["fields"],
             "rows": preview["rows"],
             "policies": ImportJob.POLICIES,
+            "encoding": job.encoding,
+            "encodings": preview["encodings"],
             "error": error,
             "policy": request.POST.get("duplicate_policy", job.duplicate_policy),
         },

@@ -5,7 +5,7 @@ import pytest
 from contacts.models import Contact, ImportJob
 from crm.tenancy.context import tenant_scope
 from tests.conftest import api_client
-from tests.contacts.import_files import upload, xlsx_bytes
+from tests.contacts.import_files import csv_bytes, upload, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +85,84 @@ def test_another_workspace_gets_404_everywhere(workspace, other_workspace):
     with tenant_scope(owner.tenant_id):
         assert ImportJob.objects.get(pk=job["id"]).status == "uploaded"
         assert not Contact.objects.exists()
+
+
+def test_a_file_of_too_many_columns_is_refused_before_a_job_exists(workspace):
+    _, owner = workspace
+    wide = ",".join(f"c{i}" for i in range(501)).encode() + b"\r\n" + b"x" * 3 + b"\r\n"
+    response = api_client(owner).post("/api/v1/imports/", {"file": upload(wide, "w.csv")})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "file": [
+            "The file has 501 columns; the limit is 500. "
+            "Remove the columns you do not need to import."
+        ]
+    }
+    with tenant_scope(owner.tenant_id):
+        assert not ImportJob.objects.exists()
+
+
+def test_the_list_leaves_the_headers_to_the_detail(workspace, django_assert_max_num_queries):
+    _, owner = workspace
+    client = api_client(owner)
+    wide = [[f"Column {i}" for i in range(300)], ["x"] * 300]
+    for _n in range(3):
+        client.post("/api/v1/imports/", {"file": upload(xlsx_bytes(wide))})
+    with django_assert_max_num_queries(12):
+        listed = client.get("/api/v1/imports/").json()["results"]
+    assert len(listed) == 3 and all("headers" not in job for job in listed)
+    assert listed[0]["mapping"] == {} and listed[0]["original_name"] == "clients.xlsx"
+    detail = client.get(f"/api/v1/imports/{listed[0]['id']}/").json()
+    assert detail["headers"] == wide[0]
+
+
+CP1251 = csv_bytes([["Имя", "Эл. почта"], ["Ольга", "olga@x.ru"]], "cp1251")
+
+
+def test_a_csv_is_read_again_in_the_encoding_chosen(
+    workspace, other_workspace, django_capture_on_commit_callbacks
+):
+    _, owner = workspace
+    client = api_client(owner)
+    job = client.post("/api/v1/imports/", {"file": upload(CP1251, "c.csv")}).json()
+    assert job["encoding"] == "cp1251" and job["headers"] == ["Имя", "Эл. почта"]
+    url = f"/api/v1/imports/{job['id']}/encoding/"
+
+    wrong = client.post(url, {"encoding": "koi8_r"}, format="json")
+    assert wrong.status_code == 200, wrong.json()
+    assert wrong.json()["encoding"] == "koi8_r" and wrong.json()["headers"][0] != "Имя"
+    assert wrong.json()["mapping"] == {}  # the names no longer say anything
+    preview = client.get(f"/api/v1/imports/{job['id']}/preview/").json()
+    assert preview["encoding"] == "koi8_r"
+    assert {"name": "cp1251", "label": "Windows-1251 (Cyrillic)"} in preview["encodings"]
+
+    refused = client.post(url, {"encoding": "utf-8"}, format="json")
+    assert refused.status_code == 400
+    assert "cannot be read as UTF-8" in str(refused.json())
+    assert client.post(url, {"encoding": "rot13"}, format="json").status_code == 400
+    assert api_client(other_workspace[1]).post(url, {"encoding": "cp1251"}).status_code == 404
+
+    right = client.post(url, {"encoding": "cp1251"}, format="json").json()
+    assert right["headers"] == ["Имя", "Эл. почта"]
+    assert right["mapping"] == {"0": "first_name", "1": "emails"}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/api/v1/imports/{job['id']}/start/",
+            {"mapping": right["mapping"], "duplicate_policy": "skip"},
+            format="json",
+        )
+    with tenant_scope(owner.tenant_id):
+        assert Contact.objects.get().first_name == "Ольга"
+        assert not ImportJob.objects.get().source  # the original is not kept once started
+    assert client.post(url, {"encoding": "cp1251"}, format="json").status_code == 400
+
+
+def test_a_workbook_has_no_encoding_to_choose(workspace):
+    _, owner = workspace
+    client = api_client(owner)
+    job = client.post("/api/v1/imports/", {"file": upload(xlsx_bytes(ROWS))}).json()
+    assert job["encoding"] == ""
+    response = client.post(
+        f"/api/v1/imports/{job['id']}/encoding/", {"encoding": "cp1251"}, format="json"
+    )
+    assert response.status_code == 400

@@ -62,6 +62,7 @@ def test_upload_map_start_and_see_the_result(client, workspace, django_capture_o
         (b"", "empty"),
         (b"First name,Email\r\n", "no rows"),
         (b"PK\x03\x04garbage", ""),
+        (",".join(f"c{i}" for i in range(100_000)).encode() + b"\r\nx\r\n", "100,000 columns"),
     ],
 )
 def test_bad_files_get_a_clear_message_and_nothing_is_saved(client, workspace, content, message):
@@ -142,3 +143,35 @@ def test_stalled_imports_are_failed_or_queued_again(workspace, django_capture_on
         assert statuses == {dead.pk: "failed", lost.pk: "done", fresh.pk: "running"}
         assert "Upload the file again" in ImportJob.objects.get(pk=dead.pk).error
         assert Contact.objects.count() == 2
+
+
+def test_the_mapping_page_reads_a_csv_again_in_another_encoding(client, workspace):
+    tenant, owner = workspace
+    login(client, owner)
+    data = "Имя,Email\r\nОльга,o@x.ru\r\n".encode("cp1251")
+    job_url = client.post(
+        reverse("import_new"), {"file": SimpleUploadedFile("r.csv", data, "text/csv")}
+    )["Location"]
+    page = client.get(job_url).content.decode()
+    assert 'data-testid="import-encoding"' in page and '<option value="cp1251" selected' in page
+    assert "Ольга" in page
+
+    page = client.post(job_url, {"action": "encoding", "encoding": "koi8_r"}, follow=True)
+    assert "Ольга" not in page.content.decode()
+    assert '<option value="koi8_r" selected' in page.content.decode()
+    page = client.post(job_url, {"action": "encoding", "encoding": "utf-8"}).content.decode()
+    assert "cannot be read as UTF-8" in page
+    page = client.post(job_url, {"action": "encoding", "encoding": "cp1251"}, follow=True)
+    assert "Ольга" in page.content.decode()
+    with tenant_scope(tenant):
+        job = ImportJob.objects.get()
+        assert (job.encoding, job.headers) == ("cp1251", ["Имя", "Email"])
+
+
+def test_a_workbook_has_no_encoding_select(client, workspace):
+    from tests.contacts.import_files import xlsx_bytes
+
+    login(client, workspace[1])
+    file = SimpleUploadedFile("w.xlsx", xlsx_bytes(ROWS), "application/octet-stream")
+    job_url = client.post(reverse("import_new"), {"file": file})["Location"]
+    assert 'data-testid="import-encoding"' not in client.get(job_url).content.decode()

@@ -40,6 +40,44 @@ def test_csv_encodings_and_delimiters(encoding, delimiter):
     assert table.estimated_rows == 2
 
 
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [["Имя", "Email"], ["Ольга", "o@x.ru"]],  # read as cp1250 by charset-normalizer
+        [["Фамилия"], ["Щукин"]],
+        [["Name", "Город"], ["Ann", "Москва"]],
+    ],
+)
+def test_a_short_windows_1251_file_is_read_as_cyrillic(rows):
+    table, read_rows = read(csv_bytes(rows, "cp1251"))
+    assert table.encoding == "cp1251"
+    assert table.headers == rows[0] and list(read_rows[0][1]) == rows[1]
+
+
+@pytest.mark.parametrize(
+    ("rows", "encoding"),
+    [
+        ([["Příjmení", "Město"], ["Dvořák", "Plzeň"]], "cp1250"),
+        ([["Name", "Straße"], ["Müller", "Köln"]], "cp1252"),
+        ([["Имя", "Город"], ["Пётр", "Москва"]], "koi8_r"),
+    ],
+)
+def test_other_encodings_are_not_taken_for_windows_1251(rows, encoding):
+    table, _rows = read(csv_bytes(rows * 3, encoding))
+    assert table.encoding != "cp1251"
+    if encoding != "cp1250":  # a short Czech file is beyond the detector; never Cyrillic
+        assert table.headers == rows[0]
+
+
+def test_an_encoding_can_be_forced():
+    data = csv_bytes([["Имя"], ["Иван"]], "cp1251")
+    table = open_table(io.BytesIO(data), "file", encoding="cp866")
+    assert table.encoding == "cp866" and table.headers != ["Имя"]
+    with pytest.raises(ImportFileError) as err:
+        open_table(io.BytesIO(data), "file", encoding="utf-8")
+    assert err.value.code == "encoding"
+
+
 def test_cp1251_is_told_from_utf8_on_a_longer_file():
     rows = [RU_ROWS[0]] + [RU_ROWS[1]] * 500
     table, read_rows = read(csv_bytes(rows, "cp1251", ";"))
@@ -173,6 +211,24 @@ def test_too_many_rows(settings):
     settings.IMPORT_MAX_ROWS = 10
     err = refused(csv_bytes([["Name"], *[["Ann"]] * 11]))
     assert err.code == "too_many_rows"
+
+
+def test_too_many_columns_are_refused_before_the_rows_are_read():
+    wide = [[f"C{i}" for i in range(501)], ["x"] * 501]
+    err = refused(csv_bytes(wide))
+    assert err.code == "too_many_columns" and "501" in err.messages[0]
+    assert refused(xlsx_bytes(wide)).code == "too_many_columns"
+    table, rows = read(csv_bytes([row[:500] for row in wide]))
+    assert len(table.headers) == 500 and len(rows[0][1]) == 500
+
+
+def test_a_small_file_of_100000_columns_is_refused_at_once():
+    # Under a megabyte: once accepted, its mapping page tied a worker for a minute and a half.
+    header = ",".join(f"c{i}" for i in range(100_000)).encode()
+    data = header + b"\r\nx" + b"," * 99_999 + b"\r\n"
+    assert len(data) < 1024 * 1024
+    err = refused(data)
+    assert err.code == "too_many_columns" and "100,000" in err.messages[0]
 
 
 def _bomb(size: int, entries: int = 1) -> bytes:
