@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm.activity import services as activity_services
-from crm.activity.selectors import timeline_for
+from crm.activity.selectors import timeline_page
 from crm.api.filters import members_of_workspace
 from crm.web.decorators import manager_required, member_required
 from crm.web.forms import errors_to_form
@@ -185,7 +185,7 @@ def record_card(request, kind, pk):
     context = {
         "kind": kind, "cfg": KINDS[kind], "record": record,
         "fields": _card_fields(kind, record, custom_defs),
-        "timeline": timeline_for(request.membership, kind, record.pk)[:100],
+        "timeline": timeline_page(request.membership, kind, record.pk),
         "can_edit": request.membership.can(kind, "edit"),
         "can_delete": request.membership.can(kind, "delete"),
     }  # fmt: skip

@@ -140,7 +140,7 @@ class DealSerializer(serializers.ModelSerializer):
         built directly: a page of 50 deals serializes in a tenth of the time."""
         fields = self.fields
         moment = fields["created_at"].to_representation
-        owner, company, reason = deal.owner, deal.company, deal.lost_reason
+        owner, company, reason = deal.owner, deal.company_shown, deal.lost_reason
 
         def when(value):
             return None if value is None else moment(value)
@@ -166,7 +166,12 @@ class DealSerializer(serializers.ModelSerializer):
             "company": deal.company_id,
             "company_name": company.name if company else None,
             "contacts": [
-                {"id": link.contact_id, "name": str(link.contact), "role": link.role}
+                # A contact the reader may not see is there, but unnamed.
+                {
+                    "id": link.contact_id,
+                    "name": None if getattr(link, "hidden", False) else str(link.contact),
+                    "role": link.role,
+                }
                 for link in deal.deal_contacts.all()
             ],
             "tags": [str(tag) for tag in deal.tags],
@@ -250,12 +255,16 @@ class LineItemUpdateSerializer(LineItemSerializer):
 class DealContactSerializer(serializers.ModelSerializer):
     deal = VisibleRelatedField(Deal, _visible_deals)
     contact = VisibleRelatedField(Contact, contacts_for)
-    contact_name = serializers.CharField(source="contact.__str__", read_only=True)
+    contact_name = serializers.SerializerMethodField()
 
     class Meta:
         model = DealContact
         fields = ["id", "deal", "contact", "contact_name", "role"]
         validators = []  # the service links a contact once (and updates its role)
+
+    def get_contact_name(self, link) -> str | None:
+        """None for a contact the reader may not see (deal_contacts_for marks it)."""
+        return None if getattr(link, "hidden", False) else str(link.contact)
 
 
 class DealContactUpdateSerializer(DealContactSerializer):
@@ -309,16 +318,19 @@ class DealViewSet(viewsets.ModelViewSet):
     filter_backends = []  # filters and ordering come from deals.selectors
 
     def get_queryset(self):
+        membership = self.request.membership
         contacts = Prefetch(
             "deal_contacts",
-            queryset=DealContact.objects.select_related("contact").order_by("id"),
+            queryset=DealContact.objects.select_related("contact")
+            .annotate(hidden=selectors.hidden_to(membership, "contact", "contact_id"))
+            .order_by("id"),
         )
         # Pipelines and stages come in their own (tiny) queries rather than joins: a join
         # lets the planner start from the workspace's one pipeline and misjudge how many
         # deals it has (tenant and pipeline are not independent), sorting every deal of the
         # workspace for a page of 50 (bench/bench_deals_api.py).
         qs = (
-            selectors.deals_for(self.request.membership)
+            selectors.deals_for(membership)
             .select_related(None)
             .select_related("owner", "company", "lost_reason")
             .prefetch_related("pipeline", "stage", contacts)

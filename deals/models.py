@@ -117,6 +117,12 @@ class Deal(TenantModel):
         return self.title
 
     @property
+    def company_shown(self):
+        """The company, unless the reader may not see it (`deals_for` annotates
+        `company_hidden`): then None, and pages say a company is there, not which."""
+        return None if getattr(self, "company_hidden", False) else self.company
+
+    @property
     def is_rotting(self) -> bool:
         """Open and idle in its stage longer than the stage allows (needs `stage` loaded;
         lists filter with deals.selectors.rotting_q)."""

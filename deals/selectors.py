@@ -9,6 +9,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db.models import (
+    BooleanField,
     DateTimeField,
     DurationField,
     Exists,
@@ -18,12 +19,15 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Value,
 )
 from django.db.models.functions import Now
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from crm import objects
 from crm.accounts.models import Membership
+from crm.accounts.permissions import ALL
 from crm.accounts.selectors import visible_to
 from pipelines.models import LostReason, Pipeline, Stage
 
@@ -38,9 +42,23 @@ TRUE = {"1", "true", "yes", "on"}
 
 
 def deals_for(membership: Membership) -> QuerySet[Deal]:
-    """The deals `membership` may see, with what a row or a card shows."""
+    """The deals `membership` may see, with what a row or a card shows. `company_hidden`
+    says the deal's company is one the member may not see (`Deal.company_shown`)."""
     qs = Deal.objects.select_related("pipeline", "stage", "owner", "company")
-    return visible_to(qs, membership, "deal")
+    return with_company_hidden(visible_to(qs, membership, "deal"), membership)
+
+
+def hidden_to(membership: Membership, object_type: str, field: str):
+    """An expression: the row's `field` names a record of `object_type` that `membership`
+    may not see (False when it sees every record of the type: no subquery then)."""
+    if membership.can(object_type) and membership.role.visibility(object_type) == ALL:
+        return Value(False)
+    seen = objects.get(object_type).records(membership).filter(pk=OuterRef(field))
+    return ExpressionWrapper(Q(**{f"{field}__isnull": False}) & ~Exists(seen), BooleanField())
+
+
+def with_company_hidden(qs: QuerySet[Deal], membership: Membership) -> QuerySet[Deal]:
+    return qs.annotate(company_hidden=hidden_to(membership, "company", "company_id"))
 
 
 def pipelines(include_archived: bool = False) -> QuerySet[Pipeline]:
@@ -69,8 +87,11 @@ def line_items_for(membership: Membership) -> QuerySet[LineItem]:
 
 
 def deal_contacts_for(membership: Membership) -> QuerySet[DealContact]:
-    return DealContact.objects.select_related("contact").filter(
-        deal__in=deals_for(membership).values("pk")
+    """The people of the deals the member may see; `hidden` marks a contact they may not."""
+    return (
+        DealContact.objects.select_related("contact")
+        .filter(deal__in=deals_for(membership).values("pk"))
+        .annotate(hidden=hidden_to(membership, "contact", "contact_id"))
     )
 
 

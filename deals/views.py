@@ -23,14 +23,14 @@ from django.views.decorators.http import require_POST
 
 from contacts.selectors import companies_for, contacts_for
 from crm.activity import services as activity_services
-from crm.activity.selectors import timeline_for
+from crm.activity.selectors import timeline_page
 from crm.api.filters import members_of_workspace
 from crm.web.decorators import member_required
 from crm.web.forms import errors_to_form
 from pipelines.models import Pipeline, Stage
 
 from . import board as boards
-from . import forms, services
+from . import forms, selectors, services
 from .models import Attachment, Deal, DealContact, LineItem
 
 PAGE_SIZE = 50
@@ -544,6 +544,8 @@ def _display(deal: Deal, name: str):
     if name == "owner":
         return value.display_name if value else ""
     if name == "company":
+        if deal.company_shown is None and value is not None:
+            return _("A company you cannot see")
         return value.name if value else ""
     if name == "currency":
         return value
@@ -579,8 +581,13 @@ def _history(deal: Deal) -> list:
     return rows
 
 
-def _deal_contacts(deal: Deal) -> list[DealContact]:
-    return list(deal.deal_contacts.select_related("contact").order_by("id"))
+def _deal_contacts(deal: Deal, membership) -> list[DealContact]:
+    """The deal's people; `hidden` marks those the member may not see (shown as such)."""
+    return list(
+        deal.deal_contacts.select_related("contact")
+        .annotate(hidden=selectors.hidden_to(membership, "contact", "contact_id"))
+        .order_by("id")
+    )
 
 
 def _card_context(request, deal: Deal) -> dict:
@@ -596,7 +603,7 @@ def _card_context(request, deal: Deal) -> dict:
         "amount_display": boards.money(deal.amount, deal.currency),
         "fields": _fields(deal, bool(items)),
         "item_form": forms.LineItemForm(),
-        "deal_contacts": _deal_contacts(deal),
+        "deal_contacts": _deal_contacts(deal, request.membership),
         "contact_form": forms.DealContactForm(membership=request.membership),
         "attachments": _attachments(deal),
         "file_form": forms.AttachmentForm(),
@@ -624,7 +631,7 @@ def deal_card(request, pk):
             "stages": open_stages,
             "colour": boards.colour_class(deal.stage),
             "history": _history(deal),
-            "timeline": timeline_for(request.membership, "deal", deal.pk)[:100],
+            "timeline": timeline_page(request.membership, "deal", deal.pk),
             "lost_form": forms.LostForm(),
         }
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm.accounts import permissions
 from crm.accounts.models import Department, Membership, User
@@ -84,6 +85,51 @@ def timeline_for(membership: Membership, object_type: str, object_id: int):
         .select_related("event", "event__actor")
         .order_by("-created_at", "-id")
     )
+
+
+HIDDEN_LABELS = {
+    "contact": _("A contact you cannot see"),
+    "company": _("A company you cannot see"),
+    "deal": _("A deal you cannot see"),
+}
+
+
+def timeline_page(membership: Membership, object_type: str, object_id: int, limit: int = 100):
+    """The newest `limit` entries of `timeline_for`, with the names of records the member
+    may not see taken out of what they say: an event about a visible deal may name a
+    contact or company (its `related` records) that the member cannot see, as "Person
+    added: <name>" or a company change. One query per type of record named, at most."""
+    entries = list(timeline_for(membership, object_type, object_id)[:limit])
+    named = {(kind, int(pk)) for e in entries for kind, pk in e.event.related}
+    hidden = set()
+    for kind in {kind for kind, _pk in named}:
+        spec = records.activity_type(kind)
+        if spec is None or records.seen_by(membership, kind, spec.records) is None:
+            continue  # not a record type, or the member sees every one of them
+        ids = {pk for k, pk in named if k == kind}
+        seen = set(spec.records(membership).filter(pk__in=ids).values_list("pk", flat=True))
+        hidden |= {(kind, pk) for pk in ids - seen}
+    for entry in entries:
+        kinds = {kind for kind, pk in entry.event.related if (kind, int(pk)) in hidden}
+        if kinds:
+            entry.event.data = _without_names(entry.event.data, kinds)
+    return entries
+
+
+def _without_names(data: dict, kinds: set[str]) -> dict:
+    """`data` with the values naming a record of `kinds` ("contact", a change of
+    "company") replaced by "a ... you cannot see"."""
+    data = dict(data)
+    changes = dict(data.get("changes") or {})
+    for kind in kinds:
+        label = str(HIDDEN_LABELS.get(kind, _("A record you cannot see")))
+        if kind in data:
+            data[kind] = label
+        if kind in changes:
+            changes[kind] = [label if value else value for value in changes[kind]]
+    if changes:
+        data["changes"] = changes
+    return data
 
 
 # --- tasks ------------------------------------------------------------------------------

@@ -139,6 +139,9 @@ def build(tenant, admin: Membership) -> Scenario:
         # The admin links the viewer's contact to the colleague's deal and changes the deal:
         # the contact's card now has the hidden deal's events on its timeline.
         deal_services.deal_contact_set(actor=admin, deal=deal, contact=own_contact, role="buyer")
+        # ... and links the colleague's contact and company to the viewer's own deal.
+        deal_services.deal_contact_set(actor=admin, deal=own_deal, contact=contact, role="payer")
+        deal_services.deal_update(actor=admin, deal=own_deal, data={"company": company})
         renewed = {"title": "Quokka deal, renewed", "expected_close": "2027-01-31"}
         deal_services.deal_update(actor=admin, deal=deal, data=renewed)
         dispatch_pending()

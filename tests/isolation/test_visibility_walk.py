@@ -318,6 +318,25 @@ def test_a_page_shows_and_changes_nothing_of_a_colleagues_records(
 
 
 @pytest.mark.django_db
+def test_the_viewers_own_deal_names_no_hidden_contact_or_company(scenario, client):
+    """The admin linked the colleague's contact and company to the viewer's deal: the deal's
+    card, the board and the list say a contact or company is there, not who."""
+    s = scenario
+    login(client, s.viewer)
+    deal = s.own["deal"]
+    card = client.get(f"/deals/{deal.pk}/")
+    assert card.status_code == 200 and "Visible deal" in card.content.decode()
+    _assert_clean(card, "the viewer's own deal card")
+    # They are there, unnamed: in the people panel, the company field and the history.
+    page = card.content.decode()
+    assert "A contact you cannot see" in page and "A company you cannot see" in page
+    api = api_client(s.viewer).get(f"/api/v1/deals/{deal.pk}/").json()
+    assert api["company_name"] is None and [c["name"] for c in api["contacts"]] == [None]
+    for url in ("/deals/", "/deals/list/", f"/api/v1/deals/{deal.pk}/"):
+        _assert_clean(client.get(url), url)
+
+
+@pytest.mark.django_db
 def test_the_viewers_own_contact_card_shows_nothing_of_a_hidden_deal(scenario, client):
     """The viewer's contact is linked to the colleague's deal: its card, with its history,
     answers 200 and says nothing of the deal."""
