@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import zoneinfo
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -418,11 +419,13 @@ class _Seeding:
         zone = zoneinfo.ZoneInfo(admin.tenant.time_zone or "UTC")
         today = timezone.localdate(timezone=zone)
         open_deals = [d for d in deals if d.status == Deal.OPEN]
+        planned = Counter()  # per owner, so one person's next steps differ
         for i, deal in enumerate(open_deals):
             if i % NO_NEXT_STEP_EVERY == NO_NEXT_STEP_EVERY // 2:
                 continue
             owner = owners.get(deal.owner_id, admin)
-            kind, title = self.data.next_steps[i % len(self.data.next_steps)]
+            kind, title = self.data.next_steps[planned[owner.pk] % len(self.data.next_steps)]
+            planned[owner.pk] += 1
             day = today + timedelta(days=rng.randrange(-4, 15))
             if kind == "task":
                 timing = {"all_day": True, "due_date": day}
