@@ -39,6 +39,7 @@ from .validate import Context
 
 logger = logging.getLogger(__name__)
 
+
 class ErrorsWriter:
     """The failed rows, as the user gave them, plus the reason; kept in a temporary file."""
 

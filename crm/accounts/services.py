@@ -44,6 +44,7 @@ def tenant_create(
     currency: str = "USD",
     time_zone: str = "UTC",
     language: str = "",
+    country: str = "US",
 ) -> Tenant:
     """A new workspace with the built-in roles, its owner as Admin."""
     tenant = Tenant(
@@ -52,6 +53,7 @@ def tenant_create(
         currency=currency,
         time_zone=time_zone,
         language=language or owner.language or settings.LANGUAGE_CODE,
+        country=country,
     )
     tenant.full_clean()
     tenant.save()

@@ -82,14 +82,3 @@ def test_issuetoken_needs_a_member():
         run("issuetoken", "one", "stranger@example.com")
     with pytest.raises(CommandError, match="No such"):
         run("issuetoken", "nope", "one@example.com")
-
-
-def test_seed_demo_builds_the_demo_once():
-    out = run("seed_demo")
-    assert "demo@example.com" in out
-    run("seed_demo")  # second start: nothing new
-    tenant = Tenant.objects.get(slug="demo")
-    with tenant_scope(tenant):
-        assert Membership.objects.count() == 6
-        assert Membership.objects.get(user__email="head@example.com").role.key == "head"
-    assert Tenant.objects.filter(slug__startswith="demo").count() == 2

@@ -412,26 +412,6 @@ def test_moving_on_the_calendar_keeps_the_time_of_day(workspace, client):
     assert client.post(reverse("task_move", args=[task.pk]), {"day": "soon"}).status_code == 400
 
 
-def test_the_demo_gives_everyone_a_day_of_tasks_and_priya_a_mention():
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    from crm.accounts.models import Membership
-    from crm.activity.models import Notification
-    from crm.tenancy.models import Tenant
-
-    call_command("seed_demo", stdout=StringIO())
-    with tenant_scope(Tenant.objects.get(slug="demo")):
-        priya = Membership.objects.select_related("role", "user", "tenant").get(
-            user__email="priya@example.com"
-        )
-        day = selectors.my_day(priya, now=timezone.now(), tz=timezone.get_current_timezone())
-        assert day.overdue and day.done and day.upcoming
-        assert all(t.object_type == "contact" for t in day.overdue + day.upcoming)
-        assert Notification.objects.filter(recipient=priya.user, kind="mention").count() == 1
-
-
 def test_a_deals_next_activity_follows_its_tasks(workspace, client):
     """The deals app registers a subjects hook; tasks about a deal keep its next activity."""
     from deals import services as deal_services

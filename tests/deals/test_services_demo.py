@@ -5,7 +5,7 @@ import pytest
 from contacts.demo import seed as seed_clients
 from crm.accounts.models import Membership
 from crm.tenancy.context import tenant_scope
-from deals.demo import seed
+from deals.demo import US, seed
 from deals.models import Deal, LineItem, StageHistory
 from pipelines.models import Pipeline
 from tests.conftest import add_member
@@ -19,7 +19,8 @@ def test_the_demo_seed_fills_both_funnels(workspace):
     with tenant_scope(tenant, owner.user):
         seed_clients(owner, managers)
         deals = seed(owner, managers)
-        assert len(deals) == Deal.objects.count() == 40
+        board = len(US.sales_titles) + len(US.partner_titles)
+        assert len(deals) == Deal.objects.count() == board + 12 * US.closed_per_month
         assert list(Pipeline.objects.values_list("name", flat=True)) == ["Sales", "Partnerships"]
         statuses = set(Deal.objects.values_list("status", flat=True))
         assert statuses == {"open", "won", "lost"}
