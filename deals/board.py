@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from crm.accounts.models import Membership
+from crm.web.params import as_id
 from pipelines.models import Pipeline, Stage
 
 from . import selectors
@@ -37,15 +38,6 @@ from .models import Deal
 PER_COLUMN = 30
 SYMBOLS = {"USD": "$", "EUR": "€", "RUB": "₽", "GBP": "£", "INR": "₹", "MNT": "₮", "KZT": "₸",
            "CNY": "¥"}  # fmt: skip
-
-
-def as_id(value) -> int | None:
-    """A record id typed in a URL or a form ("12"), else None: ASCII digits only, and small
-    enough for a bigint, so bad input is "not found" rather than an error."""
-    value = str(value or "")
-    if value.isascii() and value.isdigit() and len(value) <= 18 and int(value) > 0:
-        return int(value)
-    return None
 
 
 # --- visibility and filters ----------------------------------------------------------------

@@ -35,6 +35,8 @@ DEAL_FIELDS = ["title", "amount", "currency", "expected_close", "owner", "compan
 LINE_ITEM_FIELDS = ["product", "name", "quantity", "price", "discount", "tax_rate"]
 PRODUCT_FIELDS = ["name", "sku", "unit", "price", "currency", "tax_rate", "is_active"]
 DEFAULT_MAX_ATTACHMENT = 25 * 1024 * 1024
+# The largest amount Deal.amount holds (14 digits, 2 after the point).
+AMOUNT_MAX = Decimal("999999999999.99")
 MOVE_FIELDS = ["stage", "pipeline", "stage_entered_at", "position", "status", "closed_at",
                "lost_reason", "lost_note", "updated_at"]  # fmt: skip
 
@@ -469,6 +471,11 @@ def _recalculate(deal: Deal) -> list | None:
     if not items:
         return None  # no products: the amount is typed in again, starting from the last sum
     amount = sum((i.total for i in items), Decimal(0))
+    if amount > AMOUNT_MAX:  # the column would refuse it: say so, and the line is not kept
+        raise ValidationError(
+            {"price": _("The deal's total would be too large: at most %(max)s.")
+             % {"max": f"{AMOUNT_MAX:,}"}}
+        )  # fmt: skip
     if amount == deal.amount:
         return None
     old, deal.amount = deal.amount, amount

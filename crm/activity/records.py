@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.selectors import visible_to
+from crm.web.params import as_id
 
 
 def _contacts(membership) -> QuerySet:
@@ -73,11 +74,12 @@ def find(membership, object_type: str, object_id) -> object | None:
     """The record if the member may see it; None when it is missing, another workspace's or
     hidden from them (one answer for all three)."""
     spec = SUBJECT_TYPES.get(object_type)
-    if spec is None or not str(object_id).isdigit():
+    pk = as_id(object_id)
+    if spec is None or pk is None:
         return None
     if not membership.can(object_type, "view"):
         return None
-    return spec.records(membership).filter(pk=int(object_id)).first()
+    return spec.records(membership).filter(pk=pk).first()
 
 
 def find_or_404(membership, object_type: str, object_id):
