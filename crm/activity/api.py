@@ -14,7 +14,7 @@ from rest_framework.fields import CharField, IntegerField
 from rest_framework.response import Response
 
 from crm.api.fields import MemberUserField
-from crm.api.filters import members_of_workspace
+from crm.api.filters import DayFilter, IdFilter, TextFilter, members_of_workspace
 from crm.api.permissions import IsTenantMember, ManagesWorkspace, RolePermission
 
 from . import records, selectors, services
@@ -44,6 +44,9 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
 class AuditEntryFilter(django_filters.FilterSet):
     actor = django_filters.ModelChoiceFilter(queryset=members_of_workspace)
+    object_type = TextFilter()
+    object_id = IdFilter()
+    action = TextFilter()
 
     class Meta:
         model = AuditEntry
@@ -100,8 +103,10 @@ def _day_start(day):
 
 class TaskFilter(django_filters.FilterSet):
     assignee = django_filters.ModelChoiceFilter(queryset=members_of_workspace)
-    due_after = django_filters.DateFilter(method="filter_due_after", label="Due on or after")
-    due_before = django_filters.DateFilter(method="filter_due_before", label="Due on or before")
+    object_type = TextFilter()
+    object_id = IdFilter()
+    due_after = DayFilter(method="filter_due_after", label="Due on or after")
+    due_before = DayFilter(method="filter_due_before", label="Due on or before")
     overdue = django_filters.BooleanFilter(method="filter_overdue")
     done = django_filters.BooleanFilter(method="filter_done")
 

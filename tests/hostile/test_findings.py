@@ -364,3 +364,14 @@ def test_the_api_error_names_the_parameter(api):
     assert response.status_code == 400
     body = response.json()["error"]
     assert body["status"] == 400 and "created_after" in body["fields"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"object_id": "²"}, {"object_id": "1e3"}, {"object_id": HUGE}, {"due_before": "9999-12-31"},
+     {"due_after": "9999-99-99"}, {"object_type": "x" * 3000}],
+)  # fmt: skip
+def test_filtersets_read_ids_dates_and_text_with_the_one_parser(api, params):
+    response = api.get("/api/v1/tasks/", params)
+    assert response.status_code == 400, (params, response.content)
+    assert set(response.json()["error"]["fields"]) == set(params)
