@@ -17,6 +17,7 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contacts import custom_fields
 from contacts.models import Company, Contact
 from contacts.selectors import companies_for, contacts_for
 from crm.accounts.models import Membership, User
@@ -143,10 +144,12 @@ def _apply(actor: Membership, deal: Deal, data: dict) -> None:
         if name == "tags":
             value = _tags(value)
         elif name == "custom":
-            if not isinstance(value or {}, dict):
-                errors[name] = [_("Custom values must be an object.")]
+            # Only the workspace's deal fields, each value checked and of a sane size.
+            try:
+                value = custom_fields.clean("deal", value or {}, deal.custom)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
                 continue
-            value = {**deal.custom, **(value or {})}
         elif name == "amount":
             value = _decimal(value if value not in (None, "") else 0, name)
             if deal.pk and value != deal.amount and deal.line_items.exists():
