@@ -693,6 +693,18 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f}".removesuffix(".0")
 
 
+def too_large(size: int | None, limit: int) -> str:
+    """Why a file is refused, with both sizes when the size is known."""
+    if size is None:
+        return _("The file is larger than %(limit)s MB, the most that can be attached.") % {
+            "limit": _megabytes(limit)
+        }
+    return _("The file is %(size)s MB; files up to %(limit)s MB can be attached.") % {
+        "size": _megabytes(size),
+        "limit": _megabytes(limit),
+    }
+
+
 @transaction.atomic
 def attachment_add(*, actor: Membership, deal: Deal, upload=None, file=None) -> Attachment:
     """Keep an uploaded file (`upload`, or `file`) on the deal; files over
@@ -704,12 +716,7 @@ def attachment_add(*, actor: Membership, deal: Deal, upload=None, file=None) -> 
     deal = _visible(actor, deal)
     limit = max_attachment_size()
     if upload.size > limit:
-        raise ValidationError(
-            {
-                "file": _("The file is %(size)s MB; files up to %(limit)s MB can be attached.")
-                % {"size": _megabytes(upload.size), "limit": _megabytes(limit)}
-            }
-        )
+        raise ValidationError({"file": too_large(upload.size, limit)})
     name = (upload.name or "file").replace("\\", "/").rsplit("/", 1)[-1][:255] or "file"
     attachment = Attachment(deal=deal, name=name, size=upload.size, uploaded_by=actor.user)
     attachment.tenant_id = deal.tenant_id  # the storage path starts with the workspace

@@ -28,6 +28,7 @@ from crm.api.filters import members_of_workspace
 from crm.web.decorators import member_required
 from crm.web.forms import errors_to_form
 from crm.web.params import as_id, parse_int, parse_page
+from crm.web.uploads import upload_limit
 from pipelines.models import Pipeline, Stage
 
 from . import board as boards
@@ -842,12 +843,25 @@ def contact_remove(request, pk, contact_id):
 # files
 
 
+@upload_limit(services.max_attachment_size)
 @require_POST
 @member_required
 def file_add(request, pk):
+    """Attach a file. One over the limit is cut off while it arrives (crm.web.uploads): it
+    never reaches the disk whole, and the answer is a 413 with the section's message."""
     _require(request, "edit")
     deal = _deal(request, pk)
     form = forms.AttachmentForm(request.POST, request.FILES)
+    refused = getattr(request, "upload_refused", None)
+    if refused is not None:
+        form = forms.AttachmentForm(request.POST)
+        form.add_error("file", services.too_large(refused.size, refused.limit))
+        if not request.htmx:
+            messages.error(request, services.too_large(refused.size, refused.limit))
+        response = _section(request, deal, "deals/_files.html", {"file_form": form})
+        if request.htmx:
+            response.status_code = 413  # htmx-config in base_page.html swaps it in
+        return response
     if form.is_valid():
         try:
             services.attachment_add(
