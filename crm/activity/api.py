@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from crm.api.fields import MemberUserField
 from crm.api.filters import DayFilter, IdFilter, TextFilter, members_of_workspace
 from crm.api.permissions import IsTenantMember, ManagesWorkspace, RolePermission
+from crm.web.params import as_id
 
 from . import records, selectors, services
 from .models import AuditEntry, CalendarFeed, Comment, Notification, Task
@@ -248,7 +249,9 @@ class CommentViewSet(
         return selectors.comments_involving(self.request.user)
 
     def get_object(self):
-        comment = get_object_or_404(Comment.objects.select_related("author"), pk=self.kwargs["pk"])
+        comment = get_object_or_404(
+            Comment.objects.select_related("author"), pk=as_id(self.kwargs["pk"]) or 0
+        )
         if records.find(self.request.membership, comment.object_type, comment.object_id) is None:
             raise Http404  # the same answer as a missing comment
         return comment
