@@ -375,3 +375,14 @@ def test_filtersets_read_ids_dates_and_text_with_the_one_parser(api, params):
     response = api.get("/api/v1/tasks/", params)
     assert response.status_code == 400, (params, response.content)
     assert set(response.json()["error"]["fields"]) == set(params)
+
+
+def test_a_comment_id_that_is_not_a_number_is_a_404(api):
+    for pk in ("abc", "'\"<>", "9999-99-99", "²"):
+        assert api.get(f"/api/v1/comments/{pk}/").status_code == 404, pk
+
+
+def test_a_role_created_over_the_api_without_grants_sees_nothing(api, workspace):
+    response = api.post("/api/v1/roles/", {"name": "Bare"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["grants"] == {}
