@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from contacts import services as contact_services
 from contacts.models import Company, Contact, Segment
 from crm.accounts.models import Role
 from crm.activity import services as activity_services
@@ -169,17 +170,21 @@ def test_nul_inside_a_saved_segment_query_is_refused(web, workspace):
         assert not Segment.objects.exists()
 
 
-def test_nul_in_json_bodies_is_refused(api, workspace):
+def test_nul_and_lone_surrogates_in_json_bodies_are_refused(api, workspace):
+    """DRF's CharFields refuse them; a custom field's value (a dict's value) and a dict's keys
+    reach no CharField, so the API's JSON parser refuses them anywhere in a body."""
     tenant, owner = workspace
+    with tenant_scope(tenant):
+        contact_services.custom_field_save(
+            actor=owner, object_type="contact", key="note", label="Note", field_type="text"
+        )
     response = api.post(
-        "/api/v1/contacts/", {"first_name": "Ann", "custom": {"x": NUL}}, format="json"
+        "/api/v1/contacts/", {"first_name": "Ann", "custom": {"note": f"a{NUL}b"}}, format="json"
     )
     assert response.status_code == 400, response.content
-    deal = new_deal(owner, funnel(tenant)[1][0], "Deal")
-    response = api.patch(
-        f"/api/v1/deals/{deal.pk}/", {"tags": [f"a{NUL}"], "custom": {}}, format="json"
-    )
-    assert response.status_code == 400
+    lone_surrogate = b'{"first_name": "Ann", "custom": {"note": "\\ud800"}}'
+    response = api.post("/api/v1/contacts/", lone_surrogate, content_type="application/json")
+    assert response.status_code == 400, response.content
     with tenant_scope(tenant):
         assert not Contact.objects.exists()
 
