@@ -5,8 +5,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from crm.api.fields import MemberUserField, ScopedPrimaryKeyRelatedField
+from crm.api.fields import IdField, MemberUserField, ScopedPrimaryKeyRelatedField
 from crm.api.permissions import IsTenantMember, ManagesWorkspaceOrReadOnly, RolePermission
+from crm.web.params import MAX_ID, parse_int
 
 from . import duplicates, selectors, services
 from .models import Company, Contact, CustomField
@@ -79,15 +80,22 @@ class CustomFieldSerializer(serializers.ModelSerializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    others = serializers.ListField(child=serializers.IntegerField(), min_length=1)
-    picks = serializers.DictField(child=serializers.IntegerField(), required=False)
+    others = serializers.ListField(child=IdField(), min_length=1, max_length=100)
+    picks = serializers.DictField(child=IdField(), required=False)
 
 
 class BulkSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=5000)
+    ids = serializers.ListField(child=IdField(), min_length=1, max_length=5000)
     action = serializers.ChoiceField(["assign_owner", "add_tags", "remove_tags", "delete"])
-    owner = MemberUserField(allow_null=True, required=False)
+    owner = MemberUserField(
+        required=False, help_text=_("For assign_owner: an active member's user id.")
+    )
     tags = StringList(required=False)
+
+    def validate(self, attrs):
+        if attrs["action"] == "assign_owner" and attrs.get("owner") is None:
+            raise ValidationError({"owner": [_("Choose the new owner.")]})
+        return attrs
 
 
 LIST_PARAMETERS = [
@@ -132,9 +140,11 @@ class ClientRecordViewSet(viewsets.ModelViewSet):
     @extend_schema(parameters=LIST_PARAMETERS)
     def list(self, request, *args, **kwargs):
         if request.query_params.get("q"):
-            raw = request.query_params.get("page_size", "20")
-            size = min(int(raw), 100) if raw.isdigit() and int(raw) > 0 else 20
-            rows = self.get_queryset()[:size]
+            size = parse_int(
+                request.query_params.get("page_size"), "page_size",
+                min_value=1, max_value=MAX_ID, default=20,
+            )  # fmt: skip
+            rows = self.get_queryset()[: min(size, 100)]
             return Response(
                 {
                     "next": None,

@@ -11,6 +11,9 @@ from django.utils.translation import gettext as _
 
 from .models import CustomField
 
+TEXT_MAX = 2000  # characters of a text value (and of any value as typed)
+NUMBER_MAX = Decimal(10) ** 15  # numbers and money: up to a quadrillion, either sign
+
 
 def definitions(object_type: str) -> list[CustomField]:
     return list(CustomField.objects.filter(object_type=object_type))
@@ -31,6 +34,8 @@ def _number(field, raw):
     value = Decimal(str(raw).replace(" ", "").replace(",", "."))
     if not value.is_finite():
         raise ValueError(_("not a number"))
+    if abs(value) >= NUMBER_MAX:
+        raise ValueError(_("too large a number"))
     return float(value) if value != value.to_integral() else int(value)
 
 
@@ -74,7 +79,7 @@ def _url(field, raw):
 
 
 _CLEANERS = {
-    CustomField.TEXT: lambda f, raw: str(raw).strip()[:2000],
+    CustomField.TEXT: lambda f, raw: str(raw).strip()[:TEXT_MAX],
     CustomField.NUMBER: _number,
     CustomField.MONEY: _number,
     CustomField.DATE: _date,
@@ -86,15 +91,21 @@ _CLEANERS = {
 
 
 def clean(object_type: str, raw: dict, current: dict | None = None) -> dict:
-    """Merge `raw` into `current` after validating each value; unknown keys are refused."""
+    """Merge `raw` into `current` after validating each value; unknown keys, and values that
+    are not plain values (or short lists of them) of a sane size, are refused."""
+    if not isinstance(raw, dict):
+        raise ValidationError({"custom": _("Custom values must be an object.")})
     fields = {f.key: f for f in definitions(object_type)}
     unknown = set(raw) - set(fields)
     if unknown:
-        raise ValidationError({"custom": _("Unknown fields: %(k)s") % {"k": ", ".join(unknown)}})
+        raise ValidationError(
+            {"custom": _("Unknown fields: %(k)s") % {"k": ", ".join(sorted(map(str, unknown)))}}
+        )
     result = dict(current or {})
     errors = {}
     for key, value in raw.items():
         try:
+            _check_size(fields[key], value)
             cleaned = clean_value(fields[key], value)
         except ValidationError as exc:
             errors.update(exc.message_dict)
@@ -106,3 +117,20 @@ def clean(object_type: str, raw: dict, current: dict | None = None) -> dict:
     if errors:
         raise ValidationError(errors)
     return result
+
+
+def _check_size(field: CustomField, value) -> None:
+    """A value as sent: a string, number, boolean or date, or a list of them for a
+    multi-select, and no longer than TEXT_MAX characters written out."""
+    items = value if isinstance(value, list) else [value]
+    plain = all(v is None or isinstance(v, str | int | float | bool | datetime.date) for v in items)
+    if not plain or (isinstance(value, list) and field.field_type != CustomField.MULTISELECT):
+        message = _("%(label)s: expected a single value.") % {"label": field.label}
+    elif sum(len(str(v)) for v in items) > TEXT_MAX:
+        message = _("%(label)s: keep it under %(n)s characters.") % {
+            "label": field.label,
+            "n": TEXT_MAX + 1,
+        }
+    else:
+        return
+    raise ValidationError({f"custom.{field.key}": message})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import tempfile
 
 from django.http import FileResponse, StreamingHttpResponse
@@ -45,10 +46,14 @@ class _Echo:
 
 def csv_response(queryset, object_type, custom_keys, filename):
     writer = csv.writer(_Echo())
+    lines = rows(queryset, object_type, custom_keys)
+    # The header and the first record are read here, in the view: a query that fails does so
+    # before the answer starts (an error page), not after a 200 and half a file.
+    first = list(itertools.islice(lines, 2))
 
     def stream():
         yield "\ufeff"  # so spreadsheet programs read UTF-8
-        for row in rows(queryset, object_type, custom_keys):
+        for row in itertools.chain(first, lines):
             yield writer.writerow(row)
 
     response = StreamingHttpResponse(keep_scope(stream()), content_type="text/csv; charset=utf-8")

@@ -31,8 +31,10 @@ class CustomField(TenantModel):
         (URL, _("URL")),
     ]
     OBJECT_TYPES = [("company", _("Company")), ("contact", _("Contact"))]
+    # Deals carry custom values too (deals.services validates them against these).
+    TARGETS = [*OBJECT_TYPES, ("deal", _("Deal"))]
 
-    object_type = models.CharField(_("for"), max_length=20, choices=OBJECT_TYPES)
+    object_type = models.CharField(_("for"), max_length=20, choices=TARGETS)
     key = models.SlugField(_("key"), max_length=50)
     label = models.CharField(_("label"), max_length=80)
     field_type = models.CharField(_("type"), max_length=20, choices=TYPES, default=TEXT)

@@ -50,7 +50,10 @@ def split_list(raw) -> list[str]:
 def domain_of(website: str) -> str:
     if not website:
         return ""
-    host = urlsplit(website if "//" in website else f"//{website}").hostname or ""
+    try:
+        host = urlsplit(website if "//" in website else f"//{website}").hostname or ""
+    except ValueError:  # "http://[::1": the URL validation says what is wrong with it
+        return ""
     return host.lower().removeprefix("www.")
 
 

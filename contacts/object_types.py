@@ -28,7 +28,7 @@ CUSTOM_TYPES = {
 }
 
 
-def _custom(object_type: str):
+def custom_catalogue(object_type: str):
     """The workspace's custom fields of `object_type` (read in its scope, when asked)."""
 
     def read() -> list[Field]:
@@ -109,7 +109,7 @@ def register() -> None:
             nav_order=30,
             activity=True,
             fields=tuple(contact_fields()),
-            custom_fields=_custom("contact"),
+            custom_fields=custom_catalogue("contact"),
             builtin_grants=GRANTS,
         )
     )
@@ -125,7 +125,7 @@ def register() -> None:
             nav_order=40,
             activity=True,
             fields=tuple(company_fields()),
-            custom_fields=_custom("company"),
+            custom_fields=custom_catalogue("company"),
             builtin_grants=GRANTS,
         )
     )

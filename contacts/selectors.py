@@ -14,10 +14,14 @@ from django.utils import timezone
 from crm import objects
 from crm.accounts.models import Membership
 from crm.accounts.selectors import visible_to
+from crm.web.params import clean_text, parse_date, parse_id, parse_int
 
 from . import normalize
 from .models import Company, Contact, CustomField
 
+MAX_DAYS = 100 * 366  # "no contact for N days": a century is more than any base has
+SEARCH_MAX = 200
+TAG_MAX = 100
 
 def sortable(object_type: str) -> set[str]:
     """The ORM paths a list may be sorted by: the registry's sortable fields (custom ones
@@ -156,37 +160,41 @@ class _Found(Expression):
 
 
 def apply_filters(qs: QuerySet, params, object_type: str, region: str = "US") -> QuerySet:
-    """Filters a list understands, from query parameters (a dict or a QueryDict)."""
+    """Filters a list understands, from query parameters (a dict or a QueryDict). A value
+    that cannot be read raises InvalidParameter (a 400 that names the parameter)."""
     get = params.get
     owner = get("owner")
     if owner:
-        qs = qs.filter(owner_id=None if owner == "none" else owner)
+        qs = qs.filter(owner_id=None if owner == "none" else parse_id(owner, "owner"))
     tags = params.getlist("tag") if hasattr(params, "getlist") else params.get("tag", [])
     if isinstance(tags, str):
         tags = [tags]
+    tags = [t for t in (clean_text(t, "tag", max_length=TAG_MAX) for t in tags) if t]
     if tags:
         qs = qs.filter(tags__contains=tags)
-    if get("company") and object_type == "contact":
-        qs = qs.filter(company_id=get("company"))
-    if get("created_after"):
-        qs = qs.filter(created_at__date__gte=get("created_after"))
-    if get("created_before"):
-        qs = qs.filter(created_at__date__lte=get("created_before"))
+    company = parse_id(get("company"), "company")
+    if company is not None and object_type == "contact":
+        qs = qs.filter(company_id=company)
+    for name, lookup in (("created_after", "gte"), ("created_before", "lte")):
+        day = parse_date(get(name), name)
+        if day is not None:
+            qs = qs.filter(**{f"created_at__date__{lookup}": day})
     now = timezone.now()
-    if get("no_contact_days"):
-        cutoff = now - timedelta(days=int(get("no_contact_days")))
-        qs = qs.filter(Q(last_activity_at__lt=cutoff) | Q(last_activity_at=None))
-    if get("no_purchase_days"):
-        cutoff = now - timedelta(days=int(get("no_purchase_days")))
-        qs = qs.filter(Q(last_purchase_at__lt=cutoff) | Q(last_purchase_at=None))
+    for name, field in (("no_contact_days", "last_activity_at"),
+                        ("no_purchase_days", "last_purchase_at")):  # fmt: skip
+        days = parse_int(get(name), name, min_value=0, max_value=MAX_DAYS)
+        if days is not None:
+            cutoff = now - timedelta(days=days)
+            qs = qs.filter(Q(**{f"{field}__lt": cutoff}) | Q(**{field: None}))
     for key, value in params.items():
         if key.startswith("cf_") and value not in ("", None):
             qs = qs.filter(
                 custom__contains={key[3:]: _custom_filter_value(key[3:], value, object_type)}
             )
-    if get("q"):
+    q = clean_text(get("q"), "q", max_length=SEARCH_MAX)
+    if q:
         # Last: search reads its candidates from the records the other filters leave.
-        qs = search(qs, get("q"), region)
+        qs = search(qs, q, region)
     return qs
 
 

@@ -45,6 +45,10 @@ def require(actor: Membership, object_type: str, action: str) -> None:
         raise PermissionDenied(_("Your role does not allow this."))
 
 
+def _is_active_member(user) -> bool:
+    return user is not None and Membership.objects.filter(user=user, is_active=True).exists()
+
+
 def _unique(values):
     return list(dict.fromkeys(values))
 
@@ -175,6 +179,9 @@ def bulk_action(*, actor: Membership, queryset: QuerySet, action: str, value=Non
     model = queryset.model
     kind = model.event_subject_type
     require(actor, kind, "delete" if action == "delete" else "edit")
+    if action == "assign_owner" and not _is_active_member(value):
+        # An unknown owner must not become "nobody" on every selected record.
+        raise ValidationError({"owner": _("Choose the new owner among the active members.")})
     records = list(queryset.select_for_update(of=("self",)).order_by("pk"))
     if action == "delete":
         for record in records:

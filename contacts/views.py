@@ -18,6 +18,7 @@ from crm.activity.selectors import timeline_page
 from crm.api.filters import members_of_workspace
 from crm.web.decorators import manager_required, member_required
 from crm.web.forms import errors_to_form
+from crm.web.params import as_id, clean_text, parse_id, parse_ids, parse_page
 from crm.web.templatetags.crm_tags import phones
 
 from . import duplicates, exporter, forms, selectors, services
@@ -45,8 +46,8 @@ def _record(request, kind, pk):
 def _list_params(request, kind) -> QueryDict:
     """The request's filters, with a chosen segment's filters underneath."""
     params = QueryDict(mutable=True)
-    segment_id = request.GET.get("segment")
-    if segment_id:
+    segment_id = parse_id(request.GET.get("segment"), "segment")
+    if segment_id is not None:
         segment = get_object_or_404(_segments(request, kind), pk=segment_id)
         for key, value in segment.filters.items():
             params.setlist(key, value if isinstance(value, list) else [value])
@@ -61,6 +62,13 @@ def _without(params: QueryDict, *names) -> str:
     for name in names:
         rest.pop(name, None)
     return rest.urlencode()
+
+
+def _as_query(filters: dict) -> QueryDict:
+    query = QueryDict(mutable=True)
+    for key, values in filters.items():
+        query.setlist(key, values)
+    return query
 
 
 def _segments(request, kind):
@@ -83,8 +91,8 @@ def record_list(request, kind):
     _require(request, kind)
     try:
         qs, params = filtered(request, kind)
-        page = max(int(request.GET.get("page", 1)), 1)
-    except (ValueError, ValidationError):
+        page = parse_page(request.GET.get("page"))
+    except ValidationError:
         messages.error(request, _("Some filters were not valid and were ignored."))
         return redirect(KINDS[kind]["list"])
     rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
@@ -274,7 +282,7 @@ def record_delete(request, kind, pk):
 @member_required
 def record_bulk(request, kind):
     action = request.POST.get("action", "")
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = parse_ids(request.POST.getlist("ids"), "ids")
     back = reverse(KINDS[kind]["list"]) + "?" + request.POST.get("back", "")
     if not ids:
         messages.error(request, _("Select some rows first."))
@@ -287,7 +295,10 @@ def record_bulk(request, kind):
         )
     value = None
     if action == "assign_owner":
-        value = members_of_workspace().filter(pk=request.POST.get("owner") or 0).first()
+        value = members_of_workspace().filter(pk=as_id(request.POST.get("owner")) or 0).first()
+        if value is None:  # an unknown owner must not clear the owner of every row
+            messages.error(request, _("Choose the new owner."))
+            return redirect(back)
     elif action in ("add_tags", "remove_tags"):
         from .normalize import split_list
 
@@ -321,7 +332,19 @@ def segment_save(request, kind):
     _require(request, kind)
     form = forms.SegmentForm(request.POST)
     query = QueryDict(request.POST.get("query", ""))
-    filters = {k: query.getlist(k) for k in query if k not in ("page", "segment")}
+    filters = {
+        clean_text(k, "query"): [clean_text(v, k) for v in query.getlist(k)]
+        for k in query
+        if k not in ("page", "segment")
+    }
+    try:  # the filters must work when the segment is opened
+        selectors.apply_filters(
+            selectors.records_for(request.membership, kind),
+            _as_query(filters), kind, request.tenant.country,
+        )  # fmt: skip
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(KINDS[kind]["list"])
     if form.is_valid():
         segment = Segment.objects.create(
             object_type=kind, owner=request.user, filters=filters, **form.cleaned_data
@@ -359,7 +382,7 @@ def merge(request, kind):
     _require(request, kind, "edit")
     _require(request, kind, "delete")
     raw = request.POST.getlist("ids") or request.GET.get("ids", "").split(",")
-    ids = sorted({int(i) for i in raw if str(i).isdigit()})
+    ids = sorted(set(parse_ids(raw, "ids")))
     records = list(selectors.records_for(request.membership, kind).filter(pk__in=ids))
     if len(records) < 2 or len(records) != len(ids):
         messages.error(request, _("Choose at least two records you can see."))
@@ -369,13 +392,15 @@ def merge(request, kind):
         for n in (forms.CONTACT_FORM_FIELDS if kind == "contact" else forms.COMPANY_FORM_FIELDS)
         if n not in ("emails", "phones", "tags")
     ]
+    survivor = None
     if request.method == "POST":
-        survivor = next(r for r in records if str(r.pk) == request.POST.get("survivor"))
-        picks = {
-            n: int(request.POST[f"pick_{n}"])
-            for n in names
-            if request.POST.get(f"pick_{n}", "").isdigit()
-        }
+        survivor_id = as_id(request.POST.get("survivor"))
+        survivor = next((r for r in records if r.pk == survivor_id), None)
+        if survivor is None:
+            messages.error(request, _("Choose the record to keep, among those merged."))
+    if survivor is not None:
+        picks = {n: as_id(request.POST.get(f"pick_{n}")) for n in names}
+        picks = {n: pk for n, pk in picks.items() if pk is not None}
         others = [r for r in records if r.pk != survivor.pk]
         services.merge(actor=request.membership, survivor=survivor, others=others, picks=picks)
         messages.success(request, _("Merged into %(name)s.") % {"name": survivor})
@@ -396,13 +421,14 @@ def merge(request, kind):
         request,
         "contacts/merge.html",
         {"kind": kind, "cfg": KINDS[kind], "records": records, "rows": rows},
+        status=400 if request.method == "POST" else 200,  # POSTed without a valid survivor
     )
 
 
 @member_required
 def global_search(request):
     """The search box in the top bar: contacts and companies as you type."""
-    q = request.GET.get("q", "").strip()
+    q = clean_text(request.GET.get("q"), "q", max_length=selectors.SEARCH_MAX)
     results = {"contacts": [], "companies": []}
     if len(q) >= 2:
         region = request.tenant.country
@@ -422,7 +448,9 @@ def custom_fields(request):
     form = forms.CustomFieldForm(request.POST or None)
     if request.method == "POST":
         if request.POST.get("delete"):
-            field = get_object_or_404(CustomField.objects.all(), pk=request.POST["delete"])
+            field = get_object_or_404(
+                CustomField.objects.all(), pk=parse_id(request.POST["delete"], "delete")
+            )
             services.custom_field_delete(actor=request.membership, field=field)
             messages.success(request, _("Field %(label)s deleted.") % {"label": field.label})
             return redirect("custom_fields")

@@ -79,6 +79,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+handler400 = "crm.web.views.error_400"
 handler403 = "crm.web.views.error_403"
 handler404 = "crm.web.views.error_404"
 handler500 = "crm.web.views.error_500"

@@ -18,6 +18,7 @@ from contacts.selectors import contacts_for
 from crm.api.fields import MemberUserField, ScopedPrimaryKeyRelatedField
 from crm.api.permissions import IsTenantMember, ManagesWorkspaceOrReadOnly, RolePermission
 from crm.tenancy.context import current_tenant_id
+from crm.web.params import clean_text, parse_id
 from pipelines.models import LostReason, Pipeline, Stage
 
 from . import selectors, services
@@ -419,10 +420,8 @@ class DealViewSet(viewsets.ModelViewSet):
 
 
 def _deal_param(request, qs):
-    raw = request.query_params.get("deal", "")
-    if raw:
-        qs = qs.filter(deal_id=int(raw)) if raw.isdigit() else qs.none()
-    return qs
+    deal = parse_id(request.query_params.get("deal"), "deal")
+    return qs if deal is None else qs.filter(deal_id=deal)
 
 
 class LineItemViewSet(viewsets.ModelViewSet):
@@ -527,8 +526,8 @@ class ProductViewSet(viewsets.ModelViewSet):
         if self.action == "list":
             if params.get("is_active") in ("true", "false"):
                 qs = qs.filter(is_active=params["is_active"] == "true")
-            if params.get("q"):
-                q = params["q"].strip()
+            q = clean_text(params.get("q"), "q", max_length=200)
+            if q:
                 qs = qs.filter(Q(name__icontains=q) | Q(sku__iexact=q))
         return qs
 

@@ -31,21 +31,13 @@ from django.utils.translation import gettext
 
 from crm.accounts.models import Membership
 from crm.web.l10n import format_day, format_money
+from crm.web.params import as_id
 from pipelines.models import Pipeline, Stage
 
 from . import selectors
 from .models import Deal
 
 PER_COLUMN = 30
-
-
-def as_id(value) -> int | None:
-    """A record id typed in a URL or a form ("12"), else None: ASCII digits only, and small
-    enough for a bigint, so bad input is "not found" rather than an error."""
-    value = str(value or "")
-    if value.isascii() and value.isdigit() and len(value) <= 18 and int(value) > 0:
-        return int(value)
-    return None
 
 
 # --- visibility and filters ----------------------------------------------------------------

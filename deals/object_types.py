@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from contacts.object_types import custom_catalogue
 from crm import objects
 from crm.accounts.permissions import ALL, full
 from crm.objects import Field
@@ -52,6 +53,7 @@ def register() -> None:
             nav_order=20,
             activity=True,
             fields=FIELDS,
+            custom_fields=custom_catalogue("deal"),
             builtin_grants={"accountant": full(ALL, ("view",))},
         )
     )

@@ -22,13 +22,13 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Now
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from crm import objects
 from crm.accounts.models import Membership
 from crm.accounts.permissions import ALL
 from crm.accounts.selectors import visible_to
+from crm.web.params import clean_text, parse_date, parse_id
 from pipelines.models import LostReason, Pipeline, Stage
 
 from .models import Deal, DealContact, LineItem, Product
@@ -111,26 +111,11 @@ def rotting_q() -> Q:
 
 
 def _id(params, name: str) -> int | None:
-    value = params.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValidationError({name: [_("Enter a whole number.")]}) from None
+    return parse_id(params.get(name), name)
 
 
 def _date(params, name: str) -> date | None:
-    value = params.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        parsed = parse_date(str(value))
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        raise ValidationError({name: [_("Enter a date as YYYY-MM-DD.")]})
-    return parsed
+    return parse_date(params.get(name), name)
 
 
 def _flag(params, name: str) -> bool:
@@ -163,7 +148,7 @@ def apply_filters(qs: QuerySet[Deal], params, membership: Membership) -> QuerySe
         qs = qs.filter(owner_id=_id(params, "owner"))
     if _flag(params, "mine"):
         qs = qs.filter(owner_id=membership.user_id)
-    tags = _list(params, "tag")
+    tags = [clean_text(t, "tag", max_length=100) for t in _list(params, "tag")]
     if tags:
         qs = qs.filter(tags__contains=tags)
     if _flag(params, "rotting"):
@@ -187,7 +172,7 @@ def apply_filters(qs: QuerySet[Deal], params, membership: Membership) -> QuerySe
         value = _date(params, name)
         if value is not None:
             qs = qs.filter(**{lookup: value})
-    q = (params.get("q") or "").strip()
+    q = clean_text(params.get("q"), "q", max_length=200)
     if q:
         qs = qs.filter(title__icontains=q)
     return qs

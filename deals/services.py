@@ -17,6 +17,7 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contacts import custom_fields
 from contacts.models import Company, Contact
 from contacts.selectors import companies_for, contacts_for
 from crm.accounts.models import Membership, User
@@ -35,6 +36,8 @@ DEAL_FIELDS = ["title", "amount", "currency", "expected_close", "owner", "compan
 LINE_ITEM_FIELDS = ["product", "name", "quantity", "price", "discount", "tax_rate"]
 PRODUCT_FIELDS = ["name", "sku", "unit", "price", "currency", "tax_rate", "is_active"]
 DEFAULT_MAX_ATTACHMENT = 25 * 1024 * 1024
+# The largest amount Deal.amount holds (14 digits, 2 after the point).
+AMOUNT_MAX = Decimal("999999999999.99")
 MOVE_FIELDS = ["stage", "pipeline", "stage_entered_at", "position", "status", "closed_at",
                "lost_reason", "lost_note", "updated_at"]  # fmt: skip
 
@@ -141,10 +144,12 @@ def _apply(actor: Membership, deal: Deal, data: dict) -> None:
         if name == "tags":
             value = _tags(value)
         elif name == "custom":
-            if not isinstance(value or {}, dict):
-                errors[name] = [_("Custom values must be an object.")]
+            # Only the workspace's deal fields, each value checked and of a sane size.
+            try:
+                value = custom_fields.clean("deal", value or {}, deal.custom)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
                 continue
-            value = {**deal.custom, **(value or {})}
         elif name == "amount":
             value = _decimal(value if value not in (None, "") else 0, name)
             if deal.pk and value != deal.amount and deal.line_items.exists():
@@ -467,6 +472,11 @@ def _recalculate(deal: Deal) -> list | None:
     if not items:
         return None  # no products: the amount is typed in again, starting from the last sum
     amount = sum((i.total for i in items), Decimal(0))
+    if amount > AMOUNT_MAX:  # the column would refuse it: say so, and the line is not kept
+        raise ValidationError(
+            {"price": _("The deal's total would be too large: at most %(max)s.")
+             % {"max": f"{AMOUNT_MAX:,}"}}
+        )  # fmt: skip
     if amount == deal.amount:
         return None
     old, deal.amount = deal.amount, amount
@@ -681,6 +691,18 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f}".removesuffix(".0")
 
 
+def too_large(size: int | None, limit: int) -> str:
+    """Why a file is refused, with both sizes when the size is known."""
+    if size is None:
+        return _("The file is larger than %(limit)s MB, the most that can be attached.") % {
+            "limit": _megabytes(limit)
+        }
+    return _("The file is %(size)s MB; files up to %(limit)s MB can be attached.") % {
+        "size": _megabytes(size),
+        "limit": _megabytes(limit),
+    }
+
+
 @transaction.atomic
 def attachment_add(*, actor: Membership, deal: Deal, upload=None, file=None) -> Attachment:
     """Keep an uploaded file (`upload`, or `file`) on the deal; files over
@@ -692,12 +714,7 @@ def attachment_add(*, actor: Membership, deal: Deal, upload=None, file=None) -> 
     deal = _visible(actor, deal)
     limit = max_attachment_size()
     if upload.size > limit:
-        raise ValidationError(
-            {
-                "file": _("The file is %(size)s MB; files up to %(limit)s MB can be attached.")
-                % {"size": _megabytes(upload.size), "limit": _megabytes(limit)}
-            }
-        )
+        raise ValidationError({"file": too_large(upload.size, limit)})
     name = (upload.name or "file").replace("\\", "/").rsplit("/", 1)[-1][:255] or "file"
     attachment = Attachment(deal=deal, name=name, size=upload.size, uploaded_by=actor.user)
     attachment.tenant_id = deal.tenant_id  # the storage path starts with the workspace

@@ -12,9 +12,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from crm.api.fields import ScopedPrimaryKeyRelatedField
+from crm.api.fields import IdField, ScopedPrimaryKeyRelatedField
 from crm.api.pagination import CursorPagination
 from crm.api.permissions import ManagesWorkspaceOrReadOnly
+from crm.web.params import parse_id
 
 from . import services
 from .models import LostReason, Pipeline, Stage
@@ -62,7 +63,7 @@ class PipelineSerializer(serializers.ModelSerializer):
 
 class ReorderSerializer(serializers.Serializer):
     stages = serializers.ListField(
-        child=serializers.IntegerField(), help_text=_("Every stage id of the pipeline, in order.")
+        child=IdField(), help_text=_("Every stage id of the pipeline, in order.")
     )
 
 
@@ -145,9 +146,10 @@ class StageViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         qs = Stage.objects.all()
-        pipeline = self.request.query_params.get("pipeline", "")
-        if self.action == "list" and pipeline:
-            qs = qs.filter(pipeline_id=int(pipeline)) if pipeline.isdigit() else qs.none()
+        if self.action == "list":
+            pipeline = parse_id(self.request.query_params.get("pipeline"), "pipeline")
+            if pipeline is not None:
+                qs = qs.filter(pipeline_id=pipeline)
         return qs
 
     @extend_schema(parameters=[OpenApiParameter("pipeline", int, description="A pipeline id.")])
@@ -178,9 +180,9 @@ class StageViewSet(viewsets.ModelViewSet):
     def destroy(self, request, *args, **kwargs):
         stage = self.get_object()
         move_to = None
-        raw = request.query_params.get("move_to", "")
-        if raw:
-            move_to = Stage.objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
+        move_to_id = parse_id(request.query_params.get("move_to"), "move_to")
+        if move_to_id is not None:
+            move_to = Stage.objects.filter(pk=move_to_id).first()
             if move_to is None:
                 raise ValidationError({"move_to": [_("No such stage.")]})
         services.stage_delete(actor=request.membership, stage=stage, move_to=move_to)

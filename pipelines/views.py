@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from crm.web.decorators import manager_required
 from crm.web.forms import errors_to_form
+from crm.web.params import parse_id
 
 from . import forms, services
 from .models import LostReason, Pipeline, Stage
@@ -180,10 +181,9 @@ def stage_edit(request, pk):
 def stage_delete(request, pk):
     stage = get_object_or_404(Stage.objects.select_related("pipeline"), pk=pk)
     move_to = None
-    if request.POST.get("move_to"):
-        move_to = get_object_or_404(
-            Stage.objects.filter(pipeline=stage.pipeline_id), pk=request.POST["move_to"]
-        )
+    move_to_id = parse_id(request.POST.get("move_to"), "move_to")
+    if move_to_id is not None:
+        move_to = get_object_or_404(Stage.objects.filter(pipeline=stage.pipeline_id), pk=move_to_id)
     try:
         moved = services.stage_delete(actor=request.membership, stage=stage, move_to=move_to)
     except ValidationError as exc:

@@ -23,9 +23,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from crm.api.parsers import SafeJSONParser
 from crm.api.permissions import IsTenantMember
 
 from ..models import ImportJob
@@ -82,7 +83,7 @@ class ImportJobViewSet(
     serializer_class = ImportJobSerializer
     permission_classes = [IsTenantMember]
     queryset = ImportJob.all_tenants.none()  # the model, for the router and the schema
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 
     def get_queryset(self):
         jobs = services.import_jobs_for(self.request.membership)

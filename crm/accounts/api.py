@@ -105,9 +105,8 @@ class RoleViewSet(viewsets.ModelViewSet):
         return selectors.roles()
 
     def perform_create(self, serializer):
-        serializer.instance = services.role_save(
-            actor=self.request.membership, **serializer.validated_data
-        )
+        data = {"grants": {}, **serializer.validated_data}  # no grants: a role that sees nothing
+        serializer.instance = services.role_save(actor=self.request.membership, **data)
 
     def perform_update(self, serializer):
         data = {**RoleSerializer(serializer.instance).data, **serializer.validated_data}

@@ -15,7 +15,16 @@ from crm.tenancy.rls import CURRENT_USER
 from . import permissions
 
 
+def normalize_login(email) -> str:
+    """Emails are stored in lower case: what someone types to log in is read the same way."""
+    return (email or "").strip().lower()
+
+
 class EmailUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        # Login (ModelBackend) finds the user here: "Ann@Example.com" is ann@example.com.
+        return self.get(**{self.model.USERNAME_FIELD: normalize_login(username)})
+
     def _create_user(self, email, password, **extra):
         user = self.model(email=self.normalize_email(email).lower(), **extra)
         user.set_password(password)

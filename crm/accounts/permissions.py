@@ -69,12 +69,14 @@ def clean_grants(raw) -> dict:
         if not isinstance(grant, dict):
             raise ValueError(_("Each grant must be an object with actions and visibility."))
         actions = grant.get("actions", [])
+        if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
+            raise ValueError(_('Actions must be a list of names, such as ["view", "edit"].'))
         unknown = set(actions) - set(ACTIONS)
-        if not isinstance(actions, list) or unknown:
+        if unknown:
             raise ValueError(_("Unknown actions: %(a)s") % {"a": ", ".join(sorted(unknown))})
         visibility = grant.get("visibility", OWN)
-        if visibility not in VISIBILITIES:
-            raise ValueError(_("Unknown visibility: %(v)s") % {"v": visibility})
+        if not isinstance(visibility, str) or visibility not in VISIBILITIES:
+            raise ValueError(_("Visibility must be one of: %(v)s") % {"v": ", ".join(VISIBILITIES)})
         if actions and "view" not in actions:
             actions = ["view", *actions]
         grants[object_type] = {

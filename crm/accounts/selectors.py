@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from crm.tenancy.context import tenant_scope
+from crm.web.params import as_id
 
 from . import permissions
 from .models import ApiKey, Department, Invitation, Membership, Role, User
@@ -36,9 +37,10 @@ def active_membership(user: User) -> Membership | None:
 def api_key_resolve(raw: str) -> ApiKey | None:
     """The live key for a raw key string, looked up inside the workspace it names."""
     parts = raw.split("_", 2)
-    if len(parts) != 3 or parts[0] != "crm" or not parts[1].isdigit():
+    tenant_id = as_id(parts[1]) if len(parts) == 3 and parts[0] == "crm" else None
+    if tenant_id is None:
         return None
-    with tenant_scope(int(parts[1])):
+    with tenant_scope(tenant_id):
         key = (
             ApiKey.objects.select_related("user", "tenant")
             .filter(key_hash=ApiKey.hash(raw), revoked_at=None, user__is_active=True)

@@ -136,12 +136,29 @@ def _require_manager(actor: Membership) -> None:
         raise PermissionDenied(_("Only workspace admins can do this."))
 
 
-def _admins_left(excluding: Membership) -> int:
-    return (
-        Membership.objects.filter(is_active=True, role__can_manage_workspace=True)
-        .exclude(pk=excluding.pk)
-        .count()
+def _lock_admins() -> None:
+    """Lock the workspace's active admin memberships, in id order, until the transaction
+    ends. Every change that could remove an admin takes this lock before counting, so two
+    admins demoting each other at once are counted one after the other: the second sees the
+    first's change and is refused, instead of both seeing the other still there."""
+    list(
+        Membership.objects.select_for_update(of=("self",))
+        .filter(is_active=True, role__can_manage_workspace=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
+
+
+def _admins_left(excluding: Membership | None = None, excluding_role: Role | None = None) -> int:
+    """Active admins other than `excluding` (or than the members of `excluding_role`),
+    counted after _lock_admins: a fresh read, so it sees what committed while we waited."""
+    _lock_admins()
+    admins = Membership.objects.filter(is_active=True, role__can_manage_workspace=True)
+    if excluding is not None:
+        admins = admins.exclude(pk=excluding.pk)
+    if excluding_role is not None:
+        admins = admins.exclude(role=excluding_role)
+    return admins.count()
 
 
 @transaction.atomic
@@ -344,9 +361,7 @@ def role_save(
         not creating
         and role.can_manage_workspace
         and not can_manage_workspace
-        and not Membership.objects.filter(is_active=True, role__can_manage_workspace=True)
-        .exclude(role=role)
-        .exists()
+        and not _admins_left(excluding_role=role)
     ):
         raise ValidationError(_("The workspace needs at least one admin."))
     role.name = name

@@ -13,6 +13,7 @@ from crm.activity.selectors import audit_trail
 from crm.tenancy.middleware import SESSION_KEY
 from crm.web.decorators import manager_required, member_required
 from crm.web.forms import errors_to_form
+from crm.web.params import clean_text, parse_page
 
 from . import forms, permissions, selectors, services
 from .models import Department, Invitation, Role, User
@@ -147,9 +148,9 @@ def members(request):
                     _("Invitation sent to %(email)s.") % {"email": invitation.email},
                 )
                 return redirect("members")
-    query = request.GET.get("q", "").strip()
+    query = clean_text(request.GET.get("q"), "q", max_length=200)
     rows = selectors.members(search=query)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = Paginator(rows, 50).get_page(parse_page(request.GET.get("page")))
     context = {
         "page": page,
         "query": query,
@@ -332,5 +333,5 @@ def api_key_revoke(request, pk):
 
 @manager_required
 def audit(request):
-    page = Paginator(audit_trail(), 50).get_page(request.GET.get("page"))
+    page = Paginator(audit_trail(), 50).get_page(parse_page(request.GET.get("page")))
     return render(request, "settings/audit.html", {"page": page})

@@ -14,8 +14,9 @@ from rest_framework.fields import CharField, IntegerField
 from rest_framework.response import Response
 
 from crm.api.fields import MemberUserField
-from crm.api.filters import members_of_workspace
+from crm.api.filters import DayFilter, IdFilter, TextFilter, members_of_workspace
 from crm.api.permissions import IsTenantMember, ManagesWorkspace, RolePermission
+from crm.web.params import as_id
 
 from . import records, selectors, services
 from .models import AuditEntry, CalendarFeed, Comment, Notification, Task
@@ -44,6 +45,9 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
 class AuditEntryFilter(django_filters.FilterSet):
     actor = django_filters.ModelChoiceFilter(queryset=members_of_workspace)
+    object_type = TextFilter()
+    object_id = IdFilter()
+    action = TextFilter()
 
     class Meta:
         model = AuditEntry
@@ -112,8 +116,10 @@ def _day_start(day):
 
 class TaskFilter(django_filters.FilterSet):
     assignee = django_filters.ModelChoiceFilter(queryset=members_of_workspace)
-    due_after = django_filters.DateFilter(method="filter_due_after", label="Due on or after")
-    due_before = django_filters.DateFilter(method="filter_due_before", label="Due on or before")
+    object_type = TextFilter()
+    object_id = IdFilter()
+    due_after = DayFilter(method="filter_due_after", label="Due on or after")
+    due_before = DayFilter(method="filter_due_before", label="Due on or before")
     overdue = django_filters.BooleanFilter(method="filter_overdue")
     done = django_filters.BooleanFilter(method="filter_done")
 
@@ -262,7 +268,7 @@ class CommentViewSet(
     def get_object(self):
         # On a record the member may not see: the same answer as a missing comment.
         visible = selectors.comments_visible_to(self.request.membership)
-        return get_object_or_404(visible, pk=self.kwargs["pk"])
+        return get_object_or_404(visible, pk=as_id(self.kwargs["pk"]) or 0)
 
     @extend_schema(
         parameters=[

@@ -14,6 +14,7 @@ from django.http import Http404
 
 from crm import objects
 from crm.accounts import permissions
+from crm.web.params import as_id
 
 
 def activity_type(object_type: str) -> objects.ObjectType | None:
@@ -38,11 +39,12 @@ def find(membership, object_type: str, object_id) -> object | None:
     """The record if the member may see it; None when it is missing, another workspace's or
     hidden from them (one answer for all three)."""
     spec = activity_type(object_type)
-    if spec is None or not str(object_id).isdigit():
+    pk = as_id(object_id)
+    if spec is None or pk is None:
         return None
     if not membership.can(object_type, "view"):
         return None
-    return spec.records(membership).filter(pk=int(object_id)).first()
+    return spec.records(membership).filter(pk=pk).first()
 
 
 def seen_by(membership, object_type: str, records) -> QuerySet | list | None:

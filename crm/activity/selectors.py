@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.accounts import permissions
 from crm.accounts.models import Department, Membership, User
 from crm.accounts.selectors import visible_to
+from crm.web.params import as_id
 
 from . import records
 from .models import (
@@ -376,6 +377,6 @@ def calendar_feed_resolve(raw: str) -> CalendarFeed | None:
 
 def feed_tenant_id(raw: str) -> int | None:
     parts = raw.split("_", 2)
-    if len(parts) != 3 or parts[0] != "cal" or not parts[1].isdigit() or not parts[2]:
+    if len(parts) != 3 or parts[0] != "cal" or not parts[2]:
         return None
-    return int(parts[1])
+    return as_id(parts[1])

@@ -4,6 +4,17 @@ from rest_framework import serializers
 
 from crm.api.filters import members_of_workspace
 from crm.tenancy.context import current_tenant_id
+from crm.web.params import MAX_ID
+
+
+class IdField(serializers.IntegerField):
+    """A record id in a request body: a whole number within a bigint, so a huge one is a
+    400 rather than an error in the database."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -1,10 +1,12 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from crm.api.exceptions import json_error
+from crm.api.exceptions import error_body, json_error
 
 from .context import navigation
 
@@ -74,6 +76,26 @@ def _check_celery():
 
 def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
+
+
+def _problems(exception) -> list[tuple[str, str]]:
+    """(parameter, message) pairs of a refused parameter (crm.web.params.InvalidParameter)."""
+    if not isinstance(exception, ValidationError):
+        return []
+    if not hasattr(exception, "error_dict"):
+        return [("", m) for m in exception.messages]
+    return [(name, m) for name, errors in exception.message_dict.items() for m in errors]
+
+
+def error_400(request, exception=None):
+    problems = _problems(exception)
+    if _wants_json(request):
+        fields: dict[str, list[str]] = {}
+        for name, message in problems:
+            fields.setdefault(name or "non_field_errors", []).append(message)
+        body = error_body(400, "invalid", _("Some parameters are not valid."), fields)
+        return JsonResponse(body, status=400)
+    return render(request, "errors/400.html", {"problems": problems}, status=400)
 
 
 def error_403(request, exception=None):

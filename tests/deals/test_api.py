@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from contacts import services as contact_services
 from contacts.models import Contact
 from crm.tenancy.context import tenant_scope
 from deals.models import Deal, DealContact
@@ -379,6 +380,10 @@ def test_the_fast_representation_matches_drfs(workspace, rf):
     _, stages = funnel(tenant)
     acme = new_company(owner, name="Acme")
     ann = new_contact(owner, first_name="Ann", emails="ann@acme.example")
+    with tenant_scope(tenant):
+        contact_services.custom_field_save(
+            actor=owner, object_type="deal", key="k", label="K", field_type="number"
+        )
     new_deal(owner, title="Bare", owner=None)
     full = new_deal(
         owner, title="Full", amount="1234.5", company=acme, contacts=[(ann, "buyer")],

@@ -26,7 +26,8 @@ def test_members_read_the_funnels_with_their_stages(workspace, django_assert_max
     assert sales["stages"][4]["kind"] == "won"
     stages = client.get("/api/v1/stages/", {"pipeline": sales["id"]}).json()["results"]
     assert [s["position"] for s in stages] == list(range(6))
-    assert client.get("/api/v1/stages/", {"pipeline": "x"}).json()["results"] == []
+    bad = client.get("/api/v1/stages/", {"pipeline": "x"})
+    assert bad.status_code == 400 and "pipeline" in bad.json()["error"]["fields"]
     assert len(client.get("/api/v1/lost-reasons/").json()["results"]) == 4
     # ...and change nothing.
     assert client.post("/api/v1/pipelines/", {"name": "Mine"}, format="json").status_code == 403

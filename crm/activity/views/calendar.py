@@ -11,12 +11,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from crm.tenancy.context import tenant_scope
 from crm.web.decorators import can_view
+from crm.web.params import parse_date
 
 from .. import ical, selectors
 from .common import tz
@@ -51,7 +51,7 @@ def _people(request, people):
 def calendar(request):
     view = "month" if request.GET.get("view") == "month" else "week"
     today = timezone.localdate()
-    anchor = parse_date(request.GET.get("date", "") or "") or today
+    anchor = parse_date(request.GET.get("date"), "date") or today
     everyone = selectors.calendar_people(request.membership)
     people, who = _people(request, everyone)
     if view == "week":

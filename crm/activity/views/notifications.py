@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.web.decorators import member_required
+from crm.web.params import parse_page
 
 from .. import selectors, services
 from ..forms import PreferencesForm
@@ -49,10 +50,7 @@ def notification_list(request):
     qs = selectors.notifications_for(request.membership)
     if unread_only:
         qs = qs.filter(read_at=None)
-    try:
-        page = max(int(request.GET.get("page", 1)), 1)
-    except ValueError:
-        page = 1
+    page = parse_page(request.GET.get("page"))
     rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
     return render(
         request,

@@ -8,11 +8,11 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.web.decorators import can_view, member_required
+from crm.web.params import parse_date
 
 from .. import records, selectors, services
 from ..forms import TaskForm
@@ -70,7 +70,7 @@ def task_new(request):
     object_id = request.POST.get("object_id") or request.GET.get("object_id") or ""
     if object_type:
         subject = records.find_or_404(request.membership, object_type, object_id)
-    initial = {"due_date": parse_date(request.GET.get("date", "")) or timezone.localdate()}
+    initial = {"due_date": parse_date(request.GET.get("date"), "date") or timezone.localdate()}
     form = TaskForm(request.POST or None, initial=initial, tz=tz())
     if request.method == "POST":
         if form.is_valid():
@@ -149,7 +149,10 @@ def task_move(request, pk):
     """Drop on another day of the calendar: the same time of day, on that day."""
     require(request, "edit")
     task = _task(request, pk)
-    day = parse_date(request.POST.get("day", "") or "")
+    try:
+        day = parse_date(request.POST.get("day"), "day")
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
     if day is None:
         return JsonResponse({"error": _("Choose a day.")}, status=400)
     try:
