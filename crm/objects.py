@@ -87,7 +87,11 @@ class ObjectType:
             return ""
 
     def field(self, key: str) -> Field | None:
-        return next((f for f in self.catalogue() if f.key == key), None)
+        """The field `key`: the type's own without a query, else a custom one."""
+        own = next((f for f in self.fields if f.key == key), None)
+        if own is not None or self.custom_fields is None:
+            return own
+        return next((f for f in self.custom_fields() if f.key == key), None)
 
 
 OBJECT_TYPES: dict[str, ObjectType] = {}

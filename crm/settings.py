@@ -271,6 +271,9 @@ SPECTACULAR_SETTINGS = {
         "OutcomeEnum": "pipelines.models.Stage.KINDS",
         # An import job's list row and its detail are two components sharing the status.
         "ImportJobStatusEnum": "contacts.models.ImportJob.STATUSES",
+        # Custom fields also serve deals; imports and segments are of clients only.
+        "CustomFieldTargetEnum": "contacts.models.CustomField.TARGETS",
+        "ClientObjectTypeEnum": "contacts.models.CustomField.OBJECT_TYPES",
     },
 }
 
