@@ -10,6 +10,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 
 from .models import CustomField
+from .normalize import split_list
 
 TEXT_MAX = 2000  # characters of a text value (and of any value as typed)
 NUMBER_MAX = Decimal(10) ** 15  # numbers and money: up to a quadrillion, either sign
@@ -52,7 +53,6 @@ def _select(field, raw):
 
 
 def _multiselect(field, raw):
-    from .normalize import split_list
 
     values = split_list(raw)
     unknown = [v for v in values if v not in field.options]

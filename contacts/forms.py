@@ -9,6 +9,7 @@ from crm.accounts.forms import ScopedModelChoiceField
 from crm.api.filters import members_of_workspace
 
 from .models import Company, CustomField
+from .normalize import split_list
 
 LIST_HELP = _("Several? Separate them with commas.")
 
@@ -135,7 +136,6 @@ class CustomFieldForm(forms.ModelForm):
         fields = ["object_type", "label", "key", "field_type", "options"]
 
     def clean_options(self):
-        from .normalize import split_list
 
         return split_list(self.cleaned_data["options"])
 

@@ -16,12 +16,13 @@ from crm.accounts.models import Membership
 from crm.accounts.selectors import visible_to
 from crm.web.params import clean_text, parse_date, parse_id, parse_int
 
-from . import normalize
+from . import custom_fields, normalize
 from .models import Company, Contact, CustomField
 
 MAX_DAYS = 100 * 366  # "no contact for N days": a century is more than any base has
 SEARCH_MAX = 200
 TAG_MAX = 100
+
 
 def sortable(object_type: str) -> set[str]:
     """The ORM paths a list may be sorted by: the registry's sortable fields (custom ones
@@ -202,7 +203,6 @@ def _custom_filter_value(key: str, value, object_type: str):
     field = CustomField.objects.filter(object_type=object_type, key=key).first()
     if field is None:
         return value
-    from . import custom_fields
 
     cleaned = custom_fields.clean_value(field, value)
     return [cleaned[0]] if isinstance(cleaned, list) else cleaned

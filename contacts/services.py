@@ -8,11 +8,12 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import Membership
+from crm.accounts.services import _require_manager
 from crm.activity.events import changes, emit, snapshot
 from crm.activity.relink import relink_all
 
 from . import custom_fields, duplicates, normalize, selectors
-from .models import Company, Contact
+from .models import Company, Contact, CustomField
 
 CONTACT_FIELDS = [
     "first_name", "last_name", "middle_name", "company", "position", "emails", "phones",
@@ -257,9 +258,6 @@ def merge(*, actor: Membership, survivor, others: list, picks: dict[str, int] | 
 
 @transaction.atomic
 def custom_field_save(*, actor: Membership, field=None, **values):
-    from crm.accounts.services import _require_manager
-
-    from .models import CustomField
 
     _require_manager(actor)
     field = field or CustomField()
@@ -286,7 +284,6 @@ def custom_field_save(*, actor: Membership, field=None, **values):
 
 @transaction.atomic
 def custom_field_delete(*, actor: Membership, field) -> None:
-    from crm.accounts.services import _require_manager
 
     _require_manager(actor)
     emit("custom_field.deleted", actor=actor.user, subject=field)

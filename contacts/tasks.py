@@ -8,13 +8,13 @@ from django.utils.translation import gettext as _
 
 from crm.tenancy.tasks import for_each_tenant, tenant_task
 
+from .importer.run import run_job
 from .models import ImportJob
 
 
 @tenant_task(name="contacts.import_contacts", acks_late=True)
 def import_contacts(tenant_id: int, job_id: int) -> None:
     """Run an import job; a job that is not QUEUED (already run, or running) is left alone."""
-    from .importer.run import run_job
 
     run_job(job_id)
 

@@ -23,6 +23,7 @@ from crm.web.templatetags.crm_tags import phones
 
 from . import duplicates, exporter, forms, selectors, services
 from .models import Company, Contact, CustomField, Segment
+from .normalize import split_list
 
 PAGE_SIZE = 50
 KINDS = {
@@ -300,8 +301,6 @@ def record_bulk(request, kind):
             messages.error(request, _("Choose the new owner."))
             return redirect(back)
     elif action in ("add_tags", "remove_tags"):
-        from .normalize import split_list
-
         value = split_list(request.POST.get("tags", ""))
     try:
         count = services.bulk_action(

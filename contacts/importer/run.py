@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from crm.accounts.models import Membership
 from crm.activity.events import emit
 from crm.spreadsheets import defuse
+from crm.tenancy.models import Tenant
 
 from ..models import ImportJob
 from ..services import require
@@ -70,7 +71,6 @@ def errors_download_name(job: ImportJob) -> str:
 
 
 def _language(job: ImportJob) -> str:
-    from crm.tenancy.models import Tenant
 
     user_language = getattr(job.created_by, "language", "") if job.created_by_id else ""
     return user_language or Tenant.objects.get(pk=job.tenant_id).language

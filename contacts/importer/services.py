@@ -27,6 +27,7 @@ from crm.accounts.models import Membership
 
 from ..models import ImportJob
 from ..services import require
+from ..tasks import import_contacts
 from . import mapping as mappings
 from . import reader
 from .validate import Context, preview
@@ -183,7 +184,6 @@ def import_start(
     tenant_id, job_id = locked.tenant_id, locked.pk
 
     def enqueue():
-        from ..tasks import import_contacts
 
         import_contacts.delay(tenant_id, job_id)
 

@@ -26,10 +26,14 @@ from django.utils.translation import gettext as _
 from phonenumbers import phonenumberutil as pnu
 from phonenumbers.phonemetadata import PhoneMetadata
 
+from crm.accounts.models import Membership
+from crm.tenancy.context import require_tenant_id
+from crm.tenancy.models import Tenant
+
 from .. import custom_fields as custom_values
 from .. import normalize
 from ..models import CustomField
-from .mapping import CONTACT_FIELDS, CUSTOM_PREFIX
+from .mapping import CONTACT_FIELDS, CUSTOM_PREFIX, custom_fields
 
 
 @dataclass
@@ -42,11 +46,6 @@ class Context:
 
     @classmethod
     def load(cls, object_type: str = "contact") -> Context:
-        from crm.accounts.models import Membership
-        from crm.tenancy.context import require_tenant_id
-        from crm.tenancy.models import Tenant
-
-        from .mapping import custom_fields
 
         tenant = Tenant.objects.get(pk=require_tenant_id())
         members = {

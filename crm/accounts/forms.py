@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.tenancy.models import Tenant
 
 from . import permissions
-from .models import Department, Role, User
+from .models import Department, Membership, Role, User
 
 
 class SignupForm(forms.Form):
@@ -112,7 +112,6 @@ class DepartmentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .models import Membership
 
         self.fields["head"].queryset = User.objects.filter(
             pk__in=Membership.objects.filter(is_active=True).values("user_id")

@@ -19,9 +19,8 @@ from crm.tenancy.models import Tenant
 
 from . import initialisers, permissions
 from .models import ApiKey, Department, Invitation, Membership, Role, User
-
-INVITATION_SALT = "crm.invitation"
-
+from .tasks import send_invitation_email
+from .tokens import INVITATION_SALT
 
 # --- workspaces -------------------------------------------------------------------------
 
@@ -224,12 +223,6 @@ def member_reactivate(*, actor: Membership, membership: Membership) -> Membershi
 # --- invitations ------------------------------------------------------------------------
 
 
-def invitation_token(invitation: Invitation) -> str:
-    # The token names its workspace, so the acceptance page can enter the right tenant
-    # before it looks the invitation up. Signed, so it cannot be forged or redirected.
-    return signing.dumps({"t": invitation.tenant_id, "i": invitation.pk}, salt=INVITATION_SALT)
-
-
 def invitation_from_token(token: str) -> Invitation | None:
     """The pending invitation a token names, looked up inside its tenant; None if invalid."""
     try:
@@ -276,7 +269,6 @@ def invitation_create(
     tenant_id, invitation_id = invitation.tenant_id, invitation.pk
 
     def send():
-        from .tasks import send_invitation_email
 
         send_invitation_email.delay(tenant_id, invitation_id)
 

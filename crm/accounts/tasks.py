@@ -2,6 +2,7 @@ from crm.tenancy.tasks import tenant_task
 
 from . import emails
 from .models import Invitation
+from .tokens import invitation_token
 
 
 @tenant_task(
@@ -19,7 +20,6 @@ def send_invitation_email(tenant_id: int, invitation_id: int) -> bool:
     )
     if invitation is None or invitation.status != "pending":
         return False  # revoked or accepted meanwhile: nothing to send
-    from .services import invitation_token
 
     emails.send_invitation(invitation, invitation_token(invitation))
     return True

@@ -5,6 +5,7 @@ from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from crm.accounts.models import Membership, User
 from crm.tenancy.models import Tenant
 
 from . import selectors
@@ -44,7 +45,6 @@ def record_timeline(event: Event) -> None:
 
 
 def _people(*ids):
-    from crm.accounts.models import User
 
     return User.objects.in_bulk([i for i in ids if i])
 
@@ -52,7 +52,6 @@ def _people(*ids):
 def _sees_subject(user_id: int, event: Event) -> bool:
     """Whether the person may see what the event is about (the rule of timelines): a
     notification about anything else tells who, never what."""
-    from crm.accounts.models import Membership
 
     membership = (
         Membership.objects.select_related("role").filter(user_id=user_id, is_active=True).first()

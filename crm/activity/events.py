@@ -7,6 +7,7 @@ from django.db import models, transaction
 
 from . import catalogue
 from .models import Event
+from .tasks import dispatch_event
 
 
 def subject_type(obj: models.Model) -> str:
@@ -50,7 +51,6 @@ def emit(
     tenant_id, event_id = event.tenant_id, event.pk
 
     def enqueue():
-        from .tasks import dispatch_event
 
         dispatch_event.delay(tenant_id, event_id)
 

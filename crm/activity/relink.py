@@ -6,6 +6,9 @@ record's app calls `relink_all` inside its transaction.
 
 from collections.abc import Callable
 
+from . import subjects
+from .models import Comment, Note, Task, TimelineEntry
+
 RELINKERS: list[Callable[[str, list[int], int], None]] = []
 
 
@@ -21,7 +24,6 @@ def relink_all(object_type: str, from_ids: list[int], to_id: int) -> None:
 
 @relinker
 def _notes_and_timeline(object_type, from_ids, to_id):
-    from .models import Note, TimelineEntry
 
     Note.objects.filter(object_type=object_type, object_id__in=from_ids).update(object_id=to_id)
     entries = TimelineEntry.objects.filter(object_type=object_type)
@@ -33,8 +35,6 @@ def _notes_and_timeline(object_type, from_ids, to_id):
 
 @relinker
 def _tasks_and_comments(object_type, from_ids, to_id):
-    from . import subjects
-    from .models import Comment, Task
 
     moved = Task.objects.filter(object_type=object_type, object_id__in=from_ids).update(
         object_id=to_id

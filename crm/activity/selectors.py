@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from crm.accounts import permissions
 from crm.accounts.models import Department, Membership, User
 from crm.accounts.selectors import visible_to
+from crm.tenancy.context import require_tenant_id
+from crm.tenancy.models import Tenant
 from crm.web.params import as_id
 
 from . import records
@@ -252,9 +254,6 @@ def next_activity_at(object_type: str, object_id: int, tz=None) -> dt.datetime |
     """When the record's next open task begins (whole-day tasks at the start of their day in
     `tz`, the workspace's time zone by default): what a deal shows as its next activity."""
     if tz is None:
-        from crm.tenancy.context import require_tenant_id
-        from crm.tenancy.models import Tenant
-
         tz = zoneinfo.ZoneInfo(Tenant.objects.get(pk=require_tenant_id()).time_zone)
     task = in_due_order(
         Task.objects.filter(object_type=object_type, object_id=object_id, done_at=None), tz

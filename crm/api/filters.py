@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 
+from crm.accounts.models import Membership, User
 from crm.tenancy.context import current_tenant_id
 from crm.web import params
 
@@ -18,7 +19,6 @@ def scoped(model):
 
 
 def members_of_workspace(request=None):
-    from crm.accounts.models import Membership, User
 
     if current_tenant_id() is None:
         return User.objects.none()

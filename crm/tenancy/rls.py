@@ -10,6 +10,8 @@ import hashlib
 
 from django.db import connections
 
+from .models import tenant_models
+
 CURRENT_TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
 CURRENT_USER = "NULLIF(current_setting('app.user_id', true), '')::bigint"
 POLICY = "tenant_isolation"
@@ -53,7 +55,6 @@ def protected_tables(using: str = "default") -> dict[str, str]:
 
 
 def apply_policies(using: str = "default", **kwargs) -> None:
-    from .models import tenant_models
 
     connection = connections[using]
     done = protected_tables(using)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from crm.web import params
 from crm.web.uploads import LimitedUploadHandler
+from crm.web.views import error_400
 
 
 class UploadLimitMiddleware:
@@ -62,6 +63,5 @@ def _nul_in(query) -> str | None:
 
 
 def _refuse(request, name: str):
-    from crm.web.views import error_400
 
     return error_400(request, params.InvalidParameter(name, params.nul_message()))

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from crm.api.exceptions import error_body, json_error
+from crm.celery import app
 
 from .context import navigation
 
@@ -65,7 +66,6 @@ def _check_redis():
 
 
 def _check_celery():
-    from crm.celery import app
 
     try:
         replies = app.control.ping(timeout=1.0)

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from crm.accounts import services
+from crm.accounts import services, tokens
 from crm.accounts.models import Membership, Role
 from crm.tenancy.context import tenant_scope
 from tests.conftest import make_user, make_workspace
@@ -56,7 +56,7 @@ def test_an_invitation_typed_in_capitals_is_accepted_by_the_account(client):
         invitation = services.invitation_create(
             actor=admin, email="Known@Example.COM", role=Role.objects.get(key="manager")
         )
-    path = reverse("invitation_accept", args=[services.invitation_token(invitation)])
+    path = reverse("invitation_accept", args=[tokens.invitation_token(invitation)])
     # Not logged in: the page knows the account exists, and logging in with capitals works.
     assert b"log in" in client.get(path).content.lower()
     client.post(reverse("login"), {"username": "KNOWN@example.com", "password": PASSWORD})

@@ -6,7 +6,7 @@ import pytest
 from django.core import signing
 from django.urls import reverse
 
-from crm.accounts import services
+from crm.accounts import services, tokens
 from crm.accounts.models import Invitation, Membership, Role, User
 from crm.tenancy.context import tenant_scope
 from tests.conftest import make_user, make_workspace
@@ -55,7 +55,7 @@ def test_invitation_email_arrives_and_its_link_lets_a_new_person_join(
 
 def test_weak_password_on_acceptance_is_refused_with_the_reason(workspace, client):
     invitation = invite(workspace)
-    path = reverse("invitation_accept", args=[services.invitation_token(invitation)])
+    path = reverse("invitation_accept", args=[tokens.invitation_token(invitation)])
     response = client.post(path, {"first_name": "A", "password": "123"})
     assert response.status_code == 200
     assert b"too short" in response.content
@@ -67,7 +67,7 @@ def test_an_existing_user_accepts_while_logged_in(workspace, client):
     make_workspace("Their own", owner=user)
     invitation = invite(workspace, email="known@example.com")
     client.force_login(user)
-    path = reverse("invitation_accept", args=[services.invitation_token(invitation)])
+    path = reverse("invitation_accept", args=[tokens.invitation_token(invitation)])
     assert client.post(path).status_code == 302
     with tenant_scope(workspace[0]):
         assert Membership.objects.filter(user=user, is_active=True).exists()
@@ -75,7 +75,7 @@ def test_an_existing_user_accepts_while_logged_in(workspace, client):
 
 def test_forged_expired_and_revoked_tokens_are_refused(workspace, client, settings):
     invitation = invite(workspace)
-    token = services.invitation_token(invitation)
+    token = tokens.invitation_token(invitation)
     forged = signing.dumps({"t": invitation.tenant_id, "i": invitation.pk + 1}, salt="other")
     assert client.get(reverse("invitation_accept", args=[forged])).status_code == 404
     assert client.get(reverse("invitation_accept", args=[token + "x"])).status_code == 404
@@ -94,7 +94,7 @@ def test_a_token_cannot_be_pointed_at_another_workspace(workspace, other_workspa
     fake = signing.dumps(
         {"t": other_workspace[0].pk, "i": invitation.pk},
         key="not-our-secret",
-        salt=services.INVITATION_SALT,
+        salt=tokens.INVITATION_SALT,
     )
     assert client.get(reverse("invitation_accept", args=[fake])).status_code == 404
 

@@ -15,8 +15,9 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import Membership, User
-from crm.activity import selectors
+from crm.activity import emails, selectors
 from crm.activity.models import Event, Notification, NotificationPreference, Task
+from crm.activity.tasks import send_notification_email
 from crm.tenancy.context import require_tenant_id
 from crm.tenancy.models import Tenant
 
@@ -48,7 +49,6 @@ def notify(
         tenant_id, pk = notification.tenant_id, notification.pk
 
         def enqueue():
-            from crm.activity.tasks import send_notification_email
 
             send_notification_email.delay(tenant_id, pk)
 
@@ -134,7 +134,6 @@ def reminders_deliver_due(*, limit: int = 200) -> int:
 
 def notification_email_send(*, notification_id: int) -> bool:
     """Mail one notification, once: guarded by `emailed_at` under a row lock."""
-    from crm.activity import emails
 
     with transaction.atomic():
         notification = (
