@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from crm.api.fields import IdField, MemberUserField, ScopedPrimaryKeyRelatedField
 from crm.api.permissions import IsTenantMember, ManagesWorkspaceOrReadOnly, RolePermission
+from crm.api.viewsets import OWNED, WORKSPACE, ScopedViewSetMixin
 from crm.web.params import MAX_ID, parse_int
 
 from . import duplicates, selectors, services
@@ -114,14 +115,16 @@ LIST_PARAMETERS = [
 ]
 
 
-class ClientRecordViewSet(viewsets.ModelViewSet):
+class ClientRecordViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Shared by companies and contacts: visible_to, filters, search, duplicates, merge."""
+
+    scope = OWNED
 
     permission_classes = [RolePermission]
     object_type = ""
     filter_backends = []  # filters and ordering come from the selectors
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         qs = selectors.records_for(self.request.membership, self.object_type)
         if self.action == "list":
             params = self.request.query_params
@@ -248,15 +251,17 @@ class ContactViewSet(ClientRecordViewSet):
     queryset = Contact.all_tenants.none()
 
 
-class CustomFieldViewSet(viewsets.ModelViewSet):
+class CustomFieldViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Fields admins add to companies and contacts."""
+
+    scope = WORKSPACE
 
     serializer_class = CustomFieldSerializer
     permission_classes = [ManagesWorkspaceOrReadOnly]
     queryset = CustomField.all_tenants.none()
     filterset_fields = ["object_type"]
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         return CustomField.objects.all()
 
     def perform_create(self, serializer):

@@ -17,6 +17,7 @@ from contacts.models import Company, Contact
 from contacts.selectors import contacts_for
 from crm.api.fields import MemberUserField, ScopedPrimaryKeyRelatedField
 from crm.api.permissions import IsTenantMember, ManagesWorkspaceOrReadOnly, RolePermission
+from crm.api.viewsets import OWNED, WORKSPACE, ScopedViewSetMixin
 from crm.tenancy.context import current_tenant_id
 from crm.web.params import clean_text, parse_id
 from pipelines.models import LostReason, Pipeline, Stage
@@ -309,8 +310,10 @@ DEAL_FILTERS = [
 ]
 
 
-class DealViewSet(viewsets.ModelViewSet):
+class DealViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Deals the caller may see (their role's visibility)."""
+
+    scope = OWNED
 
     serializer_class = DealSerializer
     permission_classes = [DealPermission]
@@ -318,7 +321,7 @@ class DealViewSet(viewsets.ModelViewSet):
     queryset = Deal.all_tenants.none()
     filter_backends = []  # filters and ordering come from deals.selectors
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         membership = self.request.membership
         contacts = Prefetch(
             "deal_contacts",
@@ -424,8 +427,10 @@ def _deal_param(request, qs):
     return qs if deal is None else qs.filter(deal_id=deal)
 
 
-class LineItemViewSet(viewsets.ModelViewSet):
+class LineItemViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Products on deals (`?deal=` for one deal's). The deal's amount follows its lines."""
+
+    scope = OWNED
 
     permission_classes = [DealPartPermission]
     queryset = LineItem.all_tenants.none()
@@ -436,7 +441,7 @@ class LineItemViewSet(viewsets.ModelViewSet):
             return LineItemUpdateSerializer
         return LineItemSerializer
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         qs = selectors.line_items_for(self.request.membership)
         return _deal_param(self.request, qs) if self.action == "list" else qs
 
@@ -468,8 +473,10 @@ class LineItemViewSet(viewsets.ModelViewSet):
         services.line_item_remove(actor=self.request.membership, item=instance)
 
 
-class DealContactViewSet(viewsets.ModelViewSet):
+class DealContactViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Contacts of deals, with their role in each (`?deal=` for one deal's)."""
+
+    scope = OWNED
 
     permission_classes = [DealPartPermission]
     queryset = DealContact.all_tenants.none()
@@ -480,7 +487,7 @@ class DealContactViewSet(viewsets.ModelViewSet):
             return DealContactUpdateSerializer
         return DealContactSerializer
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         qs = selectors.deal_contacts_for(self.request.membership)
         return _deal_param(self.request, qs) if self.action == "list" else qs
 
@@ -512,15 +519,17 @@ class DealContactViewSet(viewsets.ModelViewSet):
         )
 
 
-class ProductViewSet(viewsets.ModelViewSet):
+class ProductViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """The product catalogue: every member reads it, admins keep it."""
+
+    scope = WORKSPACE
 
     serializer_class = ProductSerializer
     permission_classes = [ManagesWorkspaceOrReadOnly]
     queryset = Product.all_tenants.none()
     filter_backends = []
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         qs = selectors.products()
         params = self.request.query_params
         if self.action == "list":

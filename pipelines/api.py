@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from crm.api.fields import IdField, ScopedPrimaryKeyRelatedField
 from crm.api.pagination import CursorPagination
 from crm.api.permissions import ManagesWorkspaceOrReadOnly
+from crm.api.viewsets import WORKSPACE, ScopedViewSetMixin
 from crm.web.params import parse_id
 
 from . import services
@@ -73,9 +74,11 @@ class LostReasonSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "position"]
 
 
-class PipelineViewSet(viewsets.ModelViewSet):
+class PipelineViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Sales funnels and their stages. DELETE works only for a funnel without deals; archive
     one that has deals (PATCH {"is_archived": true})."""
+
+    scope = WORKSPACE
 
     serializer_class = PipelineSerializer
     permission_classes = [ManagesWorkspaceOrReadOnly]
@@ -83,7 +86,7 @@ class PipelineViewSet(viewsets.ModelViewSet):
     queryset = Pipeline.all_tenants.none()
     filter_backends = []
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         stages = Prefetch("stages", queryset=Stage.objects.order_by("position", "id"))
         qs = Pipeline.objects.prefetch_related(stages)
         archived = self.request.query_params.get("is_archived")
@@ -130,9 +133,11 @@ class PipelineViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=pipeline.pk)).data)
 
 
-class StageViewSet(viewsets.ModelViewSet):
+class StageViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Stages of every pipeline (`?pipeline=` for one). Deleting a stage that has deals needs
     `?move_to=<stage id>`: its deals move there first."""
+
+    scope = WORKSPACE
 
     permission_classes = [ManagesWorkspaceOrReadOnly]
     pagination_class = PositionPagination
@@ -144,7 +149,7 @@ class StageViewSet(viewsets.ModelViewSet):
             return StageUpdateSerializer
         return StageSerializer
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         qs = Stage.objects.all()
         if self.action == "list":
             pipeline = parse_id(self.request.query_params.get("pipeline"), "pipeline")
@@ -189,8 +194,10 @@ class StageViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class LostReasonViewSet(viewsets.ModelViewSet):
+class LostReasonViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Why deals are lost: a list admins keep, offered when a deal is marked lost."""
+
+    scope = WORKSPACE
 
     serializer_class = LostReasonSerializer
     permission_classes = [ManagesWorkspaceOrReadOnly]
@@ -198,7 +205,7 @@ class LostReasonViewSet(viewsets.ModelViewSet):
     queryset = LostReason.all_tenants.none()
     filter_backends = []
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         return LostReason.objects.all()
 
     def perform_create(self, serializer):

@@ -28,6 +28,7 @@ from rest_framework.response import Response
 
 from crm.api.parsers import SafeJSONParser
 from crm.api.permissions import IsTenantMember
+from crm.api.viewsets import PERSONAL, ScopedViewSetMixin
 
 from ..models import ImportJob
 from . import services
@@ -78,14 +79,15 @@ class ImportStartSerializer(serializers.Serializer):
 
 
 class ImportJobViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):  # fmt: skip
+    ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    scope = PERSONAL
     serializer_class = ImportJobSerializer
     permission_classes = [IsTenantMember]
     queryset = ImportJob.all_tenants.none()  # the model, for the router and the schema
     parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         jobs = services.import_jobs_for(self.request.membership)
         return jobs.defer("headers") if self.action == "list" else jobs
 

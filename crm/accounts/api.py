@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from crm.api.fields import MemberUserField, ScopedPrimaryKeyRelatedField
 from crm.api.filters import ScopedModelChoiceFilter
 from crm.api.permissions import IsTenantMember, ManagesWorkspace, ManagesWorkspaceOrReadOnly
+from crm.api.viewsets import MANAGERS, PERSONAL, WORKSPACE, ScopedViewSetMixin
 
 from . import selectors, services
 from .models import ApiKey, Department, Invitation, Membership, Role, User
@@ -94,14 +95,15 @@ class MeView(APIView):
         return Response(MeSerializer(request.membership).data)
 
 
-class RoleViewSet(viewsets.ModelViewSet):
+class RoleViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    scope = WORKSPACE
     serializer_class = RoleSerializer
     permission_classes = [ManagesWorkspaceOrReadOnly]
     ordering_fields = ["id", "name"]
     search_fields = ["name"]
     queryset = Role.all_tenants.none()  # the model, for the router and the schema
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         return selectors.roles()
 
     def perform_create(self, serializer):
@@ -122,14 +124,15 @@ class RoleViewSet(viewsets.ModelViewSet):
         services.role_delete(actor=self.request.membership, role=instance)
 
 
-class DepartmentViewSet(viewsets.ModelViewSet):
+class DepartmentViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    scope = WORKSPACE
     serializer_class = DepartmentSerializer
     permission_classes = [ManagesWorkspaceOrReadOnly]
     ordering_fields = ["id", "name"]
     search_fields = ["name"]
     queryset = Department.all_tenants.none()
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         return selectors.departments()
 
     def perform_create(self, serializer):
@@ -160,6 +163,7 @@ class MemberFilter(django_filters.FilterSet):
 
 
 class MemberViewSet(
+    ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -168,6 +172,8 @@ class MemberViewSet(
 ):
     """Members of the workspace. DELETE deactivates (the person keeps their login)."""
 
+    scope = WORKSPACE
+
     serializer_class = MemberSerializer
     permission_classes = [ManagesWorkspaceOrReadOnly]
     filterset_class = MemberFilter
@@ -175,7 +181,7 @@ class MemberViewSet(
     ordering_fields = ["id", "joined_at"]
     queryset = Membership.all_tenants.none()
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         return selectors.members()
 
     def perform_update(self, serializer):
@@ -192,6 +198,7 @@ class MemberViewSet(
 
 
 class InvitationViewSet(
+    ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -200,11 +207,13 @@ class InvitationViewSet(
 ):
     """Invitations by email. DELETE revokes a pending invitation."""
 
+    scope = MANAGERS
+
     serializer_class = InvitationSerializer
     permission_classes = [ManagesWorkspace]
     queryset = Invitation.all_tenants.none()
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         return Invitation.objects.select_related("role", "department")
 
     def perform_create(self, serializer):
@@ -217,6 +226,7 @@ class InvitationViewSet(
 
 
 class ApiKeyViewSet(
+    ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -225,11 +235,13 @@ class ApiKeyViewSet(
 ):
     """Your API keys (admins see everyone's). The key itself is in the creation answer only."""
 
+    scope = PERSONAL
+
     serializer_class = ApiKeySerializer
     permission_classes = [IsTenantMember]
     queryset = ApiKey.all_tenants.none()
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         return selectors.api_keys_visible_to(self.request.membership)
 
     def create(self, request, *args, **kwargs):

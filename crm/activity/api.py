@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from crm.api.fields import MemberUserField
 from crm.api.filters import DayFilter, IdFilter, TextFilter, members_of_workspace
 from crm.api.permissions import IsTenantMember, ManagesWorkspace, RolePermission
+from crm.api.viewsets import MANAGERS, OWNED, PERSONAL, ScopedViewSetMixin
 from crm.web.params import as_id
 
 from . import records, selectors, services
@@ -54,15 +55,17 @@ class AuditEntryFilter(django_filters.FilterSet):
         fields = ["object_type", "object_id", "action"]
 
 
-class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
+class AuditEntryViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """The workspace's audit trail: who changed what, when, old and new values."""
+
+    scope = MANAGERS
 
     serializer_class = AuditEntrySerializer
     permission_classes = [ManagesWorkspace]
     filterset_class = AuditEntryFilter
     queryset = AuditEntry.all_tenants.none()
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         return selectors.audit_trail()
 
 
@@ -155,9 +158,11 @@ class TaskPermission(RolePermission):
         return super().has_permission(request, view)
 
 
-class TaskViewSet(viewsets.ModelViewSet):
+class TaskViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Calls, meetings and to-dos. Filters: `assignee`, `due_after`, `due_before` (days, in
     your time zone), `overdue`, `done`, `kind`, and the record: `object_type` + `object_id`."""
+
+    scope = OWNED
 
     serializer_class = TaskSerializer
     permission_classes = [TaskPermission]
@@ -167,7 +172,7 @@ class TaskViewSet(viewsets.ModelViewSet):
     search_fields = ["title", "subject_shown"]
     queryset = Task.all_tenants.none()
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         # Search finds a record's name only where the member may see the record.
         return selectors.tasks_visible_to(self.request.membership).annotate(
             subject_shown=Case(
@@ -241,6 +246,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class CommentViewSet(
+    ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -250,11 +256,13 @@ class CommentViewSet(
     see); without them, the comments you wrote or were @mentioned in. `@name` (the part of
     a colleague's email before the @) or `@[Full Name]` in the body notifies them."""
 
+    scope = OWNED
+
     serializer_class = CommentSerializer
     queryset = Comment.all_tenants.none()
     filter_backends = []
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         params = self.request.query_params
         if self.action == "list" and params.get("object_type"):
             subject = records.find(
@@ -316,15 +324,17 @@ class NotificationFilter(django_filters.FilterSet):
 
 
 class NotificationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Your notifications in this workspace. `?unread=true` for the unread ones."""
+
+    scope = PERSONAL
 
     serializer_class = NotificationSerializer
     queryset = Notification.all_tenants.none()
     filterset_class = NotificationFilter
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         return selectors.notifications_for(self.request.membership)
 
     @extend_schema(request=None, responses=NotificationSerializer)
@@ -351,6 +361,7 @@ class CalendarFeedSerializer(serializers.ModelSerializer):
 
 
 class CalendarFeedViewSet(
+    ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -359,11 +370,13 @@ class CalendarFeedViewSet(
     """Your private iCal feed of tasks in this workspace. `POST regenerate/` makes a new URL
     (returned once; the old one stops working); DELETE turns the feed off."""
 
+    scope = PERSONAL
+
     serializer_class = CalendarFeedSerializer
     queryset = CalendarFeed.all_tenants.none()
     filter_backends = []
 
-    def get_queryset(self):
+    def scoped_queryset(self, membership):
         return CalendarFeed.objects.filter(user=self.request.user)
 
     def perform_destroy(self, instance):

@@ -3,7 +3,7 @@ htmx fragment and API route against a colleague's records (tests/isolation/scena
 
 Every read answers nothing of the colleague's (the canary word never appears in a response);
 every write changes nothing of them. A new URL or API route fails these walks until it says
-below how it scopes: PAGES for pages, API_SCOPES for the router.
+below how it scopes: PAGES for pages, a `scope` on its viewset (crm/api/viewsets.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from crm.api.urls import router
+from crm.api.viewsets import OWNED, PERSONAL, SCOPES, ScopedViewSetMixin
 from crm.tenancy.context import tenant_scope
 from tests.conftest import api_client, login
 
@@ -350,39 +351,30 @@ def test_the_viewers_own_contact_card_shows_nothing_of_a_hidden_deal(scenario, c
 
 # --- the API ------------------------------------------------------------------------------
 
-OWNED = "owned"  # records with an owner (or assignee, author): visible_to decides
-PERSONAL = "personal"  # each member's own: notifications, keys, feeds, imports
-WORKSPACE = "workspace"  # set-up every member reads; only admins change it
-ADMIN = "admin"  # admins only
-
-API_SCOPES = {
-    "roles": WORKSPACE,
-    "departments": WORKSPACE,
-    "members": WORKSPACE,
-    "invitations": ADMIN,
-    "api-keys": PERSONAL,
-    "audit-trail": ADMIN,
-    "tasks": (OWNED, "task"),
-    "comments": (OWNED, "comment"),
-    "notifications": (PERSONAL, "colleague_notification"),
-    "calendar-feeds": (PERSONAL, "feed"),
-    "companies": (OWNED, "company"),
-    "contacts": (OWNED, "contact"),
-    "imports": (PERSONAL, "import"),
-    "custom-fields": WORKSPACE,
-    "pipelines": WORKSPACE,
-    "stages": WORKSPACE,
-    "lost-reasons": WORKSPACE,
-    "products": WORKSPACE,
-    "deals": (OWNED, "deal"),
-    "line-items": (OWNED, "item"),
-    "deal-contacts": (OWNED, "deal_contact"),
+# How a route scopes is declared on its viewset (crm/api/viewsets.py: `scope`). For the
+# routes of owned and personal records, which of the colleague's records to aim at.
+TARGETS = {
+    "tasks": "task",
+    "comments": "comment",
+    "notifications": "colleague_notification",
+    "calendar-feeds": "feed",
+    "companies": "company",
+    "contacts": "contact",
+    "imports": "import",
+    "deals": "deal",
+    "line-items": "item",
+    "deal-contacts": "deal_contact",
+    "api-keys": None,  # the colleague's key is never listed; there is no id to aim at here
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
 
 
 def test_every_api_route_says_how_it_scopes():
-    assert {p for p, _ in API_ROUTES} - set(API_SCOPES) == set(), "add these to API_SCOPES"
+    for prefix, viewset in API_ROUTES:
+        assert issubclass(viewset, ScopedViewSetMixin), f"{prefix}: base it on ScopedViewSetMixin"
+        assert viewset.scope in SCOPES, f"{prefix}: declare its scope"
+        if viewset.scope in (OWNED, PERSONAL):
+            assert prefix in TARGETS, f"{prefix}: say which hidden record to aim at"
 
 
 @pytest.mark.django_db
@@ -399,8 +391,7 @@ def test_an_api_route_shows_and_changes_nothing_of_a_colleagues_records(
         ).pk
     client = api_client(s.viewer)
     before = s.snapshot()
-    spec = API_SCOPES[prefix]
-    scope, key = spec if isinstance(spec, tuple) else (spec, None)
+    scope, key = viewset.scope, TARGETS.get(prefix)
 
     for params in (
         {"page_size": 200},
