@@ -3,8 +3,8 @@
 The same SQL the API runs (compiled by the ORM from crm.activity.selectors.audit_trail, so
 it stays the SQL the app really sends) is run
   (a) as the app role `crm` with app.tenant_id set: the row policy applies;
-  (b) as the `postgres` superuser: row security is bypassed; the explicit tenant_id filter
-      the ORM adds is the only filter;
+  (b) as the `postgres` superuser, with the same app.tenant_id: row security is bypassed; the
+      tenant filter the ORM adds (crm.tenancy.models.CurrentTenant) is the only filter;
 on the same database, interleaved, many times. Three statements: the first page
 (ORDER BY id DESC LIMIT 51), a page from the middle of the workspace (a deep cursor,
 id < X), and COUNT(*) of the workspace. For each: client-side round trip (median/p95) and
@@ -35,18 +35,16 @@ setup_django()
 
 import psycopg2  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from crm.activity import selectors  # noqa: E402
+from crm.activity.models import AuditEntry  # noqa: E402
 from crm.tenancy.context import tenant_scope  # noqa: E402
-from crm.tenancy.rls import CURRENT_TENANT  # noqa: E402
+from crm.tenancy.models import CURRENT_TENANT  # noqa: E402
 
 GOAL_PCT = 10.0
 ROUNDS = {"first page": 1500, "deep page": 1500, "count": 400}
 EXPLAIN_ROUNDS = 200
-COUNT_SQL = (  # what AuditEntry.objects.count() sends
-    'SELECT COUNT(*) AS "__count" FROM "activity_auditentry" '
-    'WHERE "activity_auditentry"."tenant_id" = %s'
-)
 
 
 def statements(tenant_id: int) -> dict[str, tuple[str, list]]:
@@ -59,9 +57,16 @@ def statements(tenant_id: int) -> dict[str, tuple[str, list]]:
         out = {
             "first page": first.query.get_compiler(connection=connection).as_sql(),
             "deep page": deep.query.get_compiler(connection=connection).as_sql(),
-            "count": (COUNT_SQL, [tenant_id]),
+            "count": count_sql(),
         }
     return {name: (sql, list(params)) for name, (sql, params) in out.items()}
+
+
+def count_sql() -> tuple[str, list]:
+    """What AuditEntry.objects.count() sends (the audit trail's total)."""
+    with CaptureQueriesContext(connection) as captured:
+        AuditEntry.objects.count()
+    return captured.captured_queries[-1]["sql"], []
 
 
 def app_connection(tenant_id: int):
@@ -136,6 +141,8 @@ def main() -> int:
     data = ensure_dataset()
     tenant_id = data["tenant_id"]
     app = app_connection(tenant_id)
+    with admin.cursor() as cur:  # the ORM's tenant filter reads the same session setting
+        cur.execute("SELECT set_config('app.tenant_id', %s, false)", [str(tenant_id)])
     stmts = statements(tenant_id)
     print(f"  policy on activity_auditentry: USING (tenant_id = {CURRENT_TENANT})")
 

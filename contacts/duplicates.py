@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import Q, QuerySet, Value
+from django.db.models import QuerySet, Value
 from django.db.models.functions import Concat
 
 from crm.accounts.models import Membership
 from crm.tenancy.context import require_tenant_id
 
+from . import matching
 from .models import Company
 from .selectors import visible_sql
 
@@ -51,15 +52,16 @@ def _matching_ids(record, limit: int) -> list[int]:
     """Ids of the workspace's records like `record`, best reasons first; read for the
     split into visible and hidden only, never shown as they are."""
     model = type(record)
-    match = Q(pk__in=[])
-    if record.emails:
-        match |= Q(emails__overlap=record.emails)
-    if record.phones:
-        match |= Q(phones__overlap=record.phones)
+    by_key = matching.match([*record.emails, *record.phones], model=model, exclude=record.pk)
+    ids = sorted({i for found in by_key.values() for i in found})[:limit]
     qs = model.objects.exclude(pk=record.pk)
     if model is Company:
         if record.domain:
-            match |= Q(domain=record.domain)
+            ids += [
+                i
+                for i in qs.filter(domain=record.domain).values_list("pk", flat=True)[:limit]
+                if i not in ids
+            ]
         similar = qs.annotate(similarity=TrigramSimilarity("name", record.name)).filter(
             search__trigram_similar=record.name.lower(), similarity__gte=NAME_SIMILARITY
         )
@@ -77,7 +79,6 @@ def _matching_ids(record, limit: int) -> list[int]:
                 .filter(similarity__gte=NAME_SIMILARITY)
                 .order_by("-similarity")
             )
-    ids = list(qs.filter(match).values_list("pk", flat=True)[:limit])
     ids += [i for i in similar.values_list("pk", flat=True)[:limit] if i not in ids]
     return ids
 

@@ -12,9 +12,9 @@ statements, whatever the number of rows.
    - companies: matched by domain, then by name (case-insensitive); the missing ones are
      inserted in one statement;
    - rows with no email and no phone are tied by name and company instead;
-   - existing contacts sharing an email or phone with the file are found by hash-joining
-     the file's keys with the workspace's unnested emails and phones, in one statement (the
-     GIN indexes cannot serve `&&` under row-level security: the operator is not leakproof);
+   - existing contacts sharing an email or phone with the file are found by the contact
+     matcher (`contacts.matching`: for a file's many keys, one hash join of the keys with
+     the workspace's unnested emails and phones);
    - the duplicate policy decides per record: skip it, update the existing contact (fields
      the file fills; emails, phones and tags united), or create it anyway;
    - new and updated records are COPYed into TEMP staging tables and written with one
@@ -41,7 +41,7 @@ from django.utils import timezone
 from crm.accounts.models import Membership
 from crm.tenancy.context import require_tenant_id
 
-from .. import normalize
+from .. import matching, normalize
 from ..models import Company, Contact, ImportJob
 from ..selectors import visible_sql
 from .validate import Context, RowValidator
@@ -418,28 +418,9 @@ def _match_existing(cursor, staged: Staged, visible) -> list[tuple[int, int]]:
     tenant_id = require_tenant_id()
     condition, condition_params = visible
     by_contact: dict[int, set[int]] = defaultdict(set)  # contact id -> rows of the file
-    if keys:
-        # One pass over the workspace's contacts, hash-joined with the file's keys (a TEMP
-        # table, analysed, so the plan is a hash join whatever the sizes). Not `&&` on the
-        # GIN indexes: arrayoverlap is not LEAKPROOF, so under row-level security
-        # PostgreSQL will not use it as an index condition, and would compare every contact
-        # with the whole list of keys instead.
-        copy_into(cursor, "import_keys", ["key"], (copy_line([k]) for k in keys))
-        cursor.execute("ANALYZE import_keys")
-        cursor.execute(
-            f"""
-            SELECT c.id, c.key FROM (
-                SELECT id, unnest(emails || phones)::text AS key FROM contacts_contact
-                WHERE tenant_id = %s AND ({condition})
-            ) AS c
-            JOIN import_keys AS k ON k.key = c.key
-            ORDER BY c.id
-            """,  # noqa: S608 (the condition is compiled by the ORM; values are parameters)
-            [tenant_id, *condition_params],
-        )
-        for contact_id, key in cursor.fetchall():
+    for key, contact_ids in matching.match(keys, visible=visible).items():
+        for contact_id in contact_ids:
             by_contact[contact_id].add(keys[key])
-        cursor.execute("DROP TABLE import_keys")
     nameless = [(i, r) for i, r in enumerate(records) if "emails" not in r and "phones" not in r]
     if nameless:
         cursor.execute(

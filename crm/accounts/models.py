@@ -9,8 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.tenancy.models import TIME_ZONES, TenantModel, languages
-from crm.tenancy.rls import CURRENT_USER
+from crm.tenancy.models import CURRENT_USER, TIME_ZONES, TenantModel, languages
 
 from . import permissions
 

@@ -10,10 +10,8 @@ import hashlib
 
 from django.db import connections
 
-from .models import tenant_models
+from .models import CURRENT_TENANT, tenant_models
 
-CURRENT_TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
-CURRENT_USER = "NULLIF(current_setting('app.user_id', true), '')::bigint"
 POLICY = "tenant_isolation"
 
 
