@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "contacts",
     "pipelines",
     "deals",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -304,6 +305,7 @@ CELERY_TASK_ROUTES = {
     "accounts.send_invitation_email": {"queue": "mail"},
     "contacts.import_contacts": {"queue": "heavy"},
     "contacts.recover_imports": {"queue": "heavy"},
+    "integrations.ingest_delivery": {"queue": "ingest"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
@@ -314,6 +316,11 @@ CELERY_BEAT_SCHEDULE = {
     # Task reminders that are due become notifications (and emails), once per task.
     "task-reminders": {"task": "activity.send_due_reminders", "schedule": 60.0},
 }
+
+# Channels (integrations/): the public Bot API, unless a channel names another (a stand-in in
+# tests and local trials); every call to a channel's far end gives up after this many seconds.
+TELEGRAM_API_BASE_URL = os.environ.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org")
+INTEGRATIONS_HTTP_TIMEOUT = float(os.environ.get("INTEGRATIONS_HTTP_TIMEOUT", "10"))
 
 LOGGING = {
     "version": 1,

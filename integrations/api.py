@@ -1,0 +1,181 @@
+"""API of the inbox: channels (admins connect them), conversations and their messages.
+
+Channels are the workspace managers' (MANAGERS): they carry the bot tokens, which are never
+shown back in full. Conversations are scoped by `selectors.conversations_for` (OWNED, by
+their assignee, see its docstring); a conversation's messages are read and written through
+it, so a conversation one cannot see has no messages one can reach.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+
+from crm.api.pagination import CursorPagination
+from crm.api.permissions import ManagesWorkspace, RolePermission
+from crm.api.viewsets import MANAGERS, OWNED, ScopedViewSetMixin
+from crm.web.params import parse_id
+
+from . import channels, selectors, services
+from .channels import ChannelError
+from .models import Channel, Conversation, Message
+
+
+class ChannelUnavailable(APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_code = "channel_error"
+    default_detail = _("The channel refused the message.")
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=[])
+    settings = serializers.DictField(
+        write_only=True, help_text=_("For Telegram: bot_token and, optionally, api_base_url.")
+    )
+    shown_settings = serializers.SerializerMethodField(
+        help_text=_("The settings, with secrets masked.")
+    )
+
+    class Meta:
+        model = Channel
+        fields = ["id", "kind", "name", "status", "last_error", "settings", "shown_settings",
+                  "created_at"]  # fmt: skip
+        read_only_fields = ["id", "status", "last_error", "created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = channels.kinds()
+
+    def get_shown_settings(self, channel) -> dict:
+        return services.masked_settings(channel)
+
+
+class ChannelViewSet(
+    ScopedViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The workspace's channels. Creating one connects it at once (for Telegram,
+    setWebhook); its `status` says whether that worked, `last_error` why not."""
+
+    scope = MANAGERS
+
+    serializer_class = ChannelSerializer
+    permission_classes = [ManagesWorkspace]
+    queryset = Channel.all_tenants.none()
+    filter_backends = []
+
+    def scoped_queryset(self, membership):
+        return selectors.channels()
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        try:
+            serializer.instance = services.channel_create(
+                actor=self.request.membership,
+                kind=data["kind"],
+                name=data["name"],
+                raw_settings=data["settings"],
+            )
+        except ValueError as exc:
+            raise ValidationError({"settings": [str(exc)]}) from None
+
+    @extend_schema(request=None, responses=ChannelSerializer)
+    @action(detail=True, methods=["post"])
+    def reconnect(self, request, pk=None):
+        """Register the channel's webhook again (after fixing the bot, say)."""
+        channel = services.channel_connect(actor=request.membership, channel=self.get_object())
+        return Response(self.get_serializer(channel).data)
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Conversation
+        fields = ["id", "channel", "contact", "status", "assignee", "last_message_at", "unread"]
+        read_only_fields = fields
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    direction = serializers.ChoiceField(
+        choices=[Message.OUT, Message.NOTE],
+        default=Message.OUT,
+        help_text=_("out: sent to the client through the channel; note: kept, never sent."),
+    )
+    text = serializers.CharField(max_length=services.MAX_TEXT)
+
+    class Meta:
+        model = Message
+        fields = ["id", "direction", "text", "created_at", "external_id", "author"]
+        read_only_fields = ["id", "created_at", "external_id", "author"]
+
+
+class RecentPagination(CursorPagination):
+    ordering = ("-last_message_at", "-id")
+
+
+class ThreadPagination(CursorPagination):
+    ordering = ("created_at", "id")
+
+
+class ConversationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Conversations the member may see, the latest first: `?channel=`, `?status=`,
+    `?assignee=` (a user id, `me` or `none`). A member whose role sees only their own sees
+    those assigned to them, and unassigned ones about clients they may see or with no
+    client yet (selectors.conversations_for)."""
+
+    scope = OWNED
+    object_type = selectors.OBJECT_TYPE
+
+    serializer_class = ConversationSerializer
+    permission_classes = [RolePermission]
+    pagination_class = RecentPagination
+    queryset = Conversation.all_tenants.none()
+    filter_backends = []
+
+    def scoped_queryset(self, membership):
+        qs = selectors.conversations_for(membership)
+        params = self.request.query_params
+        channel = parse_id(params.get("channel"), "channel")
+        if channel is not None:
+            qs = qs.filter(channel_id=channel)
+        if params.get("status") in dict(Conversation.STATUSES):
+            qs = qs.filter(status=params["status"])
+        assignee = params.get("assignee")
+        if assignee == "me":
+            qs = qs.filter(assignee_id=membership.user_id)
+        elif assignee == "none":
+            qs = qs.filter(assignee=None)
+        elif assignee:
+            qs = qs.filter(assignee_id=parse_id(assignee, "assignee"))
+        return qs
+
+    @extend_schema(request=MessageSerializer, responses=MessageSerializer)
+    @action(detail=True, methods=["get", "post"], serializer_class=MessageSerializer)
+    def messages(self, request, pk=None):
+        """The thread, oldest first; POST a reply (sent through the channel) or a note."""
+        conversation = self.get_object()
+        if request.method == "GET":
+            paginator = ThreadPagination()
+            page = paginator.paginate_queryset(selectors.thread(conversation), request, self)
+            return paginator.get_paginated_response(MessageSerializer(page, many=True).data)
+        body = MessageSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data, actor = body.validated_data, request.membership
+        try:
+            if data["direction"] == Message.NOTE:
+                message = services.note_add(
+                    actor=actor, conversation=conversation, text=data["text"]
+                )
+            else:
+                message = services.reply_send(
+                    actor=actor, conversation=conversation, text=data["text"]
+                )
+        except ValueError as exc:
+            raise ValidationError({"text": [str(exc)]}) from None
+        except ChannelError as exc:
+            raise ChannelUnavailable(str(exc)) from None
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    name = "integrations"
+    label = "integrations"
+    verbose_name = "Integrations"
+
+    def ready(self):
+        from . import event_types, object_types
+        from .channels import telegram  # noqa: F401  registers the "telegram" adapter
+
+        event_types.declare_all()
+        object_types.register()  # "conversation": the inbox

@@ -1,0 +1,134 @@
+"""Telegram bots, through the Bot API's webhooks.
+
+`setWebhook` gets the channel's webhook URL and a random `secret_token`; Telegram sends it
+back in `X-Telegram-Bot-Api-Secret-Token` with every update, which is how a genuine update
+is told from a forged one. Updates are deduplicated on `update_id`; a message's id is only
+unique within its chat, so its external id is `<chat id>:<message id>`.
+
+The Bot API's base URL is a channel setting (default: settings.TELEGRAM_API_BASE_URL), so
+tests and local trials point the channel at a stand-in server on loopback.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from . import Adapter, ChannelError, Inbound, register
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
+
+
+class Telegram(Adapter):
+    kind = "telegram"
+    label = "Telegram"
+    secret_fields = ("bot_token", "secret_token")
+    public_fields = ("api_base_url",)
+
+    def clean_settings(self, raw: dict) -> tuple[dict, dict]:
+        token = str(raw.get("bot_token") or "").strip()
+        if not token or len(token) > 200 or any(c.isspace() for c in token):
+            raise ValueError(_("Enter the bot token that @BotFather gave you."))
+        base = str(raw.get("api_base_url") or "").strip().rstrip("/")
+        base = base or settings.TELEGRAM_API_BASE_URL
+        if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:
+            raise ValueError(_("The Bot API address must be an http(s) URL."))
+        return {"api_base_url": base}, {
+            "bot_token": token,
+            # Telegram allows 1-256 characters of A-Z, a-z, 0-9, _ and -.
+            "secret_token": secrets.token_urlsafe(32),
+        }
+
+    def _call(self, channel, method: str, body: dict) -> dict:
+        base = channel.settings.get("api_base_url") or settings.TELEGRAM_API_BASE_URL
+        url = f"{base}/bot{channel.secrets['bot_token']}/{method}"
+        try:
+            response = requests.post(url, json=body, timeout=settings.INTEGRATIONS_HTTP_TIMEOUT)
+            answer = response.json()
+        except requests.RequestException as exc:
+            # The URL carries the bot token: say what failed without it.
+            raise ChannelError(
+                _("Telegram could not be reached (%(error)s).") % {"error": type(exc).__name__}
+            ) from None
+        except ValueError:
+            raise ChannelError(
+                _("Telegram answered %(status)s, not JSON.") % {"status": response.status_code}
+            ) from None
+        if not isinstance(answer, dict) or not answer.get("ok"):
+            description = answer.get("description") if isinstance(answer, dict) else ""
+            raise ChannelError(
+                _("Telegram refused %(method)s: %(reason)s")
+                % {"method": method, "reason": description or response.status_code}
+            )
+        return answer
+
+    def connect(self, channel, webhook_url: str) -> None:
+        self._call(
+            channel,
+            "setWebhook",
+            {
+                "url": webhook_url,
+                "secret_token": channel.secrets["secret_token"],
+                "allowed_updates": ["message"],
+            },
+        )
+
+    def verify(self, channel, request) -> bool:
+        given = request.headers.get(SECRET_HEADER, "")
+        expected = channel.secrets.get("secret_token", "")
+        return bool(given and expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+    def presented(self, request) -> bool:
+        return bool(request.headers.get(SECRET_HEADER))
+
+    def delivery_id(self, payload: dict) -> str | None:
+        update_id = payload.get("update_id") if isinstance(payload, dict) else None
+        if isinstance(update_id, int) and not isinstance(update_id, bool):
+            return str(update_id)
+        return None
+
+    def normalise(self, payload: dict) -> Inbound | None:
+        message = payload.get("message")
+        if message is None:
+            return None  # edits, channel posts, member updates: nothing for the inbox yet
+        if not isinstance(message, dict):
+            raise ValueError("message is not an object")
+        chat = message.get("chat") or {}
+        sender = message.get("from") or {}
+        if "id" not in chat or "message_id" not in message:
+            raise ValueError("message without chat.id or message_id")
+        name = " ".join(
+            str(p) for p in (sender.get("first_name"), sender.get("last_name")) if p
+        ).strip()
+        shared = message.get("contact") or {}
+        phones = ()
+        # A shared contact card is the sender's own phone only when it names the sender.
+        if shared.get("phone_number") and shared.get("user_id") == sender.get("id"):
+            phones = (str(shared["phone_number"]),)
+        date = message.get("date")
+        sent_at = (
+            datetime.fromtimestamp(date, tz=UTC) if isinstance(date, int) else datetime.now(tz=UTC)
+        )
+        return Inbound(
+            external_id=f"{chat['id']}:{message['message_id']}",
+            chat_id=str(chat["id"]),
+            text=str(message.get("text") or message.get("caption") or "")[:10000],
+            sent_at=sent_at,
+            sender_name=name[:200] or str(sender.get("username") or ""),
+            username=str(sender.get("username") or "")[:64],
+            phones=phones,
+        )
+
+    def send(self, channel, chat_id: str, text: str) -> str:
+        answer = self._call(channel, "sendMessage", {"chat_id": chat_id, "text": text})
+        result = answer.get("result") or {}
+        return f"{chat_id}:{result.get('message_id', '')}"
+
+
+register(Telegram())

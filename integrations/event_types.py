@@ -1,0 +1,20 @@
+"""The inbox's events: messages in and out of a conversation."""
+
+from django.utils.translation import gettext_lazy as _
+
+from crm.activity.catalogue import declare
+
+
+def declare_all() -> None:
+    declare(
+        "message.received",
+        _("Message received"),
+        subject="conversation",
+        payload=("channel", "kind", "message", "contact", "text"),
+    )
+    declare(
+        "message.sent",
+        _("Message sent"),
+        subject="conversation",
+        payload=("channel", "kind", "message", "contact", "text"),
+    )

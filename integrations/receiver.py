@@ -1,0 +1,50 @@
+"""The webhook's side of a delivery: store it once, answer at once, queue its ingestion.
+
+The adapter has verified the sender before this runs. The raw payload is stored once per
+delivery id (a unique constraint: a re-sent webhook finds its row) and ingestion is queued
+after the commit, on the "ingest" queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import transaction
+
+from . import channels
+from .models import Channel, RawDelivery
+from .tasks import ingest_delivery
+
+
+def receive(channel: Channel, payload) -> RawDelivery:
+    """Store a verified delivery and queue its ingestion."""
+    external_id = channels.get(channel.kind).delivery_id(payload)
+    if external_id is None:
+        return _unreadable(channel, payload)
+    with transaction.atomic():
+        delivery, created = RawDelivery.objects.get_or_create(
+            channel=channel, external_id=external_id, defaults={"payload": payload}
+        )
+        if created or delivery.status == RawDelivery.RECEIVED:
+            # A re-sent delivery still waiting is queued again (its first task may have been
+            # lost); one already processed or failed is not.
+            tenant_id, delivery_id = delivery.tenant_id, delivery.pk
+            transaction.on_commit(lambda: ingest_delivery.delay(tenant_id, delivery_id))
+    return delivery
+
+
+def _unreadable(channel: Channel, payload) -> RawDelivery:
+    """A verified delivery without an id: kept as failed, under a hash of its body (so a
+    re-sent one is kept once), for the channel's page to show. Never dropped unseen."""
+    body = payload if isinstance(payload, dict) else {"body": str(payload)[:100_000]}
+    digest = hashlib.sha256(repr(sorted(body.items())).encode()).hexdigest()[:40]
+    delivery, _created = RawDelivery.objects.get_or_create(
+        channel=channel,
+        external_id=f"unreadable:{digest}",
+        defaults={
+            "payload": body,
+            "status": RawDelivery.FAILED,
+            "error": "The delivery has no id of a shape this channel knows.",
+        },
+    )
+    return delivery

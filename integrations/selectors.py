@@ -1,0 +1,69 @@
+"""Reads of channels and conversations, shared by the inbox page and the API.
+
+Who sees a conversation (`conversations_for`), by the role's visibility of "conversation":
+- all: every conversation of the workspace;
+- department / own: those assigned to them (own) or to their department's members, as
+  `visible_to` reads an assignee; and, while nobody is assigned, those whose client they
+  may see (`contacts.selectors.records_for`), and those with no client linked yet: a request
+  from an unknown sender is the team's to pick up, so every member who may see
+  conversations sees it until someone takes it.
+A conversation assigned to a colleague is hidden even if its client is visible: the
+assignee owns it, as an owner owns a deal.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from contacts.selectors import records_for
+from crm.accounts.models import Membership
+from crm.accounts.permissions import ALL
+from crm.accounts.selectors import visible_to
+
+from .models import Channel, Conversation, Message
+
+OBJECT_TYPE = "conversation"
+
+
+def channels() -> QuerySet[Channel]:
+    return Channel.objects.order_by("name", "id")
+
+
+def conversations_for(membership: Membership) -> QuerySet[Conversation]:
+    qs = Conversation.objects.all()
+    role = membership.role
+    if not role.can(OBJECT_TYPE, "view"):
+        return qs.none()
+    if role.visibility(OBJECT_TYPE) == ALL:
+        return qs
+    assigned = visible_to(qs, membership, OBJECT_TYPE, owner_field="assignee")
+    clients = records_for(membership, "contact").values("pk")
+    unassigned = qs.filter(Q(assignee=None) & (Q(contact=None) | Q(contact__in=clients)))
+    return assigned | unassigned
+
+
+def inbox(membership: Membership, *, view: str = "all", status: str = "", channel=None):
+    """The inbox list: `view` is mine, unassigned or all (that the member may see)."""
+    qs = conversations_for(membership)
+    if view == "mine":
+        qs = qs.filter(assignee_id=membership.user_id)
+    elif view == "unassigned":
+        qs = qs.filter(assignee=None)
+    if status:
+        qs = qs.filter(status=status)
+    if channel is not None:
+        qs = qs.filter(channel_id=channel)
+    return qs.order_by("-last_message_at", "-id")
+
+
+def thread(conversation: Conversation) -> QuerySet[Message]:
+    return conversation.messages.select_related("author").order_by("created_at", "id")
+
+
+def visible_contact_ids(membership: Membership, conversations) -> set[int]:
+    """Which of the conversations' clients the member may see (one query): a conversation
+    assigned to them may be about a client they cannot open, whose name stays hidden."""
+    ids = {c.contact_id for c in conversations if c.contact_id}
+    if not ids:
+        return set()
+    return set(records_for(membership, "contact").filter(pk__in=ids).values_list("pk", flat=True))

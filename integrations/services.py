@@ -1,0 +1,158 @@
+"""Every write of the inbox made by a person: channels (connect), replies and notes,
+reading a conversation. Incoming deliveries are ingest.py's.
+
+Calls to a channel's far end (setWebhook, sendMessage) run outside any transaction: a slow
+API never holds a row lock, and what it answered is written after.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.accounts.models import Membership
+from crm.activity.events import emit
+
+from . import channels, crypto, selectors
+from .channels import ChannelError
+from .models import Channel, Conversation, Message
+
+MAX_TEXT = 4096  # Telegram's limit for one message, and a sane one for a note
+
+
+def require_admin(actor: Membership) -> None:
+    if not actor.role.can_manage_workspace:
+        raise PermissionDenied(_("Only those who manage the workspace may change channels."))
+
+
+def webhook_url(channel: Channel) -> str:
+    route = reverse(f"{channel.kind}_webhook", args=[channel.webhook_token])
+    return settings.SITE_URL.rstrip("/") + route
+
+
+def channel_create(*, actor: Membership, kind: str, name: str, raw_settings: dict) -> Channel:
+    """A new channel, connected at once: its status says whether the far end took the
+    webhook (active) or not (error, with the reason in last_error). ValueError for
+    settings the adapter cannot use."""
+    require_admin(actor)
+    if kind not in channels.ADAPTERS:
+        raise ValueError(_("Unknown channel kind: %(kind)s") % {"kind": kind})
+    adapter = channels.get(kind)
+    public, secret = adapter.clean_settings(raw_settings or {})
+    channel = Channel(kind=kind, name=name.strip()[:120] or adapter.label, settings=public)
+    channel.secrets = secret
+    channel.save()
+    return channel_connect(actor=actor, channel=channel)
+
+
+def channel_connect(*, actor: Membership, channel: Channel) -> Channel:
+    """(Re-)register the channel's webhook with its far end and record how it went."""
+    require_admin(actor)
+    try:
+        channels.get(channel.kind).connect(channel, webhook_url(channel))
+    except ChannelError as exc:
+        channel.status, channel.last_error = Channel.ERROR, str(exc)[:2000]
+    else:
+        channel.status, channel.last_error = Channel.ACTIVE, ""
+    channel.save(update_fields=["status", "last_error"])
+    return channel
+
+
+def masked_settings(channel: Channel) -> dict:
+    """The channel's settings as they may be shown: secrets masked, generated ones left out."""
+    adapter = channels.get(channel.kind)
+    shown = {k: channel.settings.get(k, "") for k in adapter.public_fields}
+    secrets = channel.secrets
+    for key in adapter.secret_fields:
+        if key != "secret_token" and secrets.get(key):
+            shown[key] = crypto.mask(secrets[key])
+    return shown
+
+
+def _visible(actor: Membership, conversation: Conversation | int) -> Conversation:
+    """The conversation again, through the actor's visibility, locked: a conversation the
+    actor cannot see cannot be written to, whoever found it."""
+    pk = getattr(conversation, "pk", conversation)
+    found = (
+        selectors.conversations_for(actor)
+        .select_related("channel")
+        .select_for_update(of=("self",))
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise PermissionDenied(_("You cannot see this conversation."))
+    return found
+
+
+def _clean_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValueError(_("Write a message first."))
+    if len(text) > MAX_TEXT:
+        raise ValueError(_("A message may be at most %(n)s characters.") % {"n": MAX_TEXT})
+    return text
+
+
+def note_add(*, actor: Membership, conversation: Conversation, text: str) -> Message:
+    """An internal note: stored in the thread, never sent to the client."""
+    if not actor.can(selectors.OBJECT_TYPE, "create"):
+        raise PermissionDenied(_("Your role does not allow this."))
+    text = _clean_text(text)
+    with transaction.atomic():
+        found = _visible(actor, conversation)
+        return Message.objects.create(
+            conversation=found,
+            channel_id=found.channel_id,
+            direction=Message.NOTE,
+            text=text,
+            author=actor.user,
+        )
+
+
+def reply_send(*, actor: Membership, conversation: Conversation, text: str) -> Message:
+    """Send `text` to the client through the conversation's channel, then keep it in the
+    thread with the id the channel gave it. ChannelError if the channel refused it (then
+    nothing is stored: the manager sees the error and may send again)."""
+    if not actor.can(selectors.OBJECT_TYPE, "create"):
+        raise PermissionDenied(_("Your role does not allow this."))
+    text = _clean_text(text)
+    with transaction.atomic():
+        found = _visible(actor, conversation)  # checked before anything leaves
+    channel = found.channel
+    external_id = channels.get(channel.kind).send(channel, found.external_chat_id, text)
+    now = timezone.now()
+    with transaction.atomic():
+        found = _visible(actor, found)
+        message = Message.objects.create(
+            conversation=found,
+            channel_id=found.channel_id,
+            direction=Message.OUT,
+            text=text,
+            external_id=external_id,
+            author=actor.user,
+            created_at=now,
+        )
+        updates = {"last_message_at": now, "unread": 0}
+        if found.assignee_id is None:
+            # Whoever answers an unassigned conversation takes it.
+            updates["assignee_id"] = actor.user_id
+        Conversation.objects.filter(pk=found.pk).update(**updates)
+        emit(
+            "message.sent",
+            actor=actor.user,
+            subject=found,
+            data={"channel": channel.pk, "kind": channel.kind, "message": message.pk,
+                  "contact": found.contact_id, "text": text[:200]},
+        )  # fmt: skip
+    return message
+
+
+def mark_read(*, actor: Membership, conversation: Conversation) -> None:
+    if conversation.unread:
+        selectors.conversations_for(actor).filter(pk=conversation.pk).update(unread=0)
+        conversation.unread = 0

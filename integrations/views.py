@@ -1,0 +1,179 @@
+"""Pages of the inbox, the channels' settings page, and the channels' webhooks.
+
+Thin: reads come from selectors, writes go through services (and receiver for webhooks).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from crm.tenancy.context import tenant_scope
+from crm.web.decorators import can_view, manager_required
+from crm.web.params import as_id
+
+from . import channels, forms, receiver, selectors, services
+from .channels import ChannelError
+from .models import Channel, Conversation, Message
+
+LIST_SIZE = 50
+
+
+def _filters(request) -> dict:
+    form = forms.InboxFilter(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    return {"view": data.get("view") or "all", "status": data.get("status") or ""}
+
+
+def _list_context(request, current=None) -> dict:
+    filters = _filters(request)
+    rows = list(
+        selectors.inbox(request.membership, **filters).select_related("channel", "contact")[
+            :LIST_SIZE
+        ]
+    )
+    rows_and_current = [*rows, *([current] if current else [])]
+    visible = selectors.visible_contact_ids(request.membership, rows_and_current)
+    return {
+        "conversations": rows,
+        "visible_contacts": visible,
+        "filters": filters,
+        "filter_form": forms.InboxFilter(initial=filters),
+        "current": current,
+        "query": request.GET.urlencode(),
+    }
+
+
+def _conversation(request, pk) -> Conversation:
+    return get_object_or_404(
+        selectors.conversations_for(request.membership).select_related("channel", "contact"),
+        pk=pk,
+    )
+
+
+def _thread_context(request, conversation, form=None) -> dict:
+    services.mark_read(actor=request.membership, conversation=conversation)
+    visible = selectors.visible_contact_ids(request.membership, [conversation])
+    return {
+        "current": conversation,
+        "thread": selectors.thread(conversation),
+        "contact_visible": conversation.contact_id in visible,
+        "reply_form": form or forms.ReplyForm(),
+        "can_reply": request.membership.can(selectors.OBJECT_TYPE, "create"),
+    }
+
+
+@can_view(selectors.OBJECT_TYPE)
+def inbox(request, pk=None):
+    current = _conversation(request, pk) if pk is not None else None
+    context = _list_context(request, current)
+    if current is not None:
+        context.update(_thread_context(request, current))
+    return render(request, "integrations/inbox.html", context)
+
+
+@can_view(selectors.OBJECT_TYPE)
+def inbox_list(request):
+    """The conversation list alone: the page polls it."""
+    current_id = as_id(request.GET.get("current"))
+    current = _conversation(request, current_id) if current_id else None
+    return render(request, "integrations/_conversation_list.html", _list_context(request, current))
+
+
+@can_view(selectors.OBJECT_TYPE)
+def inbox_messages(request, pk):
+    """The thread's messages alone: the open conversation polls them."""
+    conversation = _conversation(request, pk)
+    return render(request, "integrations/_messages.html", _thread_context(request, conversation))
+
+
+@require_POST
+@can_view(selectors.OBJECT_TYPE)
+def inbox_reply(request, pk):
+    """A reply (sent through the channel) or, with direction=note, an internal note; answers
+    the thread pane again, with the error if the channel refused it."""
+    conversation = _conversation(request, pk)
+    form = forms.ReplyForm(request.POST)
+    if form.is_valid():
+        text, actor = form.cleaned_data["text"], request.membership
+        try:
+            if request.POST.get("direction") == Message.NOTE:
+                services.note_add(actor=actor, conversation=conversation, text=text)
+            else:
+                services.reply_send(actor=actor, conversation=conversation, text=text)
+        except (ValueError, ChannelError) as exc:
+            form.add_error("text", str(exc))
+        else:
+            form = None
+        conversation.refresh_from_db()
+    context = _thread_context(request, conversation, form)
+    if not request.htmx:
+        return redirect("inbox_conversation", pk=conversation.pk)
+    return render(request, "integrations/_thread.html", context)
+
+
+@manager_required
+def channel_settings(request):
+    form = forms.ChannelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            channel = services.channel_create(
+                actor=request.membership,
+                kind=data["kind"],
+                name=data["name"],
+                raw_settings={"bot_token": data["bot_token"],
+                              "api_base_url": data["api_base_url"]},
+            )  # fmt: skip
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if channel.status == Channel.ACTIVE:
+                messages.success(request, _("Channel %(name)s connected.") % {"name": channel})
+            else:
+                messages.error(request, _("Channel %(name)s was saved but is not connected.")
+                               % {"name": channel})  # fmt: skip
+            return redirect("channels")
+    rows = [(c, services.masked_settings(c)) for c in selectors.channels()]
+    return render(request, "integrations/channels.html", {"form": form, "rows": rows})
+
+
+@require_POST
+@manager_required
+def channel_reconnect(request, pk):
+    channel = get_object_or_404(selectors.channels(), pk=pk)
+    services.channel_connect(actor=request.membership, channel=channel)
+    return redirect("channels")
+
+
+@csrf_exempt
+@require_POST
+def webhook(request, kind, token):
+    """A channel's far end delivering an update. No login: the token in the URL names the
+    workspace and the channel (looked up inside that workspace, never taken from the body);
+    the adapter checks the sender's secret before anything is stored."""
+    if kind not in channels.ADAPTERS:
+        return HttpResponse(status=404)
+    tenant_id = as_id(token.partition("_")[0])
+    if tenant_id is None:
+        return HttpResponse(status=404)
+    with tenant_scope(tenant_id):
+        channel = Channel.objects.filter(kind=kind, webhook_token=token).first()
+        if channel is None:
+            return HttpResponse(status=404)
+        adapter = channels.get(kind)
+        if not adapter.verify(channel, request):
+            # 401 without credentials, 403 with wrong ones; nothing is stored either way.
+            return HttpResponse(status=403 if adapter.presented(request) else 401)
+        try:
+            payload = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            payload = request.body.decode("utf-8", "replace")
+        receiver.receive(channel, payload)
+    return JsonResponse({"ok": True})
