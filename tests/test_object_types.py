@@ -16,12 +16,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_apps_register_their_types_with_a_catalogue():
-    assert {"deal", "contact", "company", "task"} <= set(objects.OBJECT_TYPES)
+    assert {"conversation", "deal", "contact", "company", "task"} <= set(objects.OBJECT_TYPES)
     deal = objects.get("deal")
     assert deal.field("amount").summable and deal.field("stage").groupable
     assert deal.card_url(7) == "/deals/7/"
     # Sections follow the registry's order; tasks, comments hang on deals and clients only.
-    assert [t.section for t in objects.all_types()][:4] == [
+    assert [t.section for t in objects.all_types()][:5] == [
+        "inbox",
         "deals",
         "contacts",
         "companies",

@@ -3,6 +3,7 @@ import pytest
 from crm.tenancy.context import tenant_scope
 from integrations import services
 from integrations.models import Channel
+from tests.contacts.conftest import team  # noqa: F401  (managers who see their own)
 
 from .stand_in import BOT_TOKEN, TelegramStandIn
 

@@ -23,6 +23,9 @@ from crm.activity import services as activity_services
 from crm.activity.dispatch import dispatch_pending
 from crm.tenancy.context import tenant_scope
 from deals import services as deal_services
+from integrations import ingest, receiver
+from integrations import services as integration_services
+from integrations.models import Conversation
 from tests.conftest import add_member, make_user
 
 CANARY = "quokka"  # lower case; responses are compared in lower case
@@ -32,6 +35,41 @@ SEARCH_WORD = "wombat"
 HIDDEN_EMAIL = "hidden-person@hidden-co.example"
 HIDDEN_PHONE = "+14155550177"
 HIDDEN_COMPANY_EMAIL = "office@hidden-co.example"
+
+
+# A Bot API address where nothing listens: connecting fails at once (the channel is kept,
+# in error), and no test reaches the real Telegram.
+NOWHERE = "http://127.0.0.1:9"
+
+
+def channel_create(admin: Membership, name: str = "Secret bot"):
+    with tenant_scope(admin.tenant_id, admin.user):
+        return integration_services.channel_create(
+            actor=admin,
+            kind="telegram",
+            name=name,
+            raw_settings={"bot_token": "12345:secret-bot-token", "api_base_url": NOWHERE},
+        )
+
+
+def conversation_create(
+    channel, sender: str, text: str = "Hello", chat_id: int = 4242, **links
+) -> Conversation:
+    """A conversation as a real one comes: a delivery from `sender`, ingested; then
+    `links` (assignee, contact) set on it."""
+    update = {
+        "update_id": chat_id,
+        "message": {"message_id": 1, "date": 1767225600, "text": text,
+                    "from": {"id": chat_id, "first_name": sender},
+                    "chat": {"id": chat_id, "type": "private"}},
+    }  # fmt: skip
+    with tenant_scope(channel.tenant_id):
+        ingest.process(receiver.receive(channel, update).pk)
+        conversation = Conversation.objects.get(channel=channel, external_chat_id=str(chat_id))
+        if links:
+            Conversation.objects.filter(pk=conversation.pk).update(**links)
+            conversation.refresh_from_db()
+        return conversation
 
 
 @dataclass
@@ -130,6 +168,14 @@ def build(tenant, admin: Membership) -> Scenario:
         "import": job,
         "feed": feed,
     }
+    # The colleague's conversation with the hidden client, through the admin's channel.
+    s.records["conversation"] = conversation_create(
+        channel_create(admin, "Support bot"),
+        "Quokka",
+        text="Quokka wants a discount",
+        assignee=colleague.user,
+        contact=contact,
+    )
     with tenant_scope(tenant, viewer.user):
         own_contact = contact_services.record_create(
             actor=viewer, model=Contact, data={"first_name": "Visible", "last_name": "Client"}

@@ -21,9 +21,11 @@ from crm.api.urls import router
 from crm.tenancy.context import tenant_scope
 from deals import services as deal_services
 from deals.models import Deal, DealContact, LineItem, Product
+from integrations.models import Channel, Conversation
 from pipelines import services as pipeline_services
 from pipelines.models import LostReason, Pipeline, Stage
 from tests.conftest import add_member, api_client
+from tests.isolation.scenario import channel_create, conversation_create
 
 
 def _audit_entry(tenant, owner):
@@ -104,6 +106,8 @@ FACTORIES = {
         actor=owner, deal=_deal(tenant, owner), name="Secret line", quantity=1, price=10
     ),
     DealContact: _deal_contact,
+    Channel: lambda tenant, owner: channel_create(owner),
+    Conversation: lambda tenant, owner: conversation_create(channel_create(owner), "Secret"),
 }
 
 ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]

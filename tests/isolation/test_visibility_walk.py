@@ -145,6 +145,14 @@ PAGES: dict[str, object] = {
     "notification_settings": LIST,
     "calendar_feed_regenerate": LIST,
     "calendar_feed_revoke": LIST,
+    "inbox": LIST,
+    "inbox_list": LIST,
+    "inbox_conversation": ("record", "conversation"),
+    "inbox_messages": ("record", "conversation"),
+    "inbox_reply": ("record", "conversation"),
+    "channels": LIST,
+    "channel_reconnect": ("record", "nothing"),
+    "telegram_webhook": PUBLIC,
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
@@ -364,6 +372,7 @@ TARGETS = {
     "deals": "deal",
     "line-items": "item",
     "deal-contacts": "deal_contact",
+    "conversations": "conversation",
     "api-keys": None,  # the colleague's key is never listed; there is no id to aim at here
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
