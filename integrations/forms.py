@@ -28,7 +28,9 @@ class ChannelForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    text = forms.CharField(label=_("Message"), max_length=4096, widget=forms.Textarea)
+    text = forms.CharField(
+        label=_("Message"), max_length=4096, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class InboxFilter(forms.Form):

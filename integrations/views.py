@@ -52,7 +52,9 @@ def _list_context(request, current=None) -> dict:
 
 def _conversation(request, pk) -> Conversation:
     return get_object_or_404(
-        selectors.conversations_for(request.membership).select_related("channel", "contact"),
+        selectors.conversations_for(request.membership).select_related(
+            "channel", "contact", "assignee"
+        ),
         pk=pk,
     )
 
