@@ -16,8 +16,21 @@ from .models import Channel, RawDelivery
 from .tasks import ingest_delivery
 
 
+def without_nul(value):
+    """The payload with NUL characters taken out of every string: PostgreSQL stores none
+    (in text or in jsonb), and one in a message must not turn the delivery into a 500."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
+
+
 def receive(channel: Channel, payload) -> RawDelivery:
     """Store a verified delivery and queue its ingestion."""
+    payload = without_nul(payload)
     external_id = channels.get(channel.kind).delivery_id(payload)
     if external_id is None:
         return _unreadable(channel, payload)

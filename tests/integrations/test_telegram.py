@@ -295,3 +295,19 @@ def test_a_second_channel_connects_with_its_own_token_and_secret(workspace, tele
     with tenant_scope(workspace[0]):
         assert first.webhook_token != second.webhook_token
         assert first.secrets["secret_token"] != second.secrets["secret_token"]
+
+
+def test_nul_characters_and_odd_bodies_never_answer_500(
+    client, channel, django_capture_on_commit_callbacks
+):
+    nul = update(3, text="bad\x00byte")
+    nul["message"]["from"]["first_name"] = "Ev\x00e"
+    assert (
+        deliver(client, channel, nul, capture=django_capture_on_commit_callbacks).status_code == 200
+    )
+    for body in ([1, 2], "just text", 42):
+        response = deliver(client, channel, body, capture=django_capture_on_commit_callbacks)
+        assert response.status_code == 200
+    with tenant_scope(channel.tenant_id):
+        assert Message.objects.get().text == "badbyte"
+        assert RawDelivery.objects.filter(status="failed").count() == 3
