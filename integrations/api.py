@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
+from crm.api.fields import IdField
 from crm.api.pagination import CursorPagination
 from crm.api.permissions import ManagesWorkspace, RolePermission
 from crm.api.viewsets import MANAGERS, OWNED, ScopedViewSetMixin
@@ -99,6 +100,15 @@ class ConversationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ConversationUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Conversation.STATUSES, required=False)
+    assignee = IdField(
+        required=False,
+        allow_null=True,
+        help_text=_("A member's user id, or null for nobody."),
+    )
+
+
 class MessageSerializer(serializers.ModelSerializer):
     direction = serializers.ChoiceField(
         choices=[Message.OUT, Message.NOTE],
@@ -121,11 +131,14 @@ class ThreadPagination(CursorPagination):
     ordering = ("created_at", "id")
 
 
-class ConversationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class ConversationViewSet(
+    ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """Conversations the member may see, the latest first: `?channel=`, `?status=`,
     `?assignee=` (a user id, `me` or `none`). A member whose role sees only their own sees
     those assigned to them, and unassigned ones about clients they may see or with no
-    client yet (selectors.conversations_for)."""
+    client yet (selectors.conversations_for). PATCH `status` (open, snoozed, closed) and
+    `assignee` (a member's user id, or null)."""
 
     scope = OWNED
     object_type = selectors.OBJECT_TYPE
@@ -152,6 +165,27 @@ class ConversationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         elif assignee:
             qs = qs.filter(assignee_id=parse_id(assignee, "assignee"))
         return qs
+
+    @extend_schema(request=ConversationUpdateSerializer, responses=ConversationSerializer)
+    def update(self, request, *args, **kwargs):
+        conversation = self.get_object()
+        body = ConversationUpdateSerializer(data=request.data, partial=kwargs.get("partial"))
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            conversation = services.conversation_update(
+                actor=request.membership,
+                conversation=conversation,
+                status=data.get("status", ""),
+                assignee=data.get("assignee", services.UNCHANGED),
+            )
+        except ValueError as exc:
+            raise ValidationError({"assignee": [str(exc)]}) from None
+        return Response(ConversationSerializer(conversation).data)
+
+    @extend_schema(request=ConversationUpdateSerializer, responses=ConversationSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
 
     @extend_schema(request=MessageSerializer, responses=MessageSerializer)
     @action(detail=True, methods=["get", "post"], serializer_class=MessageSerializer)

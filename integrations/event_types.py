@@ -18,3 +18,15 @@ def declare_all() -> None:
         subject="conversation",
         payload=("channel", "kind", "message", "contact", "text"),
     )
+    declare(
+        "conversation.assigned",
+        _("Conversation assigned"),
+        subject="conversation",
+        payload=("assignee", "previous"),
+    )
+    declare(
+        "conversation.closed",
+        _("Conversation closed"),
+        subject="conversation",
+        payload=("channel", "contact"),
+    )

@@ -152,6 +152,45 @@ def reply_send(*, actor: Membership, conversation: Conversation, text: str) -> M
     return message
 
 
+UNCHANGED = object()
+
+
+def conversation_update(
+    *, actor: Membership, conversation: Conversation, status: str = "", assignee=UNCHANGED
+) -> Conversation:
+    """Close, snooze or reopen a conversation, and (re)assign it: to an active member of
+    the workspace (a User), or to nobody (None). Emits conversation.closed and
+    conversation.assigned. ValueError for a status or an assignee that cannot be."""
+    if not actor.can(selectors.OBJECT_TYPE, "edit"):
+        raise PermissionDenied(_("Your role does not allow this."))
+    if status and status not in dict(Conversation.STATUSES):
+        raise ValueError(_("Unknown status: %(status)s") % {"status": status})
+    with transaction.atomic():
+        found = _visible(actor, conversation)
+        fields = []
+        if status and status != found.status:
+            found.status = status
+            fields.append("status")
+            if status == Conversation.CLOSED:
+                emit("conversation.closed", actor=actor.user, subject=found,
+                     data={"channel": found.channel_id, "contact": found.contact_id})  # fmt: skip
+        if assignee is not UNCHANGED:
+            user_id = getattr(assignee, "pk", assignee)
+            if (
+                user_id is not None
+                and not Membership.objects.filter(user_id=user_id, is_active=True).exists()
+            ):
+                raise ValueError(_("Choose an active member of the workspace."))
+            if user_id != found.assignee_id:
+                emit("conversation.assigned", actor=actor.user, subject=found,
+                     data={"assignee": user_id, "previous": found.assignee_id})  # fmt: skip
+                found.assignee_id = user_id
+                fields.append("assignee")
+        if fields:
+            found.save(update_fields=fields)
+        return found
+
+
 def mark_read(*, actor: Membership, conversation: Conversation) -> None:
     if conversation.unread:
         selectors.conversations_for(actor).filter(pk=conversation.pk).update(unread=0)

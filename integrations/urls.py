@@ -8,6 +8,7 @@ urlpatterns = [
     path("inbox/<int:pk>/", views.inbox, name="inbox_conversation"),
     path("inbox/<int:pk>/messages/", views.inbox_messages, name="inbox_messages"),
     path("inbox/<int:pk>/reply/", views.inbox_reply, name="inbox_reply"),
+    path("inbox/<int:pk>/update/", views.inbox_update, name="inbox_update"),
     path("settings/channels/", views.channel_settings, name="channels"),
     path(
         "settings/channels/<int:pk>/reconnect/", views.channel_reconnect, name="channel_reconnect"

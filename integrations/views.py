@@ -68,6 +68,8 @@ def _thread_context(request, conversation, form=None) -> dict:
         "contact_visible": conversation.contact_id in visible,
         "reply_form": form or forms.ReplyForm(),
         "can_reply": request.membership.can(selectors.OBJECT_TYPE, "create"),
+        "can_edit": request.membership.can(selectors.OBJECT_TYPE, "edit"),
+        "statuses": Conversation.STATUSES,
     }
 
 
@@ -118,6 +120,29 @@ def inbox_reply(request, pk):
     if not request.htmx:
         return redirect("inbox_conversation", pk=conversation.pk)
     return render(request, "integrations/_thread.html", context)
+
+
+@require_POST
+@can_view(selectors.OBJECT_TYPE)
+def inbox_update(request, pk):
+    """Close, snooze or reopen the conversation (`status`), or take it (`assignee=me`)."""
+    conversation = _conversation(request, pk)
+    assignee = services.UNCHANGED
+    if request.POST.get("assignee") == "me":
+        assignee = request.user
+    try:
+        services.conversation_update(
+            actor=request.membership,
+            conversation=conversation,
+            status=request.POST.get("status", ""),
+            assignee=assignee,
+        )
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    conversation = _conversation(request, pk)
+    if not request.htmx:
+        return redirect("inbox_conversation", pk=conversation.pk)
+    return render(request, "integrations/_thread.html", _thread_context(request, conversation))
 
 
 @manager_required

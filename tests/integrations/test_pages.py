@@ -128,3 +128,24 @@ def test_the_webhook_takes_only_posts(client, workspace, telegram):
     channel = connect_channel(workspace[1], telegram)
     url = reverse("telegram_webhook", args=[channel.webhook_token])
     assert client.get(url).status_code == 405
+
+
+def test_take_snooze_close_and_reopen_from_the_thread(client, workspace, telegram):
+    tenant, owner = workspace
+    channel = connect_channel(owner, telegram)
+    c = conversation(channel, 5)
+    login(client, owner)
+    url = reverse("inbox_update", args=[c.pk])
+    assert "Assign to me" in client.get(f"/inbox/{c.pk}/").content.decode()
+    for data, expected in (
+        ({"assignee": "me"}, ("open", owner.user_id)),
+        ({"status": "snoozed"}, ("snoozed", owner.user_id)),
+        ({"status": "closed"}, ("closed", owner.user_id)),
+        ({"status": "open"}, ("open", owner.user_id)),
+    ):
+        response = client.post(url, data, headers=HTMX)
+        assert response.status_code == 200
+        with tenant_scope(tenant):
+            c.refresh_from_db()
+        assert (c.status, c.assignee_id) == expected
+    assert client.post(url, {"status": "bogus"}).status_code == 302

@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 
 from contacts.models import Contact
+from crm.activity.models import Event
 from crm.tenancy.context import tenant_scope
 from integrations import ingest, receiver, services
 from integrations.models import Conversation, Message
@@ -154,3 +155,33 @@ def test_a_conversation_about_a_deleted_contact_stays(workspace, telegram):
         Contact.objects.filter(pk=contact.pk).delete()
         c.refresh_from_db()
         assert c.contact_id is None
+
+
+def test_close_reopen_and_assign_through_the_api(team, telegram):
+    admin, mia, carl = team
+    channel = connect_channel(admin, telegram)
+    c = conversation(channel, 1)
+    api = api_client(mia)
+    url = f"/api/v1/conversations/{c.pk}/"
+    taken = api.patch(url, {"assignee": mia.user_id}, format="json")
+    assert taken.status_code == 200 and taken.json()["assignee"] == mia.user_id
+    closed = api.patch(url, {"status": "closed"}, format="json")
+    assert closed.json()["status"] == "closed"
+    assert api.patch(url, {"status": "gone"}, format="json").status_code == 400
+    outsider = api.patch(url, {"assignee": 987654}, format="json")
+    assert outsider.status_code == 400
+    with tenant_scope(admin.tenant_id):
+        types = list(
+            Event.objects.filter(subject_type="conversation").values_list("type", flat=True)
+        )
+    assert {"conversation.assigned", "conversation.closed"} <= set(types)
+
+    # Handed to Carl, it leaves Mia's inbox: she can no longer change it.
+    assert api.patch(url, {"assignee": carl.user_id}, format="json").status_code == 200
+    assert api.patch(url, {"status": "open"}, format="json").status_code == 404
+    assert ids(api) == set()
+    # The client writing again reopens it, for Carl.
+    with tenant_scope(admin.tenant_id):
+        ingest.process(receiver.receive(channel, update(2, chat_id=1, username="")).pk)
+        c.refresh_from_db()
+    assert (c.status, c.assignee_id) == ("open", carl.user_id)

@@ -150,6 +150,7 @@ PAGES: dict[str, object] = {
     "inbox_conversation": ("record", "conversation"),
     "inbox_messages": ("record", "conversation"),
     "inbox_reply": ("record", "conversation"),
+    "inbox_update": ("record", "conversation"),
     "channels": LIST,
     "channel_reconnect": ("record", "nothing"),
     "telegram_webhook": PUBLIC,
