@@ -53,15 +53,24 @@ class ChannelSerializer(serializers.ModelSerializer):
         return services.masked_settings(channel)
 
 
+class ChannelUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120, required=False)
+    settings = serializers.DictField(
+        required=False, help_text=_("Only what changes; secrets left out are kept.")
+    )
+
+
 class ChannelViewSet(
     ScopedViewSetMixin,
     mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
     """The workspace's channels. Creating one connects it at once (for Telegram,
-    setWebhook); its `status` says whether that worked, `last_error` why not."""
+    setWebhook); its `status` says whether that worked, `last_error` why not. PATCH
+    `name` or `settings` (changed settings connect it again)."""
 
     scope = MANAGERS
 
@@ -84,6 +93,34 @@ class ChannelViewSet(
             )
         except ValueError as exc:
             raise ValidationError({"settings": [str(exc)]}) from None
+
+    @extend_schema(request=ChannelUpdateSerializer, responses=ChannelSerializer)
+    def update(self, request, *args, **kwargs):
+        channel = self.get_object()
+        body = ChannelUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            channel = services.channel_update(
+                actor=request.membership,
+                channel=channel,
+                name=data.get("name", ""),
+                raw_settings=data.get("settings"),
+            )
+        except ValueError as exc:
+            raise ValidationError({"settings": [str(exc)]}) from None
+        return Response(self.get_serializer(channel).data)
+
+    @extend_schema(request=ChannelUpdateSerializer, responses=ChannelSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses={200: dict})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Queue the channel's failed deliveries for ingestion again."""
+        count = services.deliveries_retry(actor=request.membership, channel=self.get_object())
+        return Response({"retried": count})
 
     @extend_schema(request=None, responses=ChannelSerializer)
     @action(detail=True, methods=["post"])

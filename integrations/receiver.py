@@ -61,3 +61,19 @@ def _unreadable(channel: Channel, payload) -> RawDelivery:
         },
     )
     return delivery
+
+
+def retry_failed(channel: Channel) -> int:
+    with transaction.atomic():
+        ids = list(
+            RawDelivery.objects.select_for_update()
+            .filter(channel=channel, status=RawDelivery.FAILED)
+            .values_list("pk", flat=True)
+        )
+        RawDelivery.objects.filter(pk__in=ids).update(status=RawDelivery.RECEIVED, error="")
+        tenant_id = channel.tenant_id
+        for delivery_id in ids:
+            transaction.on_commit(
+                lambda delivery_id=delivery_id: ingest_delivery.delay(tenant_id, delivery_id)
+            )
+    return len(ids)

@@ -13,20 +13,35 @@ assignee owns it, as an owner owns a deal.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from contacts.selectors import records_for
 from crm.accounts.models import Membership
 from crm.accounts.permissions import ALL
 from crm.accounts.selectors import visible_to
 
-from .models import Channel, Conversation, Message
+from .models import Channel, Conversation, Message, RawDelivery
 
 OBJECT_TYPE = "conversation"
 
 
-def channels() -> QuerySet[Channel]:
-    return Channel.objects.order_by("name", "id")
+def channels(with_failures: bool = False) -> QuerySet[Channel]:
+    qs = Channel.objects.order_by("name", "id")
+    if with_failures:
+        failed = Q(deliveries__status=RawDelivery.FAILED)
+        qs = qs.annotate(failed=Count("deliveries", filter=failed))
+    return qs
+
+
+def last_failures(channel_ids, per_channel: int = 3) -> dict[int, list]:
+    """{channel id: its latest failed deliveries}, for the channels' page."""
+    out: dict[int, list] = {}
+    rows = RawDelivery.objects.filter(channel_id__in=channel_ids, status=RawDelivery.FAILED)
+    for delivery in rows.order_by("-received_at", "-id")[: per_channel * 20]:
+        bucket = out.setdefault(delivery.channel_id, [])
+        if len(bucket) < per_channel:
+            bucket.append(delivery)
+    return out
 
 
 def conversations_for(membership: Membership) -> QuerySet[Conversation]:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from crm.accounts.models import Membership
 from crm.activity.events import emit
 
-from . import channels, crypto, selectors
+from . import channels, crypto, receiver, selectors
 from .channels import ChannelError
 from .models import Channel, Conversation, Message
 
@@ -60,6 +60,37 @@ def channel_connect(*, actor: Membership, channel: Channel) -> Channel:
         channel.status, channel.last_error = Channel.ACTIVE, ""
     channel.save(update_fields=["status", "last_error"])
     return channel
+
+
+def channel_update(
+    *, actor: Membership, channel: Channel, name: str = "", raw_settings: dict | None = None
+) -> Channel:
+    """Rename a channel, or change its settings (a new bot token, another API address):
+    those are checked as on creation, kept secrets are kept unless replaced, and the
+    channel is connected again. ValueError for settings the adapter cannot use."""
+    require_admin(actor)
+    fields = []
+    if name.strip():
+        channel.name = name.strip()[:120]
+        fields.append("name")
+    if raw_settings is not None:
+        adapter = channels.get(channel.kind)
+        kept = {k: v for k, v in channel.secrets.items() if k in adapter.secret_fields}
+        merged = {**channel.settings, **kept, **{k: v for k, v in raw_settings.items() if v}}
+        public, secret = adapter.clean_settings(merged)
+        channel.settings = public
+        channel.secrets = secret
+        fields += ["settings", "secrets_blob"]
+    if fields:
+        channel.save(update_fields=fields)
+    return channel_connect(actor=actor, channel=channel) if raw_settings is not None else channel
+
+
+def deliveries_retry(*, actor: Membership, channel: Channel) -> int:
+    """Queue the channel's failed deliveries for ingestion again (after a fix, say); how
+    many. Those that fail again are marked failed again, with the new reason."""
+    require_admin(actor)
+    return receiver.retry_failed(channel)
 
 
 def masked_settings(channel: Channel) -> dict:

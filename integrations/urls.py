@@ -13,6 +13,7 @@ urlpatterns = [
     path(
         "settings/channels/<int:pk>/reconnect/", views.channel_reconnect, name="channel_reconnect"
     ),
+    path("settings/channels/<int:pk>/retry/", views.channel_retry, name="channel_retry"),
     # One route per kind, so services.webhook_url can reverse "<kind>_webhook".
     path(
         "integrations/telegram/<str:token>/",

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -167,8 +168,23 @@ def channel_settings(request):
                 messages.error(request, _("Channel %(name)s was saved but is not connected.")
                                % {"name": channel})  # fmt: skip
             return redirect("channels")
-    rows = [(c, services.masked_settings(c)) for c in selectors.channels()]
+    found = list(selectors.channels(with_failures=True))
+    failures = selectors.last_failures([c.pk for c in found if c.failed])
+    rows = [(c, services.masked_settings(c), failures.get(c.pk, [])) for c in found]
     return render(request, "integrations/channels.html", {"form": form, "rows": rows})
+
+
+@require_POST
+@manager_required
+def channel_retry(request, pk):
+    channel = get_object_or_404(selectors.channels(), pk=pk)
+    count = services.deliveries_retry(actor=request.membership, channel=channel)
+    messages.success(
+        request,
+        ngettext("%(n)s delivery queued again.", "%(n)s deliveries queued again.", count)
+        % {"n": count},
+    )
+    return redirect("channels")
 
 
 @require_POST

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from crm.tenancy.context import tenant_scope
-from integrations.models import Channel, Conversation, Message
+from integrations import ingest, receiver
+from integrations.models import Channel, Conversation, Message, RawDelivery
 from tests.conftest import add_member, login
 from tests.contacts.conftest import new_contact
 
@@ -149,3 +150,22 @@ def test_take_snooze_close_and_reopen_from_the_thread(client, workspace, telegra
             c.refresh_from_db()
         assert (c.status, c.assignee_id) == expected
     assert client.post(url, {"status": "bogus"}).status_code == 302
+
+
+def test_the_channels_page_shows_failed_deliveries_and_retries_them(
+    client, workspace, telegram, django_capture_on_commit_callbacks
+):
+    tenant, owner = workspace
+    channel = connect_channel(owner, telegram)
+    with tenant_scope(tenant):
+        receiver.receive(channel, {"update_id": 70, "message": "not an object"})
+        for delivery in RawDelivery.objects.all():
+            ingest.process(delivery.pk)
+    login(client, owner)
+    page = client.get(reverse("channels")).content.decode()
+    assert "1 failed delivery" in page and "message is not an object" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("channel_retry", args=[channel.pk]))
+    assert response.status_code == 302
+    with tenant_scope(tenant):
+        assert RawDelivery.objects.get().status == "failed"  # still unreadable, tried again

@@ -311,3 +311,45 @@ def test_nul_characters_and_odd_bodies_never_answer_500(
     with tenant_scope(channel.tenant_id):
         assert Message.objects.get().text == "badbyte"
         assert RawDelivery.objects.filter(status="failed").count() == 3
+
+
+def test_admins_rename_a_channel_and_change_its_token(workspace, channel, telegram):
+    tenant, owner = workspace
+    api = api_client(owner)
+    url = f"/api/v1/channels/{channel.pk}/"
+    renamed = api.patch(url, {"name": "Sales bot"}, format="json")
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Sales bot"
+    assert len(telegram.called("setWebhook")) == 1  # a new name needs no new webhook
+
+    new_token = "987654321:ZZnewTOKENnewTOKENnewTOKENabcd"
+    changed = api.patch(url, {"settings": {"bot_token": new_token}}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["shown_settings"]["bot_token"] == "987…abcd"
+    assert new_token not in changed.content.decode()
+    assert changed.json()["shown_settings"]["api_base_url"] == telegram.url  # kept
+    assert telegram.calls[-1][:2] == (new_token, "setWebhook")
+    with tenant_scope(tenant):
+        channel.refresh_from_db()
+        assert channel.secrets["bot_token"] == new_token
+        assert telegram.calls[-1][2]["secret_token"] == channel.secrets["secret_token"]
+    bad = api.patch(url, {"settings": {"api_base_url": "gopher://x"}}, format="json")
+    assert bad.status_code == 400
+    manager = api_client(add_member(tenant, "manager"))
+    assert manager.patch(url, {"name": "Mine now"}, format="json").status_code == 403
+
+
+def test_failed_deliveries_are_retried(
+    client, workspace, channel, django_capture_on_commit_callbacks
+):
+    tenant, owner = workspace
+    broken = {"update_id": 50, "message": {"text": "no chat"}}
+    deliver(client, channel, broken, capture=django_capture_on_commit_callbacks)
+    with tenant_scope(tenant):
+        # As if the reader had been fixed to understand this shape.
+        RawDelivery.objects.filter(external_id="50").update(payload=update(50, text="Fixed"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client(owner).post(f"/api/v1/channels/{channel.pk}/retry/")
+    assert response.json() == {"retried": 1}
+    with tenant_scope(tenant):
+        assert RawDelivery.objects.get().status == "processed"
+        assert Message.objects.get().text == "Fixed"

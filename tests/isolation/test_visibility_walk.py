@@ -153,6 +153,7 @@ PAGES: dict[str, object] = {
     "inbox_update": ("record", "conversation"),
     "channels": LIST,
     "channel_reconnect": ("record", "nothing"),
+    "channel_retry": ("record", "nothing"),
     "telegram_webhook": PUBLIC,
 }
 
