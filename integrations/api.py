@@ -144,6 +144,9 @@ class ConversationUpdateSerializer(serializers.Serializer):
         allow_null=True,
         help_text=_("A member's user id, or null for nobody."),
     )
+    contact = IdField(
+        required=False, allow_null=True, help_text=_("A client's id, or null to unlink.")
+    )
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -215,9 +218,10 @@ class ConversationViewSet(
                 conversation=conversation,
                 status=data.get("status", ""),
                 assignee=data.get("assignee", services.UNCHANGED),
+                contact=data.get("contact", services.UNCHANGED),
             )
         except ValueError as exc:
-            raise ValidationError({"assignee": [str(exc)]}) from None
+            raise ValidationError({"non_field_errors": [str(exc)]}) from None
         return Response(ConversationSerializer(conversation).data)
 
     @extend_schema(request=ConversationUpdateSerializer, responses=ConversationSerializer)

@@ -7,8 +7,11 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self):
-        from . import event_types, object_types
+        from crm.accounts import demo as demo_data
+
+        from . import demo, event_types, object_types
         from .channels import telegram  # noqa: F401  registers the "telegram" adapter
 
         event_types.declare_all()
         object_types.register()  # "conversation": the inbox
+        demo_data.register(demo.seed, order=40)

@@ -29,21 +29,27 @@ def without_nul(value):
 
 
 def receive(channel: Channel, payload) -> RawDelivery:
-    """Store a verified delivery and queue its ingestion."""
-    payload = without_nul(payload)
-    external_id = channels.get(channel.kind).delivery_id(payload)
-    if external_id is None:
-        return _unreadable(channel, payload)
+    """Store a verified delivery and queue its ingestion (after the commit)."""
     with transaction.atomic():
-        delivery, created = RawDelivery.objects.get_or_create(
-            channel=channel, external_id=external_id, defaults={"payload": payload}
-        )
-        if created or delivery.status == RawDelivery.RECEIVED:
-            # A re-sent delivery still waiting is queued again (its first task may have been
-            # lost); one already processed or failed is not.
+        delivery, queue = store(channel, payload)
+        if queue:
             tenant_id, delivery_id = delivery.tenant_id, delivery.pk
             transaction.on_commit(lambda: ingest_delivery.delay(tenant_id, delivery_id))
     return delivery
+
+
+def store(channel: Channel, payload) -> tuple[RawDelivery, bool]:
+    """The delivery stored once per delivery id, and whether it is to be ingested: a new
+    one, or a re-sent one still waiting (its first task may have been lost); not one
+    already processed or failed (failed ones are retried by `retry_failed`)."""
+    payload = without_nul(payload)
+    external_id = channels.get(channel.kind).delivery_id(payload)
+    if external_id is None:
+        return _unreadable(channel, payload), False
+    delivery, created = RawDelivery.objects.get_or_create(
+        channel=channel, external_id=external_id, defaults={"payload": payload}
+    )
+    return delivery, created or delivery.status == RawDelivery.RECEIVED
 
 
 def _unreadable(channel: Channel, payload) -> RawDelivery:

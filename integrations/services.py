@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contacts.selectors import contacts_for
 from crm.accounts.models import Membership
 from crm.activity.events import emit
 
@@ -34,10 +35,12 @@ def webhook_url(channel: Channel) -> str:
     return settings.SITE_URL.rstrip("/") + route
 
 
-def channel_create(*, actor: Membership, kind: str, name: str, raw_settings: dict) -> Channel:
+def channel_create(
+    *, actor: Membership, kind: str, name: str, raw_settings: dict, connect: bool = True
+) -> Channel:
     """A new channel, connected at once: its status says whether the far end took the
     webhook (active) or not (error, with the reason in last_error). ValueError for
-    settings the adapter cannot use."""
+    settings the adapter cannot use. `connect=False` leaves it pending (the demo's)."""
     require_admin(actor)
     if kind not in channels.ADAPTERS:
         raise ValueError(_("Unknown channel kind: %(kind)s") % {"kind": kind})
@@ -46,7 +49,7 @@ def channel_create(*, actor: Membership, kind: str, name: str, raw_settings: dic
     channel = Channel(kind=kind, name=name.strip()[:120] or adapter.label, settings=public)
     channel.secrets = secret
     channel.save()
-    return channel_connect(actor=actor, channel=channel)
+    return channel_connect(actor=actor, channel=channel) if connect else channel
 
 
 def channel_connect(*, actor: Membership, channel: Channel) -> Channel:
@@ -187,11 +190,17 @@ UNCHANGED = object()
 
 
 def conversation_update(
-    *, actor: Membership, conversation: Conversation, status: str = "", assignee=UNCHANGED
+    *,
+    actor: Membership,
+    conversation: Conversation,
+    status: str = "",
+    assignee=UNCHANGED,
+    contact=UNCHANGED,
 ) -> Conversation:
-    """Close, snooze or reopen a conversation, and (re)assign it: to an active member of
-    the workspace (a User), or to nobody (None). Emits conversation.closed and
-    conversation.assigned. ValueError for a status or an assignee that cannot be."""
+    """Close, snooze or reopen a conversation, (re)assign it: to an active member of the
+    workspace (a User), or to nobody (None), and link it to a client the actor may see (a
+    Contact or its id; None unlinks). Emits conversation.closed and conversation.assigned.
+    ValueError for a status, an assignee or a client that cannot be."""
     if not actor.can(selectors.OBJECT_TYPE, "edit"):
         raise PermissionDenied(_("Your role does not allow this."))
     if status and status not in dict(Conversation.STATUSES):
@@ -217,6 +226,13 @@ def conversation_update(
                      data={"assignee": user_id, "previous": found.assignee_id})  # fmt: skip
                 found.assignee_id = user_id
                 fields.append("assignee")
+        if contact is not UNCHANGED:
+            contact_id = getattr(contact, "pk", contact)
+            if contact_id is not None and not contacts_for(actor).filter(pk=contact_id).exists():
+                raise ValueError(_("Choose a client you can see."))
+            if contact_id != found.contact_id:
+                found.contact_id = contact_id
+                fields.append("contact")
         if fields:
             found.save(update_fields=fields)
         return found
