@@ -75,6 +75,16 @@ def thread(conversation: Conversation) -> QuerySet[Message]:
     return conversation.messages.select_related("author").order_by("created_at", "id")
 
 
+def latest(conversation: Conversation, count: int = 100) -> list[Message]:
+    """The thread's last `count` messages, newest first (the page shows them bottom up)."""
+    return list(thread(conversation).reverse()[:count])
+
+
+def has_news(conversation: Conversation, since: int) -> bool:
+    """Whether a message came after message `since` (ids only grow)."""
+    return conversation.messages.filter(pk__gt=since).exists()
+
+
 def visible_contact_ids(membership: Membership, conversations) -> set[int]:
     """Which of the conversations' clients the member may see (one query): a conversation
     assigned to them may be about a client they cannot open, whose name stays hidden."""

@@ -24,6 +24,7 @@ from .channels import ChannelError
 from .models import Channel, Conversation, Message
 
 LIST_SIZE = 50
+THREAD_SIZE = 100  # the latest messages of a thread; the API pages through all of them
 
 
 def _filters(request) -> dict:
@@ -63,9 +64,11 @@ def _conversation(request, pk) -> Conversation:
 def _thread_context(request, conversation, form=None) -> dict:
     services.mark_read(actor=request.membership, conversation=conversation)
     visible = selectors.visible_contact_ids(request.membership, [conversation])
+    thread = selectors.latest(conversation, THREAD_SIZE)
     return {
         "current": conversation,
-        "thread": selectors.thread(conversation),
+        "thread": thread,
+        "latest_id": thread[0].pk if thread else 0,
         "contact_visible": conversation.contact_id in visible,
         "reply_form": form or forms.ReplyForm(),
         "can_reply": request.membership.can(selectors.OBJECT_TYPE, "create"),
@@ -93,8 +96,12 @@ def inbox_list(request):
 
 @can_view(selectors.OBJECT_TYPE)
 def inbox_messages(request, pk):
-    """The thread's messages alone: the open conversation polls them."""
+    """The thread's messages alone: the open conversation polls them with `since` (the
+    latest message it shows) and gets 204, nothing to swap, until a new one comes."""
     conversation = _conversation(request, pk)
+    since = as_id(request.GET.get("since"))
+    if since is not None and not selectors.has_news(conversation, since):
+        return HttpResponse(status=204)
     return render(request, "integrations/_messages.html", _thread_context(request, conversation))
 
 

@@ -10,7 +10,7 @@ from tests.conftest import add_member, login
 from tests.contacts.conftest import new_contact
 
 from .conftest import connect_channel
-from .stand_in import BOT_TOKEN
+from .stand_in import BOT_TOKEN, update
 from .test_visibility import conversation
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,16 @@ def test_the_inbox_is_in_the_navigation_with_its_conversations(client, workspace
     fragment = client.get(f"/inbox/{linked.pk}/messages/", headers=HTMX)
     assert fragment.status_code == 200 and "Where is my order?" in fragment.content.decode()
     assert "<html" not in fragment.content.decode()
+    # Polled with the latest message it shows: nothing to swap until another comes.
+    with tenant_scope(tenant):
+        latest = linked.messages.order_by("-id").first().pk
+    poll = f"/inbox/{linked.pk}/messages/?since={latest}"
+    assert f'?since={latest}"' in fragment.content.decode()
+    assert client.get(poll, headers=HTMX).status_code == 204
+    with tenant_scope(tenant):
+        ingest.process(receiver.receive(channel, update(9, chat_id=1, text="Hello again")).pk)
+    news = client.get(poll, headers=HTMX)
+    assert news.status_code == 200 and "Hello again" in news.content.decode()
     listed = client.get("/inbox/list/", {"view": "unassigned"}, headers=HTMX).content.decode()
     assert "Ivan Petrov" in listed and "<html" not in listed
 
