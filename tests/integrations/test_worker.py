@@ -2,11 +2,14 @@
 the worker (consuming the "ingest" queue, where the task is routed) ingests the update, and
 the message shows in the API."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 from crm.tenancy.context import tenant_scope
-from integrations.models import Message
+from integrations.models import Conversation, Message, RawDelivery
 from tests.conftest import api_client, make_workspace, wait_for
 
 from .conftest import connect_channel
@@ -34,3 +37,28 @@ def test_a_real_worker_ingests_the_update_and_it_shows_in_the_api(celery_worker_
     with tenant_scope(owner.tenant_id):
         wait_for(lambda: Message.objects.count() == 1)
         assert Message.objects.count() == 1
+
+
+def test_concurrent_redeliveries_give_exactly_one_message_each(transactional_db, telegram):
+    """Ten updates, each delivered three times at once from six threads (each its own
+    database connection, ingestion running in the request as the eager worker does): the
+    unique constraints leave exactly ten messages and ten deliveries."""
+    tenant, owner = make_workspace("Concurrent")
+    channel = connect_channel(owner, telegram)
+
+    def post(update_id):
+        try:
+            payload = update(update_id, chat_id=100 + update_id % 3, message_id=update_id)
+            return deliver(Client(), channel, payload).status_code
+        finally:
+            connection.close()
+
+    jobs = [i for i in range(1, 11) for _ in range(3)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(post, jobs))
+    assert set(statuses) == {200}
+    with tenant_scope(tenant):
+        assert Message.objects.count() == 10
+        assert RawDelivery.objects.count() == 10
+        assert Conversation.objects.count() == 3
+        assert sum(Conversation.objects.values_list("unread", flat=True)) == 10
