@@ -275,6 +275,9 @@ SPECTACULAR_SETTINGS = {
         # Custom fields also serve deals; imports and segments are of clients only.
         "CustomFieldTargetEnum": "contacts.models.CustomField.TARGETS",
         "ClientObjectTypeEnum": "contacts.models.CustomField.OBJECT_TYPES",
+        # A channel's status and a conversation's are two different sets.
+        "ChannelStatusEnum": "integrations.models.Channel.STATUSES",
+        "ConversationStatusEnum": "integrations.models.Conversation.STATUSES",
     },
 }
 
