@@ -6,6 +6,7 @@ Thin: reads come from selectors, writes go through services (and receiver for we
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
@@ -48,7 +49,8 @@ def _list_context(request, current=None) -> dict:
         "filters": filters,
         "filter_form": forms.InboxFilter(initial=filters),
         "current": current,
-        "query": request.GET.urlencode(),
+        # The filters alone (not the poll's own `current`), for the list's links and its poll.
+        "query": urlencode({k: v for k, v in filters.items() if v and v != "all"}),
     }
 
 

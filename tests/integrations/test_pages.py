@@ -60,7 +60,7 @@ def test_the_inbox_is_in_the_navigation_with_its_conversations(client, workspace
 def test_filters_mine_unassigned_and_status(client, workspace, telegram):
     tenant, owner = workspace
     channel = connect_channel(owner, telegram)
-    conversation(channel, 1, assignee=owner, text="x")
+    mine = conversation(channel, 1, assignee=owner, text="x")
     conversation(channel, 2, text="y")
     with tenant_scope(tenant):
         Conversation.objects.filter(external_chat_id="1").update(title="Mine one")
@@ -76,6 +76,10 @@ def test_filters_mine_unassigned_and_status(client, workspace, telegram):
     assert names(view="unassigned") == {"Nobodys"}
     assert names(status="closed") == {"Nobodys"}
     assert names(status="open", view="mine") == {"Mine one"}
+    # The polled list asks again with the filters alone, however often it is polled.
+    polled = client.get("/inbox/list/", {"view": "mine", "current": mine.pk}).content.decode()
+    assert 'hx-get="/inbox/list/?view=mine&amp;current=' in polled
+    assert polled.count("current=") == 1
     assert client.get("/inbox/list/", {"view": "bogus", "status": "??"}).status_code == 200
 
 
