@@ -12,7 +12,9 @@ An object type says:
 - `model` and `records(membership)`: its selector, built on `visible_to`, the only way to its
   records;
 - `card`: the URL name of a record's page (taking its id), `section`: the URL name of its
-  list in the navigation (with `nav_order`), either may be "";
+  list in the navigation (with `nav_order`), either may be ""; `badge`: the URL name of a
+  fragment with a count to show beside the section (the inbox's unread conversations),
+  which the page loads after itself and refreshes, so no page pays for it;
 - `activity`: whether tasks, comments and notes hang on its records (their cards show them);
 - `fields`: its own fields (see Field), and `custom_fields()`, the workspace's admin-defined
   ones, read when asked; `catalogue()` gives both;
@@ -68,6 +70,7 @@ class ObjectType:
     records: Callable[..., QuerySet] | None = None
     card: str = ""
     section: str = ""
+    badge: str = ""
     nav_order: int = 100
     activity: bool = False  # tasks, comments and notes hang on its records
     fields: tuple[Field, ...] = ()

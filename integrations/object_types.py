@@ -31,6 +31,7 @@ def register() -> None:
             records=selectors.conversations_for,
             card="inbox_conversation",
             section="inbox",
+            badge="inbox_unread",
             nav_order=10,
             fields=FIELDS,
         )

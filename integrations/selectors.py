@@ -71,6 +71,11 @@ def inbox(membership: Membership, *, view: str = "all", status: str = "", channe
     return qs.order_by("-last_message_at", "-id")
 
 
+def unread_count(membership: Membership) -> int:
+    """Conversations with unread messages among those the member may see (the badge)."""
+    return conversations_for(membership).filter(unread__gt=0).count()
+
+
 def thread(conversation: Conversation) -> QuerySet[Message]:
     return conversation.messages.select_related("author").order_by("created_at", "id")
 

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/list/", views.inbox_list, name="inbox_list"),
+    path("inbox/unread/", views.inbox_unread, name="inbox_unread"),
     path("inbox/<int:pk>/", views.inbox, name="inbox_conversation"),
     path("inbox/<int:pk>/messages/", views.inbox_messages, name="inbox_messages"),
     path("inbox/<int:pk>/reply/", views.inbox_reply, name="inbox_reply"),

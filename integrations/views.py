@@ -97,6 +97,13 @@ def inbox_list(request):
 
 
 @can_view(selectors.OBJECT_TYPE)
+def inbox_unread(request):
+    """The navigation's badge: how many conversations have unread messages."""
+    count = selectors.unread_count(request.membership)
+    return render(request, "integrations/_unread.html", {"count": count})
+
+
+@can_view(selectors.OBJECT_TYPE)
 def inbox_messages(request, pk):
     """The thread's messages alone: the open conversation polls them with `since` (the
     latest message it shows) and gets 204, nothing to swap, until a new one comes."""

@@ -1,12 +1,12 @@
 from crm import objects
 
 
-def navigation(membership) -> list[tuple[str, str]]:
-    """(URL name, label) of each section the member may see: the registered object types
-    that have a list page (crm/objects.py), in their order. A section not built yet has no
-    type registered, so it is not there."""
+def navigation(membership) -> list[tuple[str, str, str]]:
+    """(URL name, label, badge URL name) of each section the member may see: the registered
+    object types that have a list page (crm/objects.py), in their order. A section not built
+    yet has no type registered, so it is not there."""
     return [
-        (t.section, t.plural)
+        (t.section, t.plural, t.badge)
         for t in objects.all_types()
         if t.section and membership.can(t.key, "view")
     ]

@@ -19,7 +19,7 @@ def home(request):
         return redirect("login")
     if request.membership is None:
         return redirect("workspace_new")
-    sections = [name for name, _label in navigation(request.membership)]
+    sections = [name for name, _label, _badge in navigation(request.membership)]
     if "tasks" in sections:
         return redirect("tasks")
     return redirect(sections[0] if sections else "profile")

@@ -185,3 +185,20 @@ def test_close_reopen_and_assign_through_the_api(team, telegram):
         ingest.process(receiver.receive(channel, update(2, chat_id=1, username="")).pk)
         c.refresh_from_db()
     assert (c.status, c.assignee_id) == ("open", carl.user_id)
+
+
+def test_the_unread_badge_counts_only_what_the_member_may_see(team, telegram, client):
+    admin, mia, carl = team
+    channel = connect_channel(admin, telegram)
+    conversation(channel, 1, assignee=mia)
+    conversation(channel, 2, assignee=carl)
+    conversation(channel, 3, assignee=carl)
+    login(client, mia)
+    page = client.get("/tasks/").content.decode()
+    assert 'hx-get="/inbox/unread/"' in page  # loaded after the page, from the registry
+    assert ">1</span>" in client.get("/inbox/unread/").content.decode()
+    login(client, carl)
+    assert ">2</span>" in client.get("/inbox/unread/").content.decode()
+    with tenant_scope(admin.tenant_id):
+        Conversation.objects.update(unread=0)
+    assert "nav-badge" not in client.get("/inbox/unread/").content.decode()

@@ -147,6 +147,7 @@ PAGES: dict[str, object] = {
     "calendar_feed_revoke": LIST,
     "inbox": LIST,
     "inbox_list": LIST,
+    "inbox_unread": LIST,
     "inbox_conversation": ("record", "conversation"),
     "inbox_messages": ("record", "conversation"),
     "inbox_reply": ("record", "conversation"),
