@@ -17,6 +17,8 @@ def declare_all() -> None:
         declare(f"{kind}.updated", updated, subject=kind, payload=("changes",))
         declare(f"{kind}.deleted", deleted, subject=kind)
         declare(f"{kind}.merged", merged, subject=kind, payload=("changes", "merged"))
+    declare("contact.imported", _("Contacts imported"), subject="importjob",
+            expands_to="contact.created", audience=MANAGERS)  # fmt: skip
     declare(
         "custom_field.saved",
         _("Custom field saved"),

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from crm.accounts.models import Membership
 from crm.accounts.services import _require_manager
-from crm.activity.events import changes, emit, snapshot
+from crm.activity.events import changes, emit, emit_many, snapshot
 from crm.activity.relink import relink_all
 
 from . import custom_fields, duplicates, normalize, selectors
@@ -236,7 +236,7 @@ def merge(*, actor: Membership, survivor, others: list, picks: dict[str, int] | 
         survivor.custom = {**loser.custom, **survivor.custom}
     loser_ids = [loser.pk for loser in losers]
     if model is Company:
-        Contact.objects.filter(company_id__in=loser_ids).update(company=survivor)
+        _move_contacts(actor, loser_ids, survivor)
     relink_all(kind, loser_ids, survivor.pk)  # notes, timelines, and later deals, tasks...
     survivor.search = search_text(survivor)
     survivor.save()
@@ -251,6 +251,24 @@ def merge(*, actor: Membership, survivor, others: list, picks: dict[str, int] | 
     )
     model.objects.filter(pk__in=loser_ids).delete()
     return survivor
+
+
+def _move_contacts(actor: Membership, from_ids: list[int], company: Company) -> None:
+    """The merged companies' contacts join the survivor: their search text follows the new
+    company name, and each gets its "contact.updated" (timelines, automation)."""
+    moved = list(Contact.objects.filter(company_id__in=from_ids).select_related("company"))
+    before = {c.pk: c.company.name for c in moved}
+    for contact in moved:
+        contact.company = company
+        contact.search = search_text(contact)
+    Contact.objects.bulk_update(moved, ["company", "search"], batch_size=500)
+    emit_many(
+        "contact.updated",
+        actor=actor.user,
+        subjects=moved,
+        data=lambda c: {"changes": {"company": [before[c.pk], company.name]}},
+        related=[company],
+    )
 
 
 # --- custom fields ----------------------------------------------------------------------

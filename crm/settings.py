@@ -302,6 +302,7 @@ CELERY_QUEUES_BY_KIND = {
 }
 CELERY_TASK_ROUTES = {
     "activity.dispatch_event": {"queue": "events"},
+    "activity.dispatch_events": {"queue": "events"},
     "activity.sweep_outbox": {"queue": "events"},
     "activity.send_due_reminders": {"queue": "events"},
     "activity.send_notification_email": {"queue": "mail"},

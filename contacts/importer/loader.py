@@ -183,9 +183,10 @@ def _cast(model, column: str, source: str) -> str:
     return f"{source}::{db_type}"
 
 
-def insert_staged(cursor, model, table: str, columns: list[str]) -> int:
+def insert_staged(cursor, model, table: str, columns: list[str]) -> list[int]:
     """INSERT INTO model's table every row of the staging `table` (text `columns`); the
-    other columns get the model field's default, timestamps now, and the current tenant."""
+    other columns get the model field's default, timestamps now, and the current tenant.
+    Returns the new rows' ids."""
     tenant_id = require_tenant_id()
     now = timezone.now()
     names, values, params = ["tenant_id"], ["%s"], [tenant_id]
@@ -214,10 +215,11 @@ def insert_staged(cursor, model, table: str, columns: list[str]) -> int:
     cols = ", ".join(f'"{n}"' for n in names)
     # Identifiers from the model and this module only; every value is a parameter.
     cursor.execute(
-        f"INSERT INTO {model._meta.db_table} ({cols}) SELECT {', '.join(values)} FROM {table}",  # noqa: S608
+        f"INSERT INTO {model._meta.db_table} ({cols}) SELECT {', '.join(values)} FROM {table} "  # noqa: S608
+        "RETURNING id",
         params,
     )
-    return cursor.rowcount
+    return [row[0] for row in cursor.fetchall()]
 
 
 def update_staged(cursor, model, table: str, columns: list[str]) -> int:
@@ -244,9 +246,10 @@ class Counts:
     companies_created: int = 0
     merged_in_file: int = 0  # rows folded into another row of the same file
     unchanged: int = 0  # existing contacts the file matched but did not change
+    created_ids: list[int] = field(default_factory=list, repr=False)  # for the batch event
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "created_ids"}
 
 
 def merge(staged: Staged, *, policy: str, actor: Membership) -> Counts:
@@ -288,7 +291,7 @@ def merge(staged: Staged, *, policy: str, actor: Membership) -> Counts:
         if changes:
             _update(cursor, changes, company_names, counts, visible_contacts)
         if new:
-            _insert(cursor, new, company_names, default_owner_id)
+            counts.created_ids = _insert(cursor, new, company_names, default_owner_id)
     return counts
 
 
@@ -381,7 +384,7 @@ def _resolve_companies(cursor, records, owner_id, counts, visible) -> dict[int, 
             for cid, (name, site, domain) in zip(ids, new, strict=True)
         )  # fmt: skip
         copy_into(cursor, "import_companies", columns, lines)
-        counts.companies_created = insert_staged(cursor, Company, "import_companies", columns)
+        counts.companies_created = len(insert_staged(cursor, Company, "import_companies", columns))
         cursor.execute("DROP TABLE import_companies")
         for cid, (name, _site, _domain), rows in zip(ids, new, pending, strict=True):
             company_names[cid] = name[:200]
@@ -541,7 +544,7 @@ def _search(record: dict, company_names: dict[int, str]) -> str:
     return " ".join(words).lower()
 
 
-def _insert(cursor, records: list[dict], company_names, default_owner_id) -> None:
+def _insert(cursor, records: list[dict], company_names, default_owner_id) -> list[int]:
     owner = text(default_owner_id)
     lines = []
     for r in records:
@@ -559,5 +562,6 @@ def _insert(cursor, records: list[dict], company_names, default_owner_id) -> Non
             ])
         )  # fmt: skip
     copy_into(cursor, "import_contacts", INSERT_COLUMNS, lines)
-    insert_staged(cursor, Contact, "import_contacts", INSERT_COLUMNS)
+    ids = insert_staged(cursor, Contact, "import_contacts", INSERT_COLUMNS)
     cursor.execute("DROP TABLE import_contacts")
+    return ids

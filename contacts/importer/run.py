@@ -28,6 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import Membership
+from crm.activity.catalogue import id_ranges
 from crm.activity.events import emit
 from crm.spreadsheets import defuse
 from crm.tenancy.models import Tenant
@@ -179,6 +180,15 @@ def _run(job: ImportJob, actor: Membership) -> None:
                 **counts.as_dict(),
             },
         )
+        if counts.created_ids:
+            # One event for the contacts the file created; a consumer of "contact.created"
+            # gets one per contact (catalogue.declare's expands_to).
+            emit(
+                "contact.imported",
+                actor=job.created_by,
+                subject=job,
+                data={"ids": id_ranges(counts.created_ids)},
+            )
 
 
 def _fail(job: ImportJob, message: str) -> None:

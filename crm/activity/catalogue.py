@@ -37,6 +37,7 @@ class EventType:
     subject: str
     payload: frozenset[str] = frozenset()
     audience: str = SUBJECT
+    expands_to: str | None = None
 
     @property
     def family(self) -> str:
@@ -46,12 +47,27 @@ class EventType:
 EVENT_TYPES: dict[str, EventType] = {}
 
 
-def declare(type: str, label, *, subject: str, payload=(), audience: str = SUBJECT) -> None:
+def declare(
+    type: str,
+    label,
+    *,
+    subject: str,
+    payload=(),
+    audience: str = SUBJECT,
+    expands_to: str | None = None,
+) -> None:
+    """Declare an event type. A batch type (`expands_to`) stands for one event of another
+    type per record: its payload carries "ids", ranges [[first, last], ...] of the records'
+    ids. Consumers of the batch type get it once; those of the other type only get one event
+    per record (dispatch.expand), so a set-based write such as an import is seen by a
+    consumer of "contact.created" as the contacts it created."""
     if type in EVENT_TYPES:
         raise ValueError(f"event type {type!r} is declared twice")
     if audience not in (SUBJECT, MEMBERS, MANAGERS):
         raise ValueError(f"unknown audience {audience!r}")
-    EVENT_TYPES[type] = EventType(type, label, subject, frozenset(payload), audience)
+    if expands_to is not None:
+        payload = {*payload, "ids"}
+    EVENT_TYPES[type] = EventType(type, label, subject, frozenset(payload), audience, expands_to)
 
 
 def get(type: str) -> EventType | None:
@@ -79,6 +95,17 @@ def matches(subscription, type: str) -> bool:
         return True
     family = type.split(".", 1)[0] + ".*"
     return type in subscription or family in subscription
+
+
+def id_ranges(ids) -> list[list[int]]:
+    """[3, 4, 5, 9] -> [[3, 5], [9, 9]]: a batch event's "ids", compact for runs of ids."""
+    ranges: list[list[int]] = []
+    for i in sorted(set(ids)):
+        if ranges and ranges[-1][1] == i - 1:
+            ranges[-1][1] = i
+        else:
+            ranges.append([i, i])
+    return ranges
 
 
 def unknown_in(subscription) -> list[str]:

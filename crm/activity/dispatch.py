@@ -9,7 +9,7 @@ with the consumers not yet delivered: nothing lost, nothing delivered twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from django.db import transaction
@@ -37,12 +37,38 @@ def consumer(name: str, *, types=catalogue.ALL):
     return register
 
 
-def consumers_of(type: str) -> list[tuple[str, Callable[[Event], None]]]:
-    return [
-        (name, fn)
-        for name, fn in CONSUMERS.items()
-        if catalogue.matches(SUBSCRIPTIONS.get(name, catalogue.ALL), type)
-    ]
+def consumers_of(type: str) -> list[tuple[str, Callable[[Event], None], str | None]]:
+    """(name, fn, expanded type) of the consumers of `type`. The expanded type is set for a
+    consumer that takes a batch type's records one by one (catalogue.declare `expands_to`)."""
+    spec = catalogue.get(type)
+    into = spec.expands_to if spec else None
+    out = []
+    for name, fn in CONSUMERS.items():
+        subscription = SUBSCRIPTIONS.get(name, catalogue.ALL)
+        if catalogue.matches(subscription, type):
+            out.append((name, fn, None))
+        elif into and catalogue.matches(subscription, into):
+            out.append((name, fn, into))
+    return out
+
+
+def expand(event: Event, into: str) -> Iterator[Event]:
+    """One `into` event per record of a batch event, unsaved: it shares the batch's id (what
+    a consumer stores as its event is the batch, e.g. "Contacts imported" on each card)."""
+    subject = catalogue.get(into).subject
+    for first, last in event.data.get("ids", ()):
+        for pk in range(first, last + 1):
+            yield Event(
+                pk=event.pk,
+                tenant_id=event.tenant_id,
+                type=into,
+                actor_id=event.actor_id,
+                subject_type=subject,
+                subject_id=pk,
+                related=[],
+                data={"batch": event.type},
+                created_at=event.created_at,
+            )
 
 
 MAX_ATTEMPTS = 10  # then the event waits, visible with its error, for someone to look
@@ -54,7 +80,7 @@ def dispatch(event_id: int) -> bool:
     event_type = Event.objects.filter(pk=event_id).values_list("type", flat=True).first()
     if event_type is None:
         return False
-    for name, fn in consumers_of(event_type):
+    for name, fn, into in consumers_of(event_type):
         try:
             with transaction.atomic():
                 event = Event.objects.select_for_update().filter(pk=event_id).first()
@@ -62,7 +88,9 @@ def dispatch(event_id: int) -> bool:
                     return event is not None
                 if EventDelivery.objects.filter(event=event, consumer=name).exists():
                     continue
-                fn(event)
+                # A batch is delivered whole or not at all: one transaction, one delivery row.
+                for one in expand(event, into) if into else (event,):
+                    fn(one)
                 EventDelivery.objects.create(event=event, consumer=name)
         except Exception as exc:
             errors.append(f"{name}: {exc!r}")

@@ -3,11 +3,13 @@ must be declared in the event catalogue (catalogue.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import models, transaction
 
 from . import catalogue
 from .models import Event
-from .tasks import dispatch_event
+from .tasks import dispatch_event, dispatch_events
 
 
 def subject_type(obj: models.Model) -> str:
@@ -49,10 +51,41 @@ def emit(
         data=data or {},
     )
     tenant_id, event_id = event.tenant_id, event.pk
-
-    def enqueue():
-
-        dispatch_event.delay(tenant_id, event_id)
-
-    transaction.on_commit(enqueue)
+    transaction.on_commit(lambda: dispatch_event.delay(tenant_id, event_id))
     return event
+
+
+def emit_many(
+    type: str,
+    *,
+    actor,
+    subjects: list[models.Model],
+    data: Callable[[models.Model], dict] | None = None,
+    related: list[models.Model] = (),
+) -> list[Event]:
+    """One event per subject, written in one statement and dispatched by one task: for a
+    change that touches many records at once (the contacts a company merge moves)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("emit_many() belongs inside the transaction of the change")
+    if not subjects:
+        return []
+    pairs = [list(p) for p in dict.fromkeys((subject_type(r), r.pk) for r in related)]
+    events = []
+    for subject in subjects:
+        payload = data(subject) if data else {}
+        catalogue.check(type, payload)
+        events.append(
+            Event(
+                type=type,
+                actor=actor if getattr(actor, "pk", None) else None,
+                subject_type=subject_type(subject),
+                subject_id=subject.pk,
+                subject_repr=str(subject)[:200],
+                related=pairs,
+                data=payload,
+            )
+        )
+    events = Event.objects.bulk_create(events)
+    tenant_id, ids = events[0].tenant_id, [e.pk for e in events]
+    transaction.on_commit(lambda: dispatch_events.delay(tenant_id, ids))
+    return events

@@ -13,6 +13,13 @@ def dispatch_event(self, tenant_id: int, event_id: int) -> bool:
     raise self.retry(countdown=min(10 * 2**self.request.retries, 600))
 
 
+@tenant_task(name="activity.dispatch_events", acks_late=True)
+def dispatch_events(tenant_id: int, event_ids: list[int]) -> int:
+    """Several events of one change, in order; one that fails is left to the outbox sweep,
+    which retries it (dispatch is idempotent per consumer)."""
+    return sum(dispatch.dispatch(event_id) for event_id in event_ids)
+
+
 @shared_task(name="activity.sweep_outbox")
 def sweep_outbox() -> int:
     """Dispatch events left pending (a lost task, a failed consumer), tenant by tenant."""

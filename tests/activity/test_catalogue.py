@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from crm.activity import catalogue, dispatch
-from crm.activity.events import emit
+from crm.activity.events import emit, emit_many
 from crm.tenancy.context import tenant_scope
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,3 +88,30 @@ def test_a_consumer_gets_only_the_types_it_subscribes_to(workspace, monkeypatch)
             other = emit("member.updated", actor=owner.user, subject=owner)
         assert dispatch.dispatch(wanted.pk) and dispatch.dispatch(other.pk)
     assert seen == ["test.happened"]
+
+
+def test_a_batch_carries_its_records_as_id_ranges():
+    assert catalogue.id_ranges([9, 3, 5, 4, 4]) == [[3, 5], [9, 9]]
+    assert catalogue.id_ranges([]) == []
+    batch = catalogue.get("contact.imported")
+    assert batch.expands_to == "contact.created" and "ids" in batch.payload
+
+
+@pytest.mark.django_db
+def test_emit_many_writes_one_event_per_subject_and_dispatches_them(
+    workspace, monkeypatch, django_capture_on_commit_callbacks
+):
+    tenant, owner = workspace
+    seen = []
+    monkeypatch.setitem(dispatch.CONSUMERS, "spy", lambda event: seen.append(event.subject_id))
+    monkeypatch.setitem(dispatch.SUBSCRIPTIONS, "spy", frozenset({"test.happened"}))
+    with tenant_scope(tenant, owner.user):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+            events = emit_many(
+                "test.happened", actor=owner.user, subjects=[owner, owner.user], related=[owner]
+            )
+        assert [e.subject_type for e in events] == ["membership", "user"]
+        assert all(e.related == [["membership", owner.pk]] for e in events)
+    # One task, run eagerly in the tests, dispatched both on commit.
+    assert len(callbacks) == 1
+    assert sorted(seen) == sorted([owner.pk, owner.user.pk])

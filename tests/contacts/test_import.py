@@ -21,7 +21,8 @@ from contacts.importer.services import (
 from contacts.importer.validate import split_full_name
 from contacts.models import Company, Contact, CustomField, ImportJob, ImportTemplate
 from contacts.tasks import import_contacts
-from crm.activity.models import Event
+from crm.activity import dispatch
+from crm.activity.models import Event, EventDelivery
 from crm.tenancy.context import tenant_scope
 from tests.conftest import add_member, make_user
 from tests.contacts.conftest import new_company, new_contact
@@ -344,14 +345,33 @@ def test_owner_is_matched_among_members_only(ru, run, other_workspace):
 # --- the job -----------------------------------------------------------------------------
 
 
-def test_one_event_with_the_counts(ru, run):
+def test_one_event_with_the_counts_and_one_for_the_contacts_created(ru, run):
     rows = [["Email"], *[[f"u{i}@x.io"] for i in range(30)], ["bad"]]
     job = run(ru, rows)
     with tenant_scope(ru.tenant_id):
-        events = list(Event.objects.filter(subject_type="importjob"))
-    assert [e.type for e in events] == ["import.completed"]
-    assert events[0].subject_id == job.pk and events[0].actor_id == ru.user_id
-    assert events[0].data["created"] == 30 and events[0].data["failed"] == 1
+        events = list(Event.objects.filter(subject_type="importjob").order_by("id"))
+        created = sorted(Contact.objects.values_list("id", flat=True))
+    assert [e.type for e in events] == ["import.completed", "contact.imported"]
+    completed, imported = events
+    assert completed.subject_id == job.pk and completed.actor_id == ru.user_id
+    assert completed.data["created"] == 30 and completed.data["failed"] == 1
+    ids = [i for first, last in imported.data["ids"] for i in range(first, last + 1)]
+    assert ids == created and len(ids) == 30
+
+
+def test_a_consumer_of_contact_created_sees_each_imported_contact(ru, run, monkeypatch):
+    seen = []
+    monkeypatch.setitem(dispatch.CONSUMERS, "test_created", lambda e: seen.append(e))
+    monkeypatch.setitem(dispatch.SUBSCRIPTIONS, "test_created", frozenset(["contact.created"]))
+    run(ru, [["Email"], ["a@x.io"], ["b@x.io"], ["c@x.io"]])
+    with tenant_scope(ru.tenant_id):
+        created = sorted(Contact.objects.values_list("id", flat=True))
+        batch = Event.objects.get(type="contact.imported")
+        delivered = EventDelivery.objects.filter(consumer="test_created")
+        assert list(delivered.values_list("event_id", flat=True)) == [batch.pk]
+    assert [(e.type, e.subject_type) for e in seen] == [("contact.created", "contact")] * 3
+    assert sorted(e.subject_id for e in seen) == created
+    assert {e.actor_id for e in seen} == {ru.user_id}
 
 
 def test_status_guard_a_second_run_does_nothing(ru, run):

@@ -5,7 +5,7 @@ from contacts import services
 from contacts.models import Company, Contact
 from crm.activity import services as activity_services
 from crm.activity.dispatch import dispatch_pending
-from crm.activity.models import AuditEntry, Note, TimelineEntry
+from crm.activity.models import AuditEntry, Event, Note, TimelineEntry
 from crm.tenancy.context import tenant_scope
 from tests.conftest import add_member
 from tests.contacts.conftest import new_company, new_contact
@@ -156,10 +156,22 @@ def test_merging_companies_moves_their_contacts(workspace):
     a = new_company(owner, name="Acme")
     b = new_company(owner, name="ACME Ltd", website="acme.example")
     person = new_contact(owner, first_name="Ann", company=b)
+    other = new_contact(owner, first_name="Bob", company=b)
     with tenant_scope(tenant):
+        dispatch_pending()
         services.merge(actor=owner, survivor=a, others=[b])
         person.refresh_from_db()
         assert person.company_id == a.pk
+        assert "acme" in person.search and "ltd" not in person.search  # found by its new name
+        moved = Event.objects.filter(type="contact.updated").order_by("subject_id")
+        assert [(e.subject_id, e.data["changes"]) for e in moved] == [
+            (person.pk, {"company": ["ACME Ltd", "Acme"]}),
+            (other.pk, {"company": ["ACME Ltd", "Acme"]}),
+        ]
+        assert all(e.related == [["company", a.pk]] for e in moved)
+        dispatch_pending()
+        on_card = TimelineEntry.objects.filter(object_type="contact", object_id=person.pk)
+        assert "contact.updated" in set(on_card.values_list("event__type", flat=True))
 
 
 def test_roles_limit_what_services_do(workspace):
