@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "contacts",
     "pipelines",
     "deals",
+    "invoices",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ from contacts.importer import api as importer_api
 from crm.accounts import api as accounts_api
 from crm.activity import api as activity_api
 from deals import api as deals_api
+from invoices import api as invoices_api
 from pipelines import api as pipelines_api
 
 router = DefaultRouter(trailing_slash=True)
@@ -32,6 +33,8 @@ router.register("products", deals_api.ProductViewSet, basename="product")
 router.register("deals", deals_api.DealViewSet, basename="deal")
 router.register("line-items", deals_api.LineItemViewSet, basename="line-item")
 router.register("deal-contacts", deals_api.DealContactViewSet, basename="deal-contact")
+router.register("invoices", invoices_api.InvoiceViewSet, basename="invoice")
+router.register("payments", invoices_api.PaymentViewSet, basename="payment")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
