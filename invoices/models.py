@@ -176,7 +176,7 @@ class Invoice(TenantModel):
         ]
 
     def __str__(self):
-        return self.number or _("Draft invoice")
+        return self.number or str(_("Draft invoice"))
 
     @property
     def due(self) -> Decimal:
