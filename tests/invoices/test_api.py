@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-from pypdf import PdfReader
 
 from crm.tenancy.context import tenant_scope
 from invoices.models import Invoice, InvoiceLine, Payment
@@ -110,7 +109,7 @@ def test_one_payment_over_two_invoices(workspace, deal):
                 {"invoice": ids[0], "amount": "404.99"},
                 {"invoice": ids[1], "amount": "4.99"},
             ]
-        },  # fmt: skip
+        },
         format="json",
     )
     assert response.status_code == 201, response.content

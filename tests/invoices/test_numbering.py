@@ -44,7 +44,7 @@ def test_concurrent_issues_with_rollbacks_are_gapless_and_unique(workspace):
                                 raise Rollback
                     except Rollback:
                         pass
-        except Exception as exc:  # noqa: BLE001  (reported below)
+        except Exception as exc:  # reported below
             errors.append(exc)
         finally:
             connection.close()
