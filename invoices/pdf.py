@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typst
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from crm.web.l10n import format_money
@@ -75,8 +76,8 @@ def document_data(invoice: Invoice) -> dict:
             "kind": invoice.kind,
             "status": invoice.status,
             "number": invoice.number or "",
-            "issue_date": invoice.issue_date.isoformat() if invoice.issue_date else "",
-            "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
+            "issue_date": _day(invoice.issue_date),
+            "due_date": _day(invoice.due_date),
             "original": invoice.original.number or "" if invoice.original_id else "",
             "seller": {k: str(v) for k, v in invoice.seller.items()},
             "client": {k: str(v) for k, v in invoice.client.items()},
@@ -104,6 +105,11 @@ def document_data(invoice: Invoice) -> dict:
             "words": amount_in_words(invoice.total, invoice.currency, invoice.language),
             "notes": invoice.notes,
         }
+
+
+def _day(day) -> str:
+    """A date as the document's language writes it (03.12.2026 in Russian)."""
+    return date_format(day, "SHORT_DATE_FORMAT") if day else ""
 
 
 def _tax_summary(lines, money) -> list[dict]:
