@@ -23,6 +23,7 @@ from crm.activity import services as activity_services
 from crm.activity.dispatch import dispatch_pending
 from crm.tenancy.context import tenant_scope
 from deals import services as deal_services
+from invoices import services as invoice_services
 from tests.conftest import add_member, make_user
 
 CANARY = "quokka"  # lower case; responses are compared in lower case
@@ -117,6 +118,16 @@ def build(tenant, admin: Membership) -> Scenario:
             ),
         )
         feed, _raw = activity_services.calendar_feed_regenerate(actor=colleague)
+        # The colleague's invoice for the deal (its client and line name the canary),
+        # issued and partly paid.
+        invoice = invoice_services.invoice_create_from_deal(actor=colleague, deal=deal)
+        invoice_services.invoice_update(
+            actor=colleague, invoice=invoice, data={"notes": "Quokka terms"}
+        )
+        invoice = invoice_services.invoice_issue(actor=colleague, invoice=invoice)
+        payment = invoice_services.payment_record(
+            actor=colleague, allocations=[(invoice, "100")], reference="Quokka transfer"
+        )
     s.records = {
         "company": company,
         "contact": contact,
@@ -129,6 +140,8 @@ def build(tenant, admin: Membership) -> Scenario:
         "segment": segment,
         "import": job,
         "feed": feed,
+        "invoice": invoice,
+        "payment": payment,
     }
     with tenant_scope(tenant, viewer.user):
         own_contact = contact_services.record_create(

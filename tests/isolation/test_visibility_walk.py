@@ -145,6 +145,17 @@ PAGES: dict[str, object] = {
     "notification_settings": LIST,
     "calendar_feed_regenerate": LIST,
     "calendar_feed_revoke": LIST,
+    "invoices": LIST,
+    "invoice_create": ("record", "deal"),
+    "invoice_card": ("record", "invoice"),
+    "invoice_edit": ("record", "invoice"),
+    "invoice_line_add": ("record", "invoice"),
+    "invoice_line_remove": ("record", "invoice"),
+    "invoice_issue": ("record", "invoice"),
+    "invoice_cancel": ("record", "invoice"),
+    "invoice_credit_note": ("record", "invoice"),
+    "invoice_payment": ("record", "invoice"),
+    "invoice_pdf": ("record", "invoice"),
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
@@ -364,6 +375,8 @@ TARGETS = {
     "deals": "deal",
     "line-items": "item",
     "deal-contacts": "deal_contact",
+    "invoices": "invoice",
+    "payments": "payment",
     "api-keys": None,  # the colleague's key is never listed; there is no id to aim at here
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
