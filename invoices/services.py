@@ -268,8 +268,10 @@ def _clean_line(data: dict) -> dict:
         ("unit_price", Decimal(0), MAX_PRICE, None),
         ("discount", Decimal(0), Decimal(100), "0"),
     ):
-        raw = data.get(field, default)
+        raw = data.get(field)
         if raw is None or raw == "":
+            raw = default  # a blank discount is none; a blank price is a mistake
+        if raw is None:
             errors[field] = _("This field is required.")
             continue
         try:
