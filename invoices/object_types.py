@@ -12,7 +12,7 @@ from . import selectors
 from .models import Invoice
 
 FIELDS = (
-    Field("number", _("Number"), sortable=True),
+    Field("number", _("Invoice no."), sortable=True),
     Field("status", _("Status"), objects.CHOICE, choices=tuple(Invoice.STATUSES),
           filterable=True, groupable=True),
     Field("payment_status", _("Payment status"), objects.CHOICE,
