@@ -23,7 +23,7 @@ from .models import Counter, Series
 
 # A format names only these fields, with an optional numeric format spec ({n:05}); nothing
 # else reaches str.format, so a format cannot read attributes ({series.__class__}).
-FIELDS = ("series", "yyyy", "yy", "mm", "fy", "n")
+FIELDS = ("series", "yyyy", "yy", "mm", "fy", "fyy", "n")
 _FIELD = re.compile(r"\{([^{}:]*)(?::([0-9<>^=+ ]*))?\}")
 
 
@@ -59,6 +59,7 @@ def render(series: Series, number: int, day: date) -> str:
         yy=f"{day.year % 100:02d}",
         mm=f"{day.month:02d}",
         fy=fy,
+        fyy=fy[2:],  # "26-27": India's 16 characters leave room for the number
         n=number,
     )
 

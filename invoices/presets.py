@@ -31,7 +31,7 @@ TAX_RATES = {
 # country -> (code, format, period): India wants at most 16 characters, unique within the
 # April-March financial year.
 SERIES = {
-    "IN": ("INV", "{series}/{fy}/{n:05}", "fy_in"),
+    "IN": ("INV", "{series}/{fyy}/{n:05}", "fy_in"),
     "RU": ("СЧ", "{series}-{yyyy}-{n:05}", "year"),
 }
 DEFAULT_SERIES = ("INV", "{series}-{yyyy}-{n:05}", "year")

@@ -10,10 +10,11 @@ def deal_with_lines(member, title="Licences", currency="USD", lines=None):
     """A deal of `member`'s with products, made through the deals' services."""
     with tenant_scope(member.tenant_id, member.user):
         deal = deal_services.deal_create(actor=member, data={"title": title, "currency": currency})
-        for name, quantity, price, discount, tax in lines or [
+        default = [
             ("Licence", Decimal(3), Decimal("100.00"), Decimal(0), Decimal(20)),
             ("Set-up", Decimal(1), Decimal("49.99"), Decimal(10), Decimal(0)),
-        ]:
+        ]
+        for name, quantity, price, discount, tax in default if lines is None else lines:
             deal_services.line_item_add(
                 actor=member, deal=deal, name=name, quantity=quantity, price=price,
                 discount=discount, tax_rate=tax,
