@@ -35,7 +35,7 @@ def register() -> None:
             records=selectors.invoices_for,
             card="invoice_card",
             section="invoices",
-            nav_order=25,
+            nav_order=60,  # after tasks: the accountant's desk
             fields=FIELDS,
             # Accountants keep the invoices of every deal (and read the deals: deals say so).
             builtin_grants={"accountant": full(ALL)},

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from crm.accounts.models import Membership
 from crm.accounts.permissions import ALL
 from crm.accounts.selectors import visible_to
-from crm.web.params import clean_text, parse_date
+from crm.web.params import clean_text, parse_date, parse_id
 from deals.selectors import deals_for
 
 from .models import Allocation, Invoice, Payment, Series, TaxRate
@@ -82,9 +82,9 @@ def apply_filters(qs: QuerySet[Invoice], params) -> QuerySet[Invoice]:
         qs = qs.filter(payment_status=paid)
     if str(params.get("overdue", "")).lower() in ("1", "true", "yes", "on"):
         qs = qs.filter(overdue_q())
-    deal = params.get("deal")
-    if deal:
-        qs = qs.filter(deal_id=deal if str(deal).isdigit() else 0)
+    deal = parse_id(params.get("deal"), "deal")
+    if deal is not None:
+        qs = qs.filter(deal_id=deal)
     currency = params.get("currency")
     if currency:
         qs = qs.filter(currency=clean_text(currency, "currency", max_length=3).upper())

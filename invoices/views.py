@@ -268,5 +268,5 @@ def invoice_pdf(request, pk):
     invoice = _invoice(request, pk)
     response = HttpResponse(pdf.render(invoice), content_type="application/pdf")
     name = invoice.number or f"draft-{invoice.pk}"
-    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
     return response
