@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from crm.web.l10n import format_money
 
 from .models import Invoice
+from .services import percent_text
 from .words import amount_in_words
 
 DOCUMENTS = Path(__file__).parent / "documents"
@@ -89,7 +90,7 @@ def document_data(invoice: Invoice) -> dict:
                     "unit": line.unit,
                     "quantity": f"{line.quantity.normalize():f}",
                     "price": money(line.unit_price),
-                    "discount": f"{line.discount.normalize():f}%" if line.discount else "",
+                    "discount": percent_text(line.discount) if line.discount else "",
                     "tax": line.tax_name,
                     "tax_amount": money(line.tax),
                     "total": money(line.total),

@@ -228,6 +228,11 @@ def invoice_create_from_deal(
     return invoice
 
 
+def percent_text(value: Decimal) -> str:
+    """20.00 -> "20%", 12.50 -> "12.5%" (never "2E+1%")."""
+    return f"{Decimal(value).normalize():f}%"
+
+
 def _line(invoice, position, *, name, unit, quantity, unit_price, discount, rate, percent=None):
     percent = rate.percent if rate is not None else Decimal(percent or 0)
     net, tax, total = line_amounts(quantity, unit_price, discount, percent)
@@ -241,7 +246,7 @@ def _line(invoice, position, *, name, unit, quantity, unit_price, discount, rate
         discount=discount,
         tax_rate=rate,
         tax_percent=percent,
-        tax_name=rate.name if rate is not None else (f"{percent.normalize()}%" if percent else ""),
+        tax_name=rate.name if rate is not None else (percent_text(percent) if percent else ""),
         net=net,
         tax=tax,
         total=total,

@@ -117,6 +117,10 @@ def _card(request, invoice, line_form=None, draft_form=None, payment_form=None, 
     for line in lines:
         line.price_display = format_money(line.unit_price, invoice.currency)
         line.total_display = format_money(line.total, invoice.currency)
+        line.discount_display = services.percent_text(line.discount) if line.discount else ""
+    payments = list(invoice.allocations.select_related("payment").order_by("-id"))
+    for allocation in payments:
+        allocation.amount_display = format_money(allocation.amount, invoice.currency)
     context = {
         "invoice": invoice,
         "lines": lines,
@@ -134,7 +138,7 @@ def _card(request, invoice, line_form=None, draft_form=None, payment_form=None, 
             }
         ),
         "payment_form": payment_form or PaymentForm(initial={"amount": invoice.due}),
-        "payments": invoice.allocations.select_related("payment").order_by("-id"),
+        "payments": payments,
         "credit_notes": invoice.credit_notes.all(),
     }
     return render(request, "invoices/card.html", context, status=code)

@@ -56,4 +56,9 @@ def test_a_manager_invoices_a_deal_and_records_its_payments(transactional_db, pa
     expect(row).to_contain_text(number)
     expect(row).to_contain_text("Paid")
     page.screenshot(path=screenshot_dir / "deal-card-invoices.png", full_page=True)
+
+    page.goto("/invoices/?payment_status=paid")
+    expect(page.get_by_test_id("invoice-row")).to_have_count(1)
+    expect(page.get_by_test_id("invoice-totals")).to_contain_text("USD")
+    page.screenshot(path=screenshot_dir / "invoice-list.png", full_page=True)
     assert errors == []
