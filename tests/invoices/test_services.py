@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from crm.accounts.models import Membership, Role
 from crm.accounts.services import tenant_create
 from crm.tenancy.context import tenant_scope
 from invoices import selectors, services
@@ -37,8 +40,6 @@ def test_an_indian_workspace_numbers_by_financial_year_in_16_characters(workspac
     owner = make_user()
     tenant = tenant_create(owner=owner, name="Acme India", country="IN", currency="INR")
     with tenant_scope(tenant):
-        from crm.accounts.models import Membership
-
         admin = Membership.objects.select_related("role", "tenant", "user").get(user=owner)
     deal = deal_with_lines(admin, currency="INR")
     with tenant_scope(tenant, owner):
@@ -103,3 +104,23 @@ def test_a_manager_cannot_issue_a_colleagues_invoice_through_the_service(workspa
             services.invoice_issue(actor=mia, invoice=invoice.pk)
         with pytest.raises(ValidationError):
             services.invoice_create_from_deal(actor=mia, deal=deal)
+
+
+def test_workspaces_older_than_invoices_get_grants_series_and_rates(workspace):
+    """The data migration 0002, run over a workspace as it was before invoices."""
+    tenant, _owner = workspace
+    tenant.country = "MN"
+    tenant.save(update_fields=["country"])
+    with tenant_scope(tenant):
+        for role in Role.objects.all():
+            role.grants = {k: v for k, v in role.grants.items() if k != "invoice"}
+            role.save(update_fields=["grants"])
+        Series.objects.all().delete()
+        TaxRate.objects.all().delete()
+    import_module("invoices.migrations.0002_existing_workspaces").forwards(apps, None)
+    with tenant_scope(tenant):
+        grants = {r.key: r.grants.get("invoice") for r in Role.objects.exclude(key="")}
+        assert grants["accountant"]["visibility"] == "all"
+        assert grants["manager"] == {"actions": ["view", "create", "edit"], "visibility": "own"}
+        assert set(Series.objects.values_list("code", flat=True)) == {"INV", "CN"}
+        assert list(TaxRate.objects.values_list("name", flat=True)) == ["НӨАТ 10%"]
