@@ -181,6 +181,31 @@ class InvoiceViewSet(
         )
         return self._answer(invoice)
 
+    @extend_schema(request=LineInputSerializer, responses=InvoiceSerializer)
+    @action(detail=True, methods=["patch", "delete"], url_path=r"lines/(?P<line_id>[0-9]{1,18})")
+    def line(self, request, pk=None, line_id=None):
+        """Change (PATCH) or remove (DELETE) one line of a draft."""
+        invoice = self.get_object()
+        line_id = int(line_id)
+        if request.method == "DELETE":
+            self._run(
+                lambda: services.line_remove(
+                    actor=request.membership, invoice=invoice, line_id=line_id
+                )
+            )
+            return self._answer(invoice)
+        body = LineInputSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        self._run(
+            lambda: services.line_update(
+                actor=request.membership,
+                invoice=invoice,
+                line_id=line_id,
+                data=dict(body.validated_data),
+            )
+        )
+        return self._answer(invoice)
+
     @extend_schema(request=None, responses=InvoiceSerializer)
     @action(detail=True, methods=["post"])
     def issue(self, request, pk=None):

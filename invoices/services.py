@@ -332,7 +332,10 @@ def line_update(*, actor: Membership, invoice, line_id: int, data: dict) -> Invo
         "unit_price": line.unit_price, "discount": line.discount, "tax_rate": line.tax_rate_id,
         **data,
     }  # fmt: skip
-    fresh = _line(invoice, line.position, **_clean_line(merged))
+    clean = _clean_line(merged)
+    if "tax_rate" not in data and line.tax_rate_id is None:
+        clean["percent"] = line.tax_percent  # a bare percent copied from the deal stays
+    fresh = _line(invoice, line.position, **clean)
     fresh.pk = line.pk
     fresh.save()
     _totals(invoice)

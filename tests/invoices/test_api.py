@@ -241,3 +241,21 @@ def test_the_list_takes_the_same_number_of_queries_for_more_invoices(
         _draft(client, deal)
     with django_assert_max_num_queries(6):
         assert len(client.get("/api/v1/invoices/").json()["results"]) == 10
+
+
+def test_a_drafts_lines_change_and_go(workspace, deal):
+    _, owner = workspace
+    client = api_client(owner)
+    draft = _draft(client, deal)
+    first, second = (line["id"] for line in draft["lines"])
+    url = f"/api/v1/invoices/{draft['id']}/lines"
+    changed = client.patch(f"{url}/{first}/", {"quantity": "1"}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["total"] == "164.99"  # 120.00 + 44.99
+    bad = client.patch(f"{url}/{first}/", {"quantity": "-1"}, format="json")
+    assert bad.status_code == 400 and "quantity" in bad.json()["error"]["fields"]
+    gone = client.delete(f"{url}/{second}/")
+    assert gone.status_code == 200 and [line["id"] for line in gone.json()["lines"]] == [first]
+    assert client.patch(f"{url}/987654/", {"quantity": "1"}, format="json").status_code == 400
+    client.post(f"/api/v1/invoices/{draft['id']}/issue/")
+    assert client.delete(f"{url}/{first}/").status_code == 409
