@@ -23,7 +23,7 @@ from crm.activity.events import emit
 from crm.tenancy.models import CURRENCIES
 from deals import selectors as deal_selectors
 
-from . import numbering, presets, selectors
+from . import numbering, presets, requisites, selectors
 from .models import Allocation, Invoice, InvoiceLine, LegalEntity, Payment, Series, TaxRate
 from .money import cents, line_amounts
 
@@ -122,6 +122,28 @@ def workspace_setup(owner_membership: Membership) -> None:
     tax_presets_load(country)
 
 
+SELLER_FIELDS = ("name", "address", "tax_id", "kpp", "register_number", "bank_name", "bik",
+                 "account", "corr_account")  # fmt: skip
+
+
+@transaction.atomic
+def seller_save(*, actor: Membership, data: dict) -> LegalEntity:
+    """The workspace's requisites as a seller, checked by its country's rules; invoices
+    copy them when they are issued."""
+    if not actor.role.can_manage_workspace:
+        raise PermissionDenied(_("Your role does not allow this."))
+    clean = {f: str(data.get(f) or "").strip() for f in SELLER_FIELDS}
+    if not clean["name"]:
+        raise ValidationError({"name": _("Name the seller.")})
+    requisites.check_seller(clean, actor.tenant.country)
+    entity = LegalEntity.objects.select_for_update().first() or LegalEntity()
+    for field, value in clean.items():
+        setattr(entity, field, value)
+    entity.full_clean(exclude=["tenant"])
+    entity.save()
+    return entity
+
+
 # --- drafts --------------------------------------------------------------------------------
 
 
@@ -150,11 +172,10 @@ def _client_of(actor: Membership, deal) -> tuple[dict, object, object]:
     return {"name": "", "tax_id": "", "address": ""}, None, None
 
 
-def _seller() -> dict:
+def _seller(tenant) -> dict:
     entity = LegalEntity.objects.first()
     if entity is None:
-        tenant = Membership.objects.select_related("tenant").first()
-        return {"name": tenant.tenant.name if tenant else ""}
+        return {"name": tenant.name}
     return {
         field: getattr(entity, field)
         for field in ("name", "address", "tax_id", "kpp", "register_number", "bank_name", "bik",
@@ -196,7 +217,7 @@ def invoice_create_from_deal(
         company=company,
         contact=contact,
         client=client,
-        seller=_seller(),
+        seller=_seller(tenant),
         currency=_currency(deal.currency),
         language=language if language in LANGUAGES else (tenant.language or "en")[:2],
         template=presets.TEMPLATES.get(tenant.country, Invoice.GENERIC),
@@ -383,23 +404,26 @@ def invoice_update(*, actor: Membership, invoice, data: dict) -> Invoice:
 @transaction.atomic
 def invoice_issue(*, actor: Membership, invoice, day=None) -> Invoice:
     """Number it and freeze it. The number comes from the series' counter in this very
-    transaction: if anything below fails, the number goes back with it."""
+    transaction: if anything below fails, the number goes back with it. Everything that
+    can be done before is done before: the counter row stays locked from the moment the
+    number is taken until the commit, and every other issue in the series waits for it."""
     invoice = _draft(actor, invoice)
     if not invoice.lines.exists():
         raise ValidationError({"lines": _("Add at least one line before issuing.")})
     day = day or timezone.localdate()
     series = invoice.series or default_series(invoice.kind, actor.tenant.country)
+    invoice.seller = _seller(actor.tenant)  # the seller's requisites on the day of issue
+    invoice.series, invoice.issue_date = series, day
+    invoice.status, invoice.issued_at = Invoice.ISSUED, timezone.now()
+    if invoice.due_date is None or invoice.due_date < day:
+        invoice.due_date = day
     number = numbering.render(series, numbering.next_number(series, day), day)
     if actor.tenant.country == "IN" and len(number) > 16:
         # GST rules: an invoice number has at most 16 characters.
         raise ValidationError(
             {"number": _("In India an invoice number has at most 16 characters.")}
         )
-    invoice.series, invoice.number, invoice.issue_date = series, number, day
-    invoice.status, invoice.issued_at = Invoice.ISSUED, timezone.now()
-    if invoice.due_date is None or invoice.due_date < day:
-        invoice.due_date = day
-    invoice.seller = _seller()  # the seller's requisites as they are on the day of issue
+    invoice.number = number
     invoice.save()
     emit("invoice.issued", actor=actor.user, subject=invoice, data=_payload(invoice),
          related=_related(invoice))  # fmt: skip
