@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.tenancy.models import CURRENCIES
 
-from .models import Invoice
+from .models import Invoice, LegalEntity
 
 LANGUAGES = [("en", "English"), ("ru", "Русский"), ("mn", "Монгол"), ("ta", "தமிழ்"),
              ("te", "తెలుగు")]  # fmt: skip
@@ -40,3 +40,11 @@ class PaymentForm(forms.Form):
         label=_("Paid on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     reference = forms.CharField(label=_("Reference"), max_length=120, required=False)
+
+
+class SellerForm(forms.ModelForm):
+    class Meta:
+        model = LegalEntity
+        fields = ["name", "address", "tax_id", "kpp", "register_number", "bank_name", "bik",
+                  "account", "corr_account"]  # fmt: skip
+        widgets = {"address": forms.Textarea(attrs={"rows": 2})}

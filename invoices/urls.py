@@ -18,4 +18,5 @@ urlpatterns = [
     path("invoices/<int:pk>/credit-note/", views.credit_note, name="invoice_credit_note"),
     path("invoices/<int:pk>/payments/", views.payment_add, name="invoice_payment"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("settings/invoicing/", views.seller_settings, name="invoice_settings"),
 ]

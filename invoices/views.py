@@ -17,15 +17,15 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.web.decorators import can_view, member_required
+from crm.web.decorators import can_view, manager_required, member_required
 from crm.web.forms import errors_to_form
 from crm.web.l10n import format_money
 from crm.web.params import InvalidParameter, parse_page
 from deals.selectors import deals_for
 
 from . import pdf, selectors, services
-from .forms import DraftForm, LineForm, PaymentForm
-from .models import Invoice
+from .forms import DraftForm, LineForm, PaymentForm, SellerForm
+from .models import Invoice, LegalEntity
 
 PAGE_SIZE = 50
 
@@ -274,3 +274,27 @@ def invoice_pdf(request, pk):
     name = invoice.number or f"draft-{invoice.pk}"
     response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
     return response
+
+
+@manager_required
+def seller_settings(request):
+    """Settings: the workspace's requisites as a seller, its tax rates and series."""
+    entity = LegalEntity.objects.first()
+    form = SellerForm(request.POST or None, instance=entity)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.seller_save(actor=request.membership, data=form.cleaned_data)
+        except ValidationError as exc:
+            errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Seller details saved."))
+            return redirect("invoice_settings")
+    return render(
+        request,
+        "invoices/settings.html",
+        {
+            "form": form,
+            "rates": selectors.tax_rates(),
+            "series": selectors.series().union(selectors.series("credit_note")),
+        },
+    )

@@ -156,6 +156,7 @@ PAGES: dict[str, object] = {
     "invoice_credit_note": ("record", "invoice"),
     "invoice_payment": ("record", "invoice"),
     "invoice_pdf": ("record", "invoice"),
+    "invoice_settings": LIST,
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
