@@ -125,6 +125,9 @@ class InvoiceViewSet(
             OpenApiParameter("payment_status", enum=["unpaid", "partial", "paid", "refunded"]),
             OpenApiParameter("overdue", bool),
             OpenApiParameter("deal", int),
+            OpenApiParameter("owner", int, description="The deal's manager (a user id)."),
+            OpenApiParameter("issued_after", str, description="YYYY-MM-DD"),
+            OpenApiParameter("issued_before", str, description="YYYY-MM-DD"),
             OpenApiParameter("currency", str),
             OpenApiParameter("q", description="Part of the number or the client's name."),
         ]

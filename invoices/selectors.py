@@ -62,8 +62,8 @@ def series(kind: str = Series.INVOICE) -> QuerySet[Series]:
     return Series.objects.filter(kind=kind)
 
 
-FILTERS = ("status", "payment_status", "overdue", "deal", "currency", "issued_after",
-           "issued_before", "q")  # fmt: skip
+FILTERS = ("status", "payment_status", "overdue", "deal", "owner", "currency",
+           "issued_after", "issued_before", "q")  # fmt: skip
 
 
 def apply_filters(qs: QuerySet[Invoice], params) -> QuerySet[Invoice]:
@@ -85,6 +85,9 @@ def apply_filters(qs: QuerySet[Invoice], params) -> QuerySet[Invoice]:
     deal = parse_id(params.get("deal"), "deal")
     if deal is not None:
         qs = qs.filter(deal_id=deal)
+    owner = parse_id(params.get("owner"), "owner")  # the deal's manager
+    if owner is not None:
+        qs = qs.filter(deal__owner_id=owner)
     currency = params.get("currency")
     if currency:
         qs = qs.filter(currency=clean_text(currency, "currency", max_length=3).upper())

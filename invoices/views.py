@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.api.filters import members_of_workspace
 from crm.web.decorators import can_view, manager_required, member_required
 from crm.web.forms import errors_to_form
 from crm.web.l10n import format_money
@@ -87,6 +88,7 @@ def invoice_list(request):
             "totals": totals,
             "filters": params,
             "querystring": query.urlencode(),
+            "owners": members_of_workspace().order_by("first_name", "email"),
             "statuses": Invoice.STATUSES,
             "payment_statuses": Invoice.PAYMENT_STATUSES,
         },

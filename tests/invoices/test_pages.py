@@ -105,6 +105,13 @@ def test_the_accountants_list_filters_and_totals(workspace, client, django_asser
     drafts = client.get("/invoices/", {"status": "draft"}).content.decode()
     assert drafts.count('data-testid="invoice-row"') == 1
     assert client.get("/invoices/", {"status": "nonsense"}).status_code == 404
+    today = timezone.localdate().isoformat()
+    issued = client.get("/invoices/", {"issued_after": today, "issued_before": today})
+    assert issued.content.decode().count('data-testid="invoice-row"') == 2
+    mine = client.get("/invoices/", {"owner": owner.user_id}).content.decode()
+    assert mine.count('data-testid="invoice-row"') == 3
+    nobody = client.get("/invoices/", {"owner": accountant.user_id}).content.decode()
+    assert nobody.count('data-testid="invoice-row"') == 0
 
     with django_assert_max_num_queries(14):
         client.get("/invoices/")
