@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("invoices/", views.invoice_list, name="invoices"),
+    path("invoices/export/", views.invoice_export, name="invoice_export"),
     path("deals/<int:pk>/invoices/new/", views.invoice_create, name="invoice_create"),
     path("invoices/<int:pk>/", views.invoice_card, name="invoice_card"),
     path("invoices/<int:pk>/edit/", views.invoice_edit, name="invoice_edit"),

@@ -24,7 +24,7 @@ from crm.web.l10n import format_money
 from crm.web.params import InvalidParameter, parse_page
 from deals.selectors import deals_for
 
-from . import pdf, selectors, services
+from . import exporter, pdf, selectors, services
 from .forms import DraftForm, LineForm, PaymentForm, SellerForm
 from .models import Invoice, LegalEntity
 
@@ -89,10 +89,23 @@ def invoice_list(request):
             "filters": params,
             "querystring": query.urlencode(),
             "owners": members_of_workspace().order_by("first_name", "email"),
+            "can_export": request.membership.can("invoice", "export"),
             "statuses": Invoice.STATUSES,
             "payment_statuses": Invoice.PAYMENT_STATUSES,
         },
     )
+
+
+@can_view("invoice")
+def invoice_export(request):
+    """The list, as filtered, as an XLSX file (the role's "export" right on invoices)."""
+    if not request.membership.can("invoice", "export"):
+        raise PermissionDenied
+    try:
+        qs = selectors.apply_filters(selectors.invoices_for(request.membership), request.GET)
+    except (ValidationError, InvalidParameter):
+        raise Http404 from None
+    return exporter.xlsx_response(qs.order_by("issue_date", "number", "id"))
 
 
 @member_required

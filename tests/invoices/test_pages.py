@@ -3,11 +3,13 @@ PDF and payments, and the accountant's list."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from python_calamine import CalamineWorkbook
 
 from crm.tenancy.context import tenant_scope
 from invoices import services
@@ -112,6 +114,13 @@ def test_the_accountants_list_filters_and_totals(workspace, client, django_asser
     assert mine.count('data-testid="invoice-row"') == 3
     nobody = client.get("/invoices/", {"owner": accountant.user_id}).content.decode()
     assert nobody.count('data-testid="invoice-row"') == 0
+
+    export = client.get("/invoices/export/", {"status": "issued"})
+    assert export["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(export.streaming_content)))
+    rows = book.get_sheet_by_index(0).to_python()
+    assert len(rows) == 3 and rows[0][0] == "Invoice no."
+    assert {row[8] for row in rows[1:]} == {"USD", "RUB"} and rows[1][11] == 404.99
 
     with django_assert_max_num_queries(14):
         client.get("/invoices/")

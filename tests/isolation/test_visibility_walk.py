@@ -146,6 +146,7 @@ PAGES: dict[str, object] = {
     "calendar_feed_regenerate": LIST,
     "calendar_feed_revoke": LIST,
     "invoices": LIST,
+    "invoice_export": LIST,
     "invoice_create": ("record", "deal"),
     "invoice_card": ("record", "invoice"),
     "invoice_edit": ("record", "invoice"),
