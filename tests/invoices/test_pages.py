@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
+from crm.activity.dispatch import dispatch_pending
 from crm.tenancy.context import tenant_scope
 from invoices import services
 from invoices.models import Invoice
@@ -53,8 +54,13 @@ def test_from_the_deal_card_to_a_paid_invoice(workspace, deal, client):
     with tenant_scope(owner.tenant_id):
         assert Invoice.objects.get(pk=pk).payment_status == "paid"
 
+    with tenant_scope(owner.tenant_id, owner.user):
+        dispatch_pending()  # the events' consumers (the timeline), as the worker would
     card = client.get(f"/deals/{deal.pk}/").content.decode()
     assert invoice.number in card and "Paid" in card
+    # The invoice's life on the deal's history.
+    for said in ("Invoice issued: " + invoice.number, "Invoice paid: " + invoice.number):
+        assert said in card, said
 
 
 def test_a_role_without_invoices_sees_no_panel(workspace, client):
@@ -71,11 +77,17 @@ def test_a_role_without_invoices_sees_no_panel(workspace, client):
 
 
 def test_a_manager_sees_and_changes_nothing_of_a_colleagues_invoice(workspace, client):
-    tenant, _ = workspace
+    tenant, _admin = workspace
     mia, carl = add_member(tenant), add_member(tenant)
     deal = deal_with_lines(carl, title="Carl's secret deal")
     with tenant_scope(tenant, carl.user):
         invoice = services.invoice_create_from_deal(actor=carl, deal=deal)
+        dispatch_pending()
+    # Carl's invoice events are on Carl's deal's timeline only: Mia's card shows none.
+    with tenant_scope(tenant, mia.user):
+        own = deal_with_lines(mia, title="Mia's deal")
+    login(client, mia)
+    assert "Draft invoice" not in client.get(f"/deals/{own.pk}/").content.decode()
     login(client, mia)
     for path in ("", "pdf/"):
         assert client.get(f"/invoices/{invoice.pk}/{path}").status_code == 404
