@@ -96,6 +96,10 @@ class LineInputSerializer(serializers.Serializer):
     tax_rate = IdField(required=False, allow_null=True)
 
 
+class SendSerializer(serializers.Serializer):
+    to = serializers.CharField(max_length=254, help_text=_("The client's email address."))
+
+
 class InvoiceViewSet(
     ScopedViewSetMixin,
     mixins.ListModelMixin,
@@ -215,6 +219,20 @@ class InvoiceViewSet(
         """Give the draft its number and freeze it; a second issue is a 409."""
         invoice = self.get_object()
         self._run(lambda: services.invoice_issue(actor=request.membership, invoice=invoice))
+        return self._answer(invoice)
+
+    @extend_schema(request=SendSerializer, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        """Email the issued invoice with its PDF to `to`."""
+        invoice = self.get_object()
+        body = SendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        self._run(
+            lambda: services.invoice_send(
+                actor=request.membership, invoice=invoice, to=body.validated_data["to"]
+            )
+        )
         return self._answer(invoice)
 
     @extend_schema(request=None, responses=InvoiceSerializer)

@@ -48,3 +48,7 @@ class SellerForm(forms.ModelForm):
         fields = ["name", "address", "tax_id", "kpp", "register_number", "bank_name", "bik",
                   "account", "corr_account"]  # fmt: skip
         widgets = {"address": forms.Textarea(attrs={"rows": 2})}
+
+
+class SendForm(forms.Form):
+    to = forms.CharField(label=_("Email"), max_length=254)

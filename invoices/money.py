@@ -19,3 +19,8 @@ def line_amounts(quantity, unit_price, discount, tax_percent) -> tuple[Decimal, 
     net = cents(gross * (HUNDRED - Decimal(discount)) / HUNDRED)
     tax = cents(net * Decimal(tax_percent) / HUNDRED)
     return net, tax, net + tax
+
+
+def percent_text(value) -> str:
+    """20.00 -> "20%", 12.50 -> "12.5%" (never "2E+1%")."""
+    return f"{Decimal(value).normalize():f}%"

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from crm.web.l10n import format_money
 
 from .models import Invoice
-from .services import percent_text
+from .money import percent_text
 from .words import amount_in_words
 
 DOCUMENTS = Path(__file__).parent / "documents"

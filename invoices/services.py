@@ -13,6 +13,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
@@ -23,9 +24,9 @@ from crm.activity.events import emit
 from crm.tenancy.models import CURRENCIES
 from deals import selectors as deal_selectors
 
-from . import numbering, presets, requisites, selectors
+from . import numbering, presets, requisites, selectors, tasks
 from .models import Allocation, Invoice, InvoiceLine, LegalEntity, Payment, Series, TaxRate
-from .money import cents, line_amounts
+from .money import cents, line_amounts, percent_text
 
 DEFAULT_DUE_DAYS = 14
 LANGUAGES = ("en", "ru", "mn", "ta", "te")
@@ -249,11 +250,6 @@ def invoice_create_from_deal(
     return invoice
 
 
-def percent_text(value: Decimal) -> str:
-    """20.00 -> "20%", 12.50 -> "12.5%" (never "2E+1%")."""
-    return f"{Decimal(value).normalize():f}%"
-
-
 def _line(invoice, position, *, name, unit, quantity, unit_price, discount, rate, percent=None):
     percent = rate.percent if rate is not None else Decimal(percent or 0)
     net, tax, total = line_amounts(quantity, unit_price, discount, percent)
@@ -427,6 +423,25 @@ def invoice_issue(*, actor: Membership, invoice, day=None) -> Invoice:
     invoice.save()
     emit("invoice.issued", actor=actor.user, subject=invoice, data=_payload(invoice),
          related=_related(invoice))  # fmt: skip
+    return invoice
+
+
+@transaction.atomic
+def invoice_send(*, actor: Membership, invoice, to: str) -> Invoice:
+    """Email the issued invoice with its PDF; the mail goes once the send is recorded."""
+    require(actor, "edit")
+    invoice = _visible(actor, invoice)
+    if invoice.status != Invoice.ISSUED:
+        raise Conflict(_("Only an issued invoice is sent."))
+    to = (to or "").strip()
+    try:
+        validate_email(to)
+    except ValidationError:
+        raise ValidationError({"to": _("Enter a valid email address.")}) from None
+    emit("invoice.sent", actor=actor.user, subject=invoice, data={**_payload(invoice), "to": to},
+         related=_related(invoice))  # fmt: skip
+    tenant_id, pk = invoice.tenant_id, invoice.pk
+    transaction.on_commit(lambda: tasks.send_invoice_email.delay(tenant_id, pk, to))
     return invoice
 
 

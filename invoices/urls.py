@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("invoices/<int:pk>/issue/", views.invoice_issue, name="invoice_issue"),
     path("invoices/<int:pk>/cancel/", views.invoice_cancel, name="invoice_cancel"),
+    path("invoices/<int:pk>/send/", views.invoice_send, name="invoice_send"),
     path("invoices/<int:pk>/credit-note/", views.credit_note, name="invoice_credit_note"),
     path("invoices/<int:pk>/payments/", views.payment_add, name="invoice_payment"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),

@@ -25,8 +25,9 @@ from crm.web.params import InvalidParameter, parse_page
 from deals.selectors import deals_for
 
 from . import exporter, pdf, selectors, services
-from .forms import DraftForm, LineForm, PaymentForm, SellerForm
+from .forms import DraftForm, LineForm, PaymentForm, SellerForm, SendForm
 from .models import Invoice, LegalEntity
+from .money import percent_text
 
 PAGE_SIZE = 50
 
@@ -121,7 +122,9 @@ def invoice_create(request, pk):
     return redirect("invoice_card", pk=invoice.pk)
 
 
-def _card(request, invoice, line_form=None, draft_form=None, payment_form=None, code=200):
+def _card(
+    request, invoice, line_form=None, draft_form=None, payment_form=None, send_form=None, code=200
+):
     membership = request.membership
     rates = list(selectors.tax_rates())
     lines = list(invoice.lines.all())
@@ -132,7 +135,7 @@ def _card(request, invoice, line_form=None, draft_form=None, payment_form=None, 
     for line in lines:
         line.price_display = format_money(line.unit_price, invoice.currency)
         line.total_display = format_money(line.total, invoice.currency)
-        line.discount_display = services.percent_text(line.discount) if line.discount else ""
+        line.discount_display = percent_text(line.discount) if line.discount else ""
     payments = list(invoice.allocations.select_related("payment").order_by("-id"))
     for allocation in payments:
         allocation.amount_display = format_money(allocation.amount, invoice.currency)
@@ -154,6 +157,8 @@ def _card(request, invoice, line_form=None, draft_form=None, payment_form=None, 
         ),
         "payment_form": payment_form or PaymentForm(initial={"amount": invoice.due}),
         "payments": payments,
+        # Not prefilled from the client's record: whoever reads the invoice may not see it.
+        "send_form": send_form or SendForm(),
         "credit_notes": invoice.credit_notes.all(),
     }
     return render(request, "invoices/card.html", context, status=code)
@@ -232,6 +237,26 @@ def invoice_issue(request, pk):
         lambda: services.invoice_issue(actor=request.membership, invoice=invoice),
         _("Invoice issued."),
     )
+
+
+@can_view("invoice")
+@require_POST
+def invoice_send(request, pk):
+    invoice = _invoice(request, pk)
+    form = SendForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invoice_send(
+                actor=request.membership, invoice=invoice, to=form.cleaned_data["to"]
+            )
+            messages.success(request, _("Invoice sent."))
+            return redirect("invoice_card", pk=invoice.pk)
+        except (ValidationError, PermissionDenied) as exc:
+            if isinstance(exc, PermissionDenied):
+                form.add_error(None, _refusal(exc))
+            else:
+                errors_to_form(form, exc)
+    return _card(request, invoice, send_form=form, code=400)
 
 
 @can_view("invoice")

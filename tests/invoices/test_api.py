@@ -259,3 +259,22 @@ def test_a_drafts_lines_change_and_go(workspace, deal):
     assert client.patch(f"{url}/987654/", {"quantity": "1"}, format="json").status_code == 400
     client.post(f"/api/v1/invoices/{draft['id']}/issue/")
     assert client.delete(f"{url}/{first}/").status_code == 409
+
+
+def test_an_issued_invoice_is_emailed_with_its_pdf(
+    workspace, deal, smtp, django_capture_on_commit_callbacks
+):
+    _, owner = workspace
+    client = api_client(owner)
+    draft = _draft(client, deal)
+    url = f"/api/v1/invoices/{draft['id']}/send/"
+    assert client.post(url, {"to": "buyer@client.example"}).status_code == 409  # a draft
+    number = client.post(f"/api/v1/invoices/{draft['id']}/issue/").json()["number"]
+    assert client.post(url, {"to": "not an address"}).status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"to": "buyer@client.example"}).status_code == 200
+    [mail] = smtp.messages
+    assert mail["To"] == "buyer@client.example" and number in mail["Subject"]
+    [attachment] = [p for p in mail.walk() if p.get_filename()]
+    assert attachment.get_filename() == f"{number}.pdf"
+    assert attachment.get_payload(decode=True).startswith(b"%PDF")

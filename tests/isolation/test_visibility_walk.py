@@ -154,6 +154,7 @@ PAGES: dict[str, object] = {
     "invoice_line_remove": ("record", "invoice"),
     "invoice_issue": ("record", "invoice"),
     "invoice_cancel": ("record", "invoice"),
+    "invoice_send": ("record", "invoice"),
     "invoice_credit_note": ("record", "invoice"),
     "invoice_payment": ("record", "invoice"),
     "invoice_pdf": ("record", "invoice"),
