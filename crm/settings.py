@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "pipelines",
     "deals",
     "integrations",
+    "invoices",
 ]
 
 MIDDLEWARE = [
@@ -306,6 +307,7 @@ CELERY_TASK_ROUTES = {
     "activity.sweep_outbox": {"queue": "events"},
     "activity.send_due_reminders": {"queue": "events"},
     "activity.send_notification_email": {"queue": "mail"},
+    "invoices.send_invoice_email": {"queue": "mail"},
     "accounts.send_invitation_email": {"queue": "mail"},
     "contacts.import_contacts": {"queue": "heavy"},
     "contacts.recover_imports": {"queue": "heavy"},

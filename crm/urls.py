@@ -73,6 +73,7 @@ urlpatterns = [
     path("", include("contacts.urls")),
     path("", include("pipelines.urls")),
     path("", include("deals.urls")),
+    path("", include("invoices.urls")),
     path("", include("crm.activity.urls")),
     path("", include("integrations.urls")),
     path("api/v1/", include("crm.api.urls")),

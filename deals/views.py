@@ -32,7 +32,7 @@ from crm.web.uploads import upload_limit
 from pipelines.models import Pipeline, Stage
 
 from . import board as boards
-from . import forms, selectors, services
+from . import forms, panels, selectors, services
 from .models import Attachment, Deal, DealContact, LineItem
 
 PAGE_SIZE = 50
@@ -635,6 +635,7 @@ def deal_card(request, pk):
             "history": _history(deal),
             "timeline": timeline_page(request.membership, "deal", deal.pk),
             "lost_form": forms.LostForm(),
+            "panels": panels.render_all(request, deal),
         }
     )
     return render(request, "deals/card.html", context)

@@ -66,6 +66,17 @@ def visible_sets(membership) -> dict:
     }
 
 
+def other_visible_sets(membership, known) -> dict:
+    """{record type: `seen_by(...)`} for the other registered types with a selector, those
+    not in `known` (invoices, say): events about them show, on the timelines of the records
+    they name, to the members who may see them."""
+    return {
+        object_type: seen_by(membership, object_type, spec.records)
+        for object_type, spec in objects.OBJECT_TYPES.items()
+        if spec.records is not None and object_type not in known
+    }
+
+
 def visible_q(
     membership, type_field: str = "object_type", id_field: str = "object_id", *, seen=None
 ) -> Q:

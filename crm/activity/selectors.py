@@ -45,16 +45,14 @@ def _tasks_of(membership: Membership) -> QuerySet[Task]:
 def subjects_visible_q(membership: Membership, prefix: str = "event__") -> Q:
     """Events (or rows reaching one through `prefix`) whose subject the member may see: a
     deal, a contact or a company by its type's grant; a task by the task grant (its
-    assignee); a comment or a note by the record it is on. Any other subject: no."""
+    assignee); a comment or a note by the record it is on; a record of any other registered
+    type by that type's selector (an invoice on its deal's timeline). Any other subject: no."""
     type_field, id_field = f"{prefix}subject_type", f"{prefix}subject_id"
     seen = records.visible_sets(membership)
     on_seen_records = records.visible_q(membership, seen=seen)
-    condition = records.visible_q(
-        membership,
-        type_field,
-        id_field,
-        seen={**seen, "task": records.seen_by(membership, "task", _tasks_of)},
-    )
+    subjects = {**seen, "task": records.seen_by(membership, "task", _tasks_of)}
+    subjects.update(records.other_visible_sets(membership, subjects))
+    condition = records.visible_q(membership, type_field, id_field, seen=subjects)
     for model in (Comment, Note):
         on_them = model.objects.filter(on_seen_records).values("pk")
         condition |= Q(**{type_field: model.event_subject_type, f"{id_field}__in": on_them})

@@ -26,6 +26,7 @@ from deals import services as deal_services
 from integrations import ingest, receiver
 from integrations import services as integration_services
 from integrations.models import Conversation
+from invoices import services as invoice_services
 from tests.conftest import add_member, make_user
 
 CANARY = "quokka"  # lower case; responses are compared in lower case
@@ -155,6 +156,16 @@ def build(tenant, admin: Membership) -> Scenario:
             ),
         )
         feed, _raw = activity_services.calendar_feed_regenerate(actor=colleague)
+        # The colleague's invoice for the deal (its client and line name the canary),
+        # issued and partly paid.
+        invoice = invoice_services.invoice_create_from_deal(actor=colleague, deal=deal)
+        invoice_services.invoice_update(
+            actor=colleague, invoice=invoice, data={"notes": "Quokka terms"}
+        )
+        invoice = invoice_services.invoice_issue(actor=colleague, invoice=invoice)
+        payment = invoice_services.payment_record(
+            actor=colleague, allocations=[(invoice, "100")], reference="Quokka transfer"
+        )
     s.records = {
         "company": company,
         "contact": contact,
@@ -167,6 +178,8 @@ def build(tenant, admin: Membership) -> Scenario:
         "segment": segment,
         "import": job,
         "feed": feed,
+        "invoice": invoice,
+        "payment": payment,
     }
     # The colleague's conversation with the hidden client, through the admin's channel.
     s.records["conversation"] = conversation_create(

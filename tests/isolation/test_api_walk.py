@@ -22,6 +22,8 @@ from crm.tenancy.context import tenant_scope
 from deals import services as deal_services
 from deals.models import Deal, DealContact, LineItem, Product
 from integrations.models import Channel, Conversation
+from invoices import services as invoice_services
+from invoices.models import Invoice, Payment
 from pipelines import services as pipeline_services
 from pipelines.models import LostReason, Pipeline, Stage
 from tests.conftest import add_member, api_client
@@ -61,6 +63,19 @@ def _deal_contact(tenant, owner):
     )
     return deal_services.deal_contact_set(
         actor=owner, deal=_deal(tenant, owner), contact=contact, role="buyer"
+    )
+
+
+def _invoice(tenant, owner):
+    deal = _deal(tenant, owner)
+    deal_services.line_item_add(actor=owner, deal=deal, name="Secret line", quantity=1, price=10)
+    invoice = invoice_services.invoice_create_from_deal(actor=owner, deal=deal)
+    return invoice_services.invoice_issue(actor=owner, invoice=invoice)
+
+
+def _payment(tenant, owner):
+    return invoice_services.payment_record(
+        actor=owner, allocations=[(_invoice(tenant, owner), "4.00")], reference="Secret"
     )
 
 
@@ -108,6 +123,8 @@ FACTORIES = {
     DealContact: _deal_contact,
     Channel: lambda tenant, owner: channel_create(owner),
     Conversation: lambda tenant, owner: conversation_create(channel_create(owner), "Secret"),
+    Invoice: _invoice,
+    Payment: _payment,
 }
 
 ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]

@@ -156,6 +156,20 @@ PAGES: dict[str, object] = {
     "channel_reconnect": ("record", "nothing"),
     "channel_retry": ("record", "nothing"),
     "telegram_webhook": PUBLIC,
+    "invoices": LIST,
+    "invoice_export": LIST,
+    "invoice_create": ("record", "deal"),
+    "invoice_card": ("record", "invoice"),
+    "invoice_edit": ("record", "invoice"),
+    "invoice_line_add": ("record", "invoice"),
+    "invoice_line_remove": ("record", "invoice"),
+    "invoice_issue": ("record", "invoice"),
+    "invoice_cancel": ("record", "invoice"),
+    "invoice_send": ("record", "invoice"),
+    "invoice_credit_note": ("record", "invoice"),
+    "invoice_payment": ("record", "invoice"),
+    "invoice_pdf": ("record", "invoice"),
+    "invoice_settings": LIST,
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
@@ -376,6 +390,8 @@ TARGETS = {
     "line-items": "item",
     "deal-contacts": "deal_contact",
     "conversations": "conversation",
+    "invoices": "invoice",
+    "payments": "payment",
     "api-keys": None,  # the colleague's key is never listed; there is no id to aim at here
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]

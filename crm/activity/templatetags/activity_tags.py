@@ -11,7 +11,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from crm.activity import records, selectors
+from crm import objects
+from crm.activity import catalogue, records, selectors
 from crm.activity.forms import TaskForm
 from crm.activity.services.comments import MENTION
 from crm.web.l10n import format_day
@@ -63,6 +64,16 @@ def quick_task_form():
 @register.filter
 def subject_url(task) -> str:
     return records.card_url(task.object_type, task.object_id)
+
+
+@register.filter
+def other_record_event(event) -> str:
+    """The event's label ("Invoice issued") when it is about a record of a registered type
+    that tasks and comments do not hang on (an invoice on its deal's card), else ""."""
+    if records.activity_type(event.subject_type) or event.subject_type in ("task", "comment"):
+        return ""
+    spec = catalogue.get(event.type)
+    return str(spec.label) if spec is not None and objects.get(event.subject_type) else ""
 
 
 @register.filter

@@ -1,0 +1,1 @@
+"""Invoices: drafts from deals, gapless numbering, PDFs, payments (see README.md)."""

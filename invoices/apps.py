@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class InvoicesConfig(AppConfig):
+    name = "invoices"
+    label = "invoices"
+    verbose_name = "Invoices"
+
+    def ready(self):
+        from crm.accounts import initialisers
+        from deals import panels
+
+        from . import event_types, object_types, services, views
+
+        event_types.declare_all()
+        object_types.register()  # "invoice"
+        initialisers.register(services.workspace_setup)  # series and the country's tax rates
+        panels.register(views.deal_panel)  # the deal card's "Invoices" panel

@@ -1,0 +1,253 @@
+"""Invoices, their lines, numbering series and counters, tax rates, the seller's requisites,
+and payments with their allocations over invoices. Money is Decimal, rounded per line."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.tenancy.models import CURRENCIES, TenantModel, languages
+
+ZERO = Decimal("0.00")
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+
+
+class Series(TenantModel):
+    """A numbering series: its code, how a number is written, and when it starts again."""
+
+    NEVER, YEAR, FISCAL_IN = "never", "year", "fy_in"
+    PERIODS = [
+        (NEVER, _("Never reset")),
+        (YEAR, _("Calendar year")),
+        (FISCAL_IN, _("Indian financial year (April to March)")),
+    ]
+    INVOICE, CREDIT_NOTE = "invoice", "credit_note"
+    KINDS = [(INVOICE, _("Invoice")), (CREDIT_NOTE, _("Credit note"))]
+
+    code = models.CharField(_("code"), max_length=16)
+    kind = models.CharField(max_length=12, choices=KINDS, default=INVOICE)
+    format = models.CharField(_("format"), max_length=64, default="{series}-{yyyy}-{n:05}")
+    period = models.CharField(_("reset"), max_length=8, choices=PERIODS, default=YEAR)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["code", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="series_code_unique"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+
+class Counter(TenantModel):
+    """The last number given in a series within a period ("" when it never resets, "2026"
+    for a calendar year, "2026-27" for an Indian financial year). Incremented by one
+    INSERT ... ON CONFLICT DO UPDATE inside the issuing transaction (numbering.py)."""
+
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="counters")
+    period = models.CharField(max_length=16, blank=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "series", "period"], name="counter_series_period"
+            ),
+        ]
+
+
+class TaxRate(TenantModel):
+    """A tax rate is data, valid between two dates, seeded per country (presets.py)."""
+
+    name = models.CharField(_("name"), max_length=80)
+    percent = models.DecimalField(_("percent"), max_digits=5, decimal_places=2, validators=PERCENT)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    # "Without VAT" is 0 % and says so on the document, unlike a 0 % rate.
+    exempt = models.BooleanField(_("exempt"), default=False)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["country", "-percent", "id"]
+        indexes = [models.Index(fields=["tenant", "country"], name="taxrate_country")]
+
+    def __str__(self):
+        return self.name
+
+    def valid_on(self, day) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+class LegalEntity(TenantModel):
+    """The workspace as a seller: what every invoice copies at issue."""
+
+    name = models.CharField(_("legal name"), max_length=250)
+    address = models.TextField(_("address"), blank=True)
+    tax_id = models.CharField(_("tax number (ИНН, GSTIN)"), max_length=20, blank=True)
+    kpp = models.CharField(_("КПП"), max_length=9, blank=True)
+    register_number = models.CharField(_("register number"), max_length=20, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=200, blank=True)
+    bik = models.CharField(_("БИК"), max_length=9, blank=True)
+    account = models.CharField(_("account"), max_length=34, blank=True)
+    corr_account = models.CharField(_("correspondent account"), max_length=20, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="legalentity_one")]
+
+    def __str__(self):
+        return self.name
+
+
+class Invoice(TenantModel):
+    DRAFT, ISSUED, CANCELLED = "draft", "issued", "cancelled"
+    STATUSES = [(DRAFT, _("Draft")), (ISSUED, _("Issued")), (CANCELLED, _("Cancelled"))]
+    UNPAID, PARTIAL, PAID, REFUNDED = "unpaid", "partial", "paid", "refunded"
+    PAYMENT_STATUSES = [
+        (UNPAID, _("Unpaid")),
+        (PARTIAL, _("Partly paid")),
+        (PAID, _("Paid")),
+        (REFUNDED, _("Refunded")),
+    ]
+    GENERIC, RUSSIA = "generic", "ru"
+    TEMPLATES = [(GENERIC, _("International")), (RUSSIA, _("Russia: счёт на оплату"))]
+
+    kind = models.CharField(max_length=12, choices=Series.KINDS, default=Series.INVOICE)
+    # An invoice outlives its deal: a legal document is not deleted with a sales record.
+    deal = models.ForeignKey(
+        "deals.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    company = models.ForeignKey(
+        "contacts.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Snapshots: what the document says, whatever happens to the records later.
+    client = models.JSONField(default=dict, blank=True)
+    seller = models.JSONField(default=dict, blank=True)
+    series = models.ForeignKey(Series, null=True, blank=True, on_delete=models.PROTECT)
+    number = models.CharField(_("number"), max_length=40, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES)
+    language = models.CharField(_("language"), max_length=8, choices=languages, default="en")
+    template = models.CharField(_("template"), max_length=12, choices=TEMPLATES, default=GENERIC)
+    issue_date = models.DateField(_("issue date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=STATUSES, default=DRAFT)
+    payment_status = models.CharField(
+        _("payment status"), max_length=10, choices=PAYMENT_STATUSES, default=UNPAID
+    )
+    original = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    subtotal = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+    tax_total = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+    total = models.DecimalField(_("total"), max_digits=16, decimal_places=2, default=ZERO)
+    paid_amount = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    event_subject_type = "invoice"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "series", "number"], name="invoice_series_number"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "deal"], name="invoice_deal"),
+            models.Index(fields=["tenant", "-created_at", "-id"], name="invoice_created"),
+            models.Index(fields=["tenant", "status", "payment_status"], name="invoice_status"),
+            models.Index(fields=["tenant", "due_date"], name="invoice_due"),
+        ]
+
+    def __str__(self):
+        return self.number or str(_("Draft invoice"))
+
+    @property
+    def due(self) -> Decimal:
+        return self.total - self.paid_amount
+
+    @property
+    def is_overdue(self) -> bool:
+        """Computed, never stored: issued, not fully paid, past its due date."""
+        return (
+            self.status == self.ISSUED
+            and self.payment_status in (self.UNPAID, self.PARTIAL)
+            and self.due_date is not None
+            and self.due_date < timezone.localdate()
+        )
+
+
+class InvoiceLine(TenantModel):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    unit_price = models.DecimalField(_("price"), max_digits=14, decimal_places=2)
+    discount = models.DecimalField(
+        _("discount, %"), max_digits=5, decimal_places=2, default=ZERO, validators=PERCENT
+    )
+    tax_rate = models.ForeignKey(
+        TaxRate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The rate as it was when the line was written: rates are data and may change.
+    tax_percent = models.DecimalField(max_digits=5, decimal_places=2, default=ZERO)
+    tax_name = models.CharField(max_length=80, blank=True)
+    net = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+    tax = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+    total = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["tenant", "invoice"], name="invoiceline_invoice")]
+
+
+class Payment(TenantModel):
+    """Money received (or paid back: a refund), spread over invoices by its allocations."""
+
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES)
+    is_refund = models.BooleanField(_("refund"), default=False)
+    paid_on = models.DateField(_("paid on"), default=timezone.localdate)
+    reference = models.CharField(_("reference"), max_length=120, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+        indexes = [models.Index(fields=["tenant", "-paid_on"], name="payment_paid_on")]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency}"
+
+
+class Allocation(TenantModel):
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "payment", "invoice"], name="allocation_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "invoice"], name="allocation_invoice")]

@@ -1,0 +1,114 @@
+"""Reads of invoices and payments. `invoices_for(membership)` is the only way to invoices:
+the role's rights on "invoice" and, through the deal, the deal's visibility."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.accounts.models import Membership
+from crm.accounts.permissions import ALL
+from crm.accounts.selectors import visible_to
+from crm.web.params import clean_text, parse_date, parse_id
+from deals.selectors import deals_for
+
+from .models import Allocation, Invoice, Payment, Series, TaxRate
+
+
+def invoices_for(membership: Membership) -> QuerySet[Invoice]:
+    """Invoices of deals the member may see, within their role's visibility of invoices
+    (an invoice's "owner" is its deal's). An invoice whose deal was deleted is seen only by
+    roles that see every invoice."""
+    qs = visible_to(
+        Invoice.objects.select_related("deal", "series"), membership, "invoice", "deal__owner"
+    )
+    of_visible_deals = Q(deal__in=deals_for(membership).values("pk"))
+    if membership.role.visibility("invoice") == ALL:
+        of_visible_deals |= Q(deal=None)
+    return qs.filter(of_visible_deals)
+
+
+def overdue_q() -> Q:
+    return Q(
+        status=Invoice.ISSUED,
+        payment_status__in=(Invoice.UNPAID, Invoice.PARTIAL),
+        due_date__lt=timezone.localdate(),
+    )
+
+
+def payments_for(membership: Membership) -> QuerySet[Payment]:
+    """Payments all of whose invoices the member may see (a payment over a colleague's
+    invoice too stays hidden: its amount says something of that invoice)."""
+    hidden = Allocation.objects.exclude(invoice__in=invoices_for(membership).values("pk"))
+    if not membership.can("invoice"):
+        return Payment.objects.none()
+    return Payment.objects.exclude(pk__in=hidden.values("payment_id")).filter(
+        pk__in=Allocation.objects.values("payment_id")
+    )
+
+
+def tax_rates(day=None) -> QuerySet[TaxRate]:
+    day = day or timezone.localdate()
+    return TaxRate.objects.filter(
+        Q(valid_from=None) | Q(valid_from__lte=day), Q(valid_to=None) | Q(valid_to__gte=day)
+    )
+
+
+def series(kind: str = Series.INVOICE) -> QuerySet[Series]:
+    return Series.objects.filter(kind=kind)
+
+
+FILTERS = ("status", "payment_status", "overdue", "deal", "owner", "currency",
+           "issued_after", "issued_before", "q")  # fmt: skip
+
+
+def apply_filters(qs: QuerySet[Invoice], params) -> QuerySet[Invoice]:
+    """The accountant's filters, from query parameters; bad values raise ValidationError."""
+    status = params.get("status")
+    if status:
+        if status not in dict(Invoice.STATUSES):
+            raise ValidationError({"status": [_("Choose draft, issued or cancelled.")]})
+        qs = qs.filter(status=status)
+    paid = params.get("payment_status")
+    if paid:
+        if paid not in dict(Invoice.PAYMENT_STATUSES):
+            raise ValidationError(
+                {"payment_status": [_("Choose unpaid, partial, paid or refunded.")]}
+            )
+        qs = qs.filter(payment_status=paid)
+    if str(params.get("overdue", "")).lower() in ("1", "true", "yes", "on"):
+        qs = qs.filter(overdue_q())
+    deal = parse_id(params.get("deal"), "deal")
+    if deal is not None:
+        qs = qs.filter(deal_id=deal)
+    owner = parse_id(params.get("owner"), "owner")  # the deal's manager
+    if owner is not None:
+        qs = qs.filter(deal__owner_id=owner)
+    currency = params.get("currency")
+    if currency:
+        qs = qs.filter(currency=clean_text(currency, "currency", max_length=3).upper())
+    for name, lookup in (("issued_after", "issue_date__gte"), ("issued_before", "issue_date__lte")):
+        value = parse_date(params.get(name), name)
+        if value is not None:
+            qs = qs.filter(**{lookup: value})
+    q = clean_text(params.get("q"), "q", max_length=100)
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(client__name__icontains=q))
+    return qs
+
+
+def totals_by_currency(qs: QuerySet[Invoice]) -> list[dict]:
+    """[{currency, count, total, paid, due}] of the invoices in `qs`: one query."""
+    rows = (
+        qs.order_by()
+        .values("currency")
+        .annotate(count=Count("id"), total=Sum("total"), paid=Sum("paid_amount"))
+        .order_by("currency")
+    )
+    return [
+        {**row, "due": (row["total"] or Decimal(0)) - (row["paid"] or Decimal(0))} for row in rows
+    ]
