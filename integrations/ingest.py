@@ -129,5 +129,12 @@ def _store(channel: Channel, inbound: Inbound) -> Message | None:
         subject=conversation,
         data={"channel": channel.pk, "kind": channel.kind, "message": message.pk,
               "contact": conversation.contact_id, "text": inbound.text[:200]},
+        related=_client(conversation.contact_id),
     )  # fmt: skip
     return message
+
+
+def _client(contact_id: int | None) -> list:
+    """The client the message names, so it shows on the client's card (to those who may see
+    the conversation: crm.activity.selectors.timeline_for)."""
+    return [Contact(pk=contact_id)] if contact_id else []  # emit() reads its type and id

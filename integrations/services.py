@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contacts.models import Contact
 from contacts.selectors import contacts_for
 from crm.accounts.models import Membership
 from crm.activity.events import emit
@@ -182,6 +183,8 @@ def reply_send(*, actor: Membership, conversation: Conversation, text: str) -> M
             subject=found,
             data={"channel": channel.pk, "kind": channel.kind, "message": message.pk,
                   "contact": found.contact_id, "text": text[:200]},
+            # On the client's card too (emit() reads only the related record's type and id).
+            related=[Contact(pk=found.contact_id)] if found.contact_id else [],
         )  # fmt: skip
     return message
 

@@ -3,8 +3,10 @@ between workspaces, on the API and the pages."""
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from contacts.models import Contact
+from crm.activity.dispatch import dispatch_pending
 from crm.activity.models import Event
 from crm.tenancy.context import tenant_scope
 from integrations import ingest, receiver, services
@@ -202,3 +204,26 @@ def test_the_unread_badge_counts_only_what_the_member_may_see(team, telegram, cl
     with tenant_scope(admin.tenant_id):
         Conversation.objects.update(unread=0)
     assert "nav-badge" not in client.get("/inbox/unread/").content.decode()
+
+
+def test_messages_show_on_the_clients_card_to_those_who_see_the_conversation(
+    team, telegram, client
+):
+    admin, mia, carl = team
+    channel = connect_channel(admin, telegram)
+    shared = new_contact(admin, first_name="Shared", last_name="Client")
+    with tenant_scope(admin.tenant_id):
+        Contact.objects.filter(pk=shared.pk).update(owner=mia.user)
+    # Linked first, then the client writes: the message names the client.
+    found = conversation(channel, 7, contact=shared, assignee=carl, text="first")
+    with tenant_scope(channel.tenant_id):
+        ingest.process(receiver.receive(channel, update(8, chat_id=7, text="Where is my order?",
+                                                        username="")).pk)  # fmt: skip
+        event = Event.objects.get(type="message.received", data__text="Where is my order?")
+        assert event.related == [["contact", shared.pk]] and event.subject_id == found.pk
+        dispatch_pending()
+    card = reverse("contact_card", args=[shared.pk])
+    assert "Where is my order?" in login(client, admin).get(card).content.decode()
+    # Mia owns the client but not Carl's conversation: the card shows her nothing of it.
+    page = login(Client(), mia).get(card)
+    assert page.status_code == 200 and "Where is my order?" not in page.content.decode()
