@@ -17,22 +17,20 @@ Two plans, chosen by the number of keys, return the same answer:
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 
 from crm.tenancy.models import CURRENT_TENANT
 
 from . import normalize
+from .copying import copy_into, copy_line
 from .models import Company, Contact
 
 # Up to this many keys the index plan wins; above it one pass over the workspace does.
 INDEX_PLAN_MAX = 200
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 Condition = tuple[str, list]  # SQL over the unaliased records table, and its parameters
 
@@ -94,24 +92,23 @@ def _by_index(cursor, table: str, keys: list[str], condition: str, params: list)
 
 
 def _by_hash_join(cursor, table: str, keys: list[str], condition: str, params: list) -> list:
-    # A session's TEMP table: dropped when done, and first in case an aborted call left it.
-    cursor.execute("DROP TABLE IF EXISTS match_keys")
-    cursor.execute("CREATE TEMP TABLE match_keys (key text)")
-    lines = "".join(k.translate(_COPY_ESCAPES) + "\n" for k in keys)  # COPY's text format
-    cursor.copy_expert("COPY match_keys (key) FROM STDIN", io.StringIO(lines))
-    cursor.execute("ANALYZE match_keys")
-    cursor.execute(
-        f"""
-        SELECT r.id, r.key FROM (
-            SELECT {table}.id, unnest({table}.emails || {table}.phones)::text AS key
-            FROM {table}
-            WHERE {table}.tenant_id = {CURRENT_TENANT} AND ({condition})
-        ) AS r
-        JOIN match_keys AS m ON m.key = r.key
-        ORDER BY r.id
-        """,  # noqa: S608 (the condition is compiled by the ORM; values are parameters)
-        params,
-    )
-    rows = cursor.fetchall()
-    cursor.execute("DROP TABLE match_keys")
+    # In a transaction (a savepoint inside the caller's), so the TEMP table lives until the
+    # statement below has read it, whether or not the caller holds one.
+    with transaction.atomic():
+        copy_into(cursor, "match_keys", ["key"], (copy_line([k]) for k in keys))
+        cursor.execute("ANALYZE match_keys")
+        cursor.execute(
+            f"""
+            SELECT r.id, r.key FROM (
+                SELECT {table}.id, unnest({table}.emails || {table}.phones)::text AS key
+                FROM {table}
+                WHERE {table}.tenant_id = {CURRENT_TENANT} AND ({condition})
+            ) AS r
+            JOIN match_keys AS m ON m.key = r.key
+            ORDER BY r.id
+            """,  # noqa: S608 (the condition is compiled by the ORM; values are parameters)
+            params,
+        )
+        rows = cursor.fetchall()
+        cursor.execute("DROP TABLE match_keys")
     return rows

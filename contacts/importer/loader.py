@@ -28,10 +28,9 @@ An existing contact that the file would not change counts as skipped too.
 
 from __future__ import annotations
 
-import io
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -42,6 +41,7 @@ from crm.accounts.models import Membership
 from crm.tenancy.context import require_tenant_id
 
 from .. import matching, normalize
+from ..copying import copy_into, copy_line
 from ..models import Company, Contact, ImportJob
 from ..selectors import visible_sql
 from .validate import Context, RowValidator
@@ -130,16 +130,6 @@ def stage(
 
 # --- COPY --------------------------------------------------------------------------------
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def copy_line(values: list[str]) -> str:
-    """One line of COPY's text format (no NULLs: empty strings, NULLIF in SQL)."""
-    line = "\t".join(values)
-    if "\\" in line or "\n" in line or "\r" in line or line.count("\t") != len(values) - 1:
-        line = "\t".join(v.translate(_ESCAPES) for v in values)
-    return line
-
 
 def text(value) -> str:
     if value is None:
@@ -151,23 +141,6 @@ def text(value) -> str:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
-
-
-def copy_into(cursor, table: str, columns: list[str], lines: Iterable[str]) -> int:
-    """A TEMP table of text columns, filled by COPY from `lines`; returns the row count."""
-    buffer = io.StringIO()
-    count = 0
-    for line in lines:
-        buffer.write(line)
-        buffer.write("\n")
-        count += 1
-    buffer.seek(0)
-    cols = ", ".join(f'"{c}" text' for c in columns)
-    cursor.execute(f"DROP TABLE IF EXISTS {table}")
-    cursor.execute(f"CREATE TEMP TABLE {table} ({cols}) ON COMMIT DROP")
-    # psycopg2's copy_expert, on the cursor Django handed out (its scope is already set).
-    cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
-    return count
 
 
 def _cast(model, column: str, source: str) -> str:

@@ -72,7 +72,6 @@ def errors_download_name(job: ImportJob) -> str:
 
 
 def _language(job: ImportJob) -> str:
-
     user_language = getattr(job.created_by, "language", "") if job.created_by_id else ""
     return user_language or Tenant.objects.get(pk=job.tenant_id).language
 

@@ -30,6 +30,31 @@ def snapshot(obj: models.Model, fields) -> dict:
     return out
 
 
+def _require_transaction(name: str) -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{name}() belongs inside the transaction of the change it records")
+
+
+def _event(type: str, actor, subject: models.Model, data: dict | None, related: list) -> Event:
+    """An unsaved event, its payload checked against the catalogue; `related` is
+    [[type, id], ...] already."""
+    data = data or {}
+    catalogue.check(type, data)
+    return Event(
+        type=type,
+        actor=actor if getattr(actor, "pk", None) else None,
+        subject_type=subject_type(subject),
+        subject_id=subject.pk,
+        subject_repr=str(subject)[:200],
+        related=related,
+        data=data,
+    )
+
+
+def _pairs(related) -> list[list]:
+    return [list(pair) for pair in dict.fromkeys((subject_type(r), r.pk) for r in related)]
+
+
 def emit(
     type: str,
     *,
@@ -38,18 +63,9 @@ def emit(
     data: dict | None = None,
     related: list[models.Model] = (),
 ) -> Event:
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("emit() belongs inside the transaction of the change it records")
-    catalogue.check(type, data or {})
-    event = Event.objects.create(
-        type=type,
-        actor=actor if getattr(actor, "pk", None) else None,
-        subject_type=subject_type(subject),
-        subject_id=subject.pk,
-        subject_repr=str(subject)[:200],
-        related=[list(pair) for pair in dict.fromkeys((subject_type(r), r.pk) for r in related)],
-        data=data or {},
-    )
+    _require_transaction("emit")
+    event = _event(type, actor, subject, data, _pairs(related))
+    event.save()
     tenant_id, event_id = event.tenant_id, event.pk
     transaction.on_commit(lambda: dispatch_event.delay(tenant_id, event_id))
     return event
@@ -65,27 +81,13 @@ def emit_many(
 ) -> list[Event]:
     """One event per subject, written in one statement and dispatched by one task: for a
     change that touches many records at once (the contacts a company merge moves)."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("emit_many() belongs inside the transaction of the change")
+    _require_transaction("emit_many")
     if not subjects:
         return []
-    pairs = [list(p) for p in dict.fromkeys((subject_type(r), r.pk) for r in related)]
-    events = []
-    for subject in subjects:
-        payload = data(subject) if data else {}
-        catalogue.check(type, payload)
-        events.append(
-            Event(
-                type=type,
-                actor=actor if getattr(actor, "pk", None) else None,
-                subject_type=subject_type(subject),
-                subject_id=subject.pk,
-                subject_repr=str(subject)[:200],
-                related=pairs,
-                data=payload,
-            )
-        )
-    events = Event.objects.bulk_create(events)
+    pairs = _pairs(related)
+    events = Event.objects.bulk_create(
+        [_event(type, actor, s, data(s) if data else None, pairs) for s in subjects]
+    )
     tenant_id, ids = events[0].tenant_id, [e.pk for e in events]
     transaction.on_commit(lambda: dispatch_events.delay(tenant_id, ids))
     return events
