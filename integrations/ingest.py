@@ -91,8 +91,7 @@ def _conversation(channel: Channel, inbound: Inbound) -> Conversation:
                 channel=channel,
                 external_chat_id=inbound.chat_id,
                 title=inbound.sender_name,
-                contact_id=match_contact(inbound),
-                last_message_at=inbound.sent_at,
+                last_message_at=inbound.sent_at,  # its client is matched by _store
             )
     except IntegrityError:  # another worker opened it a moment ago
         return Conversation.objects.select_for_update().get(
@@ -114,7 +113,7 @@ def _store(channel: Channel, inbound: Inbound) -> Message | None:
             )
     except IntegrityError:
         return None  # this message is in already: a re-delivery, or a second run
-    if conversation.contact_id is None:
+    if conversation.contact_id is None:  # a new conversation, or a sender not known yet
         conversation.contact_id = match_contact(inbound)
     Conversation.objects.filter(pk=conversation.pk).update(
         unread=F("unread") + 1,
