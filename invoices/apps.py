@@ -7,12 +7,14 @@ class InvoicesConfig(AppConfig):
     verbose_name = "Invoices"
 
     def ready(self):
+        from crm.accounts import demo as demo_data
         from crm.accounts import initialisers
         from deals import panels
 
-        from . import event_types, object_types, services, views
+        from . import demo, event_types, object_types, services, views
 
         event_types.declare_all()
         object_types.register()  # "invoice"
         initialisers.register(services.workspace_setup)  # series and the country's tax rates
         panels.register(views.deal_panel)  # the deal card's "Invoices" panel
+        demo_data.register(demo.seed, order=35)  # after deals: invoices are made from them

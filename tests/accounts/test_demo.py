@@ -28,6 +28,7 @@ from crm.tenancy.middleware import SESSION_KEY
 from crm.tenancy.models import Tenant
 from deals.models import Deal, StageHistory
 from deals.selectors import deals_for, rotting_q
+from invoices.models import Invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -217,3 +218,16 @@ def test_demo_lands_in_northwind_trading(showroom, client):
     client.force_login(user)
     assert client.get("/tasks/").status_code == 200
     assert client.session[SESSION_KEY] == showroom.pk
+
+
+def test_the_accountant_finds_invoices_in_every_state(showroom):
+    with tenant_scope(showroom):
+        invoices = list(Invoice.objects.select_related("deal"))
+        states = {(i.status, i.payment_status, i.is_overdue) for i in invoices}
+        assert (Invoice.ISSUED, "paid", False) in states
+        assert (Invoice.ISSUED, "partial", False) in states
+        assert (Invoice.ISSUED, "unpaid", True) in states
+        assert (Invoice.DRAFT, "unpaid", False) in states
+        assert all(i.deal.status == Deal.WON and i.total > 0 for i in invoices)
+        issued = sorted(i.number for i in invoices if i.number)
+        assert len(issued) == 3 and len(set(issued)) == 3
