@@ -229,5 +229,6 @@ def test_the_accountant_finds_invoices_in_every_state(showroom):
         assert (Invoice.ISSUED, "unpaid", True) in states
         assert (Invoice.DRAFT, "unpaid", False) in states
         assert all(i.deal.status == Deal.WON and i.total > 0 for i in invoices)
-        issued = sorted(i.number for i in invoices if i.number)
-        assert len(issued) == 3 and len(set(issued)) == 3
+        issued = sorted((i.issue_date, i.number) for i in invoices if i.number)
+        assert len(issued) == 3 and len({n for _day, n in issued}) == 3
+        assert [n for _day, n in issued] == sorted(n for _day, n in issued)  # by date
