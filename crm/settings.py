@@ -312,6 +312,7 @@ CELERY_TASK_ROUTES = {
     "contacts.import_contacts": {"queue": "heavy"},
     "contacts.recover_imports": {"queue": "heavy"},
     "integrations.ingest_delivery": {"queue": "ingest"},
+    "integrations.wake_snoozed": {"queue": "ingest"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
@@ -321,12 +322,17 @@ CELERY_BEAT_SCHEDULE = {
     "recover-imports": {"task": "contacts.recover_imports", "schedule": 300.0},
     # Task reminders that are due become notifications (and emails), once per task.
     "task-reminders": {"task": "activity.send_due_reminders", "schedule": 60.0},
+    # Snoozed conversations whose time has come open again in the inbox.
+    "wake-snoozed": {"task": "integrations.wake_snoozed", "schedule": 60.0},
 }
 
 # Channels (integrations/): the public Bot API, unless a channel names another (a stand-in in
 # tests and local trials); every call to a channel's far end gives up after this many seconds.
 TELEGRAM_API_BASE_URL = os.environ.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org")
 INTEGRATIONS_HTTP_TIMEOUT = float(os.environ.get("INTEGRATIONS_HTTP_TIMEOUT", "10"))
+# The largest file a message may carry in or out (a larger one fails its delivery, with
+# the reason shown on the channel's page).
+INBOX_MAX_FILE_BYTES = int(os.environ.get("INBOX_MAX_FILE_BYTES", str(25 * 1024 * 1024)))
 
 LOGGING = {
     "version": 1,

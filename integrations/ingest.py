@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from contacts import matching
@@ -22,16 +23,30 @@ from crm.activity.events import emit
 from crm.tenancy.context import require_tenant_id
 from crm.tenancy.models import Tenant
 
-from . import channels
-from .channels import Inbound
+from . import channels, files
+from .channels import Inbound, StatusUpdate
 from .models import Channel, Conversation, Message, RawDelivery
 
 log = logging.getLogger(__name__)
 
 
+# Steps other modules add after a new incoming entry of a kind is stored (a missed call's
+# call-back task, a form's deal): {kind: [fn(conversation, message, inbound)]}. They run in
+# the ingesting transaction: one that fails fails the delivery, which is then retryable.
+AFTER_STORE: dict[str, list] = {}
+
+
+def after_store(kind: str):
+    def register(fn):
+        AFTER_STORE.setdefault(kind, []).append(fn)
+        return fn
+
+    return register
+
+
 def process(delivery_id: int) -> Message | None:
-    """Ingest one stored delivery (inside its workspace's scope); the message it made, or
-    None (nothing to make, already made, or failed)."""
+    """Ingest one stored delivery (inside its workspace's scope); the last message it made,
+    or None (nothing to make, already made, or failed)."""
     with transaction.atomic():
         delivery = (
             RawDelivery.objects.select_for_update()
@@ -43,9 +58,12 @@ def process(delivery_id: int) -> Message | None:
             return None
         try:
             with transaction.atomic():  # a failure rolls back this part only
-                inbound = channels.get(delivery.channel.kind).normalise(delivery.payload)
-                message = _store(delivery.channel, inbound) if inbound else None
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                adapter = channels.get(delivery.channel.kind)
+                message = None
+                for inbound in adapter.inbounds(delivery.payload):
+                    message = _store(delivery.channel, inbound) or message
+                apply_statuses(delivery.channel, adapter.statuses(delivery.payload))
+        except (ValueError, KeyError, TypeError, AttributeError, channels.ChannelError) as exc:
             log.warning("delivery %s of channel %s failed: %s", delivery.pk, delivery.channel_id,
                         exc)  # fmt: skip
             delivery.status, delivery.error = RawDelivery.FAILED, str(exc)[:2000] or repr(exc)
@@ -99,6 +117,24 @@ def _conversation(channel: Channel, inbound: Inbound) -> Conversation:
         )
 
 
+def apply_statuses(channel: Channel, updates: list[StatusUpdate]) -> None:
+    """Delivered / read / failed, as the far end reports them, on our sent messages. A
+    status never goes back (a late "delivered" after "read" is ignored)."""
+    rank = {Message.SENT: 1, Message.DELIVERED: 2, Message.READ: 3, Message.FAILED: 4}
+    for update in updates:
+        message = (
+            Message.objects.select_for_update()
+            .filter(channel=channel, external_id=update.external_id, direction=Message.OUT)
+            .first()
+        )
+        if message is None or rank.get(update.status, 0) <= rank.get(message.status, 0):
+            continue
+        message.status = update.status
+        if update.error:
+            message.meta = {**message.meta, "error": update.error[:500]}
+        message.save(update_fields=["status", "meta"])
+
+
 def _store(channel: Channel, inbound: Inbound) -> Message | None:
     conversation = _conversation(channel, inbound)
     try:
@@ -107,12 +143,17 @@ def _store(channel: Channel, inbound: Inbound) -> Message | None:
                 conversation=conversation,
                 channel=channel,
                 direction=Message.IN,
+                kind=inbound.kind,
                 text=inbound.text,
+                subject=inbound.subject[:300],
+                html=files.sanitise(inbound.html) if inbound.html else "",
+                meta=inbound.meta,
                 external_id=inbound.external_id,
                 created_at=inbound.sent_at,
             )
     except IntegrityError:
         return None  # this message is in already: a re-delivery, or a second run
+    files.attach(message, inbound.files, channel)
     if conversation.contact_id is None:  # a new conversation, or a sender not known yet
         conversation.contact_id = match_contact(inbound)
     Conversation.objects.filter(pk=conversation.pk).update(
@@ -121,7 +162,12 @@ def _store(channel: Channel, inbound: Inbound) -> Message | None:
         contact_id=conversation.contact_id,
         # The client writing again reopens a closed or snoozed conversation.
         status=Conversation.OPEN,
+        snoozed_until=None,
+        waiting_since=Coalesce(F("waiting_since"), Value(inbound.sent_at)),
     )
+    conversation.refresh_from_db()
+    for step in AFTER_STORE.get(inbound.kind, ()):
+        step(conversation, message, inbound)
     emit(
         "message.received",
         actor=None,
@@ -137,3 +183,10 @@ def _client(contact_id: int | None) -> list:
     """The client the message names, so it shows on the client's card (to those who may see
     the conversation: crm.activity.selectors.timeline_for)."""
     return [Contact(pk=contact_id)] if contact_id else []  # emit() reads its type and id
+
+
+def wake_snoozed() -> int:
+    """Open again the snoozed conversations whose time has come; how many."""
+    return Conversation.objects.filter(
+        status=Conversation.SNOOZED, snoozed_until__lte=timezone.now()
+    ).update(status=Conversation.OPEN, snoozed_until=None)

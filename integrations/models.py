@@ -92,6 +92,13 @@ class Conversation(TenantModel):
     last_message_at = models.DateTimeField(default=timezone.now)
     unread = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    # A snoozed conversation opens again at this time (or when the client writes).
+    snoozed_until = models.DateTimeField(_("snoozed until"), null=True, blank=True)
+    # Since when the client has waited for an answer: the oldest incoming message after
+    # our last reply; None while nobody waits. The response-time badge reads it.
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_message_at", "-id"]
@@ -117,6 +124,22 @@ class Conversation(TenantModel):
 class Message(TenantModel):
     IN, OUT, NOTE = "in", "out", "note"
     DIRECTIONS = [(IN, _("Incoming")), (OUT, _("Outgoing")), (NOTE, _("Internal note"))]
+    # What the entry is: a chat message, an email, a phone call, a form submission.
+    KINDS = [
+        ("message", _("Message")),
+        ("email", _("Email")),
+        ("call", _("Call")),
+        ("form", _("Form submission")),
+        ("chat", _("Site chat")),
+    ]
+    # Delivery status of an outgoing message, as the far end reports it.
+    SENT, DELIVERED, READ, FAILED = "sent", "delivered", "read", "failed"
+    DELIVERY = [
+        (SENT, _("Sent")),
+        (DELIVERED, _("Delivered")),
+        (READ, _("Read")),
+        (FAILED, _("Not delivered")),
+    ]
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
@@ -124,8 +147,13 @@ class Message(TenantModel):
     # The conversation's channel again, so the unique constraint below can name it.
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
     direction = models.CharField(max_length=4, choices=DIRECTIONS)
+    kind = models.CharField(max_length=10, choices=KINDS, default="message")
     text = models.TextField(blank=True)
-    external_id = models.CharField(max_length=100, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    html = models.TextField(blank=True)  # sanitised; kept whole, quoted history included
+    meta = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=DELIVERY, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -145,6 +173,30 @@ class Message(TenantModel):
 
     def __str__(self):
         return self.text[:80]
+
+
+def attachment_path(instance, filename: str) -> str:
+    # Under the workspace and a random folder: a file's URL is never guessed from another's.
+    return f"inbox/{instance.tenant_id}/{secrets.token_urlsafe(12)}/{filename}"
+
+
+class Attachment(TenantModel):
+    """A file a message carried in or out; served only through the inbox's own view,
+    which checks the conversation's visibility."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    name = models.CharField(_("name"), max_length=255)
+    content_type = models.CharField(max_length=120, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["tenant", "message"], name="attachment_message")]
+        verbose_name = _("attachment")
+
+    def __str__(self):
+        return self.name
 
 
 class RawDelivery(TenantModel):

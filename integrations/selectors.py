@@ -20,7 +20,7 @@ from crm.accounts.models import Membership
 from crm.accounts.permissions import ALL
 from crm.accounts.selectors import visible_to
 
-from .models import Channel, Conversation, Message, RawDelivery
+from .models import Attachment, Channel, Conversation, Message, RawDelivery
 
 OBJECT_TYPE = "conversation"
 
@@ -82,7 +82,14 @@ def thread(conversation: Conversation) -> QuerySet[Message]:
 
 def latest(conversation: Conversation, count: int = 100) -> list[Message]:
     """The thread's last `count` messages, newest first (the page shows them bottom up)."""
-    return list(thread(conversation).reverse()[:count])
+    return list(thread(conversation).prefetch_related("attachments").reverse()[:count])
+
+
+def attachments_for(membership: Membership):
+    """The files of the conversations the member may see."""
+    return Attachment.objects.filter(
+        message__conversation__in=conversations_for(membership).values("pk")
+    )
 
 
 def has_news(conversation: Conversation, since: int) -> bool:

@@ -20,8 +20,12 @@ from crm.accounts.models import Membership
 from crm.activity.events import emit
 
 from . import channels, crypto, receiver, selectors
+from . import files as file_store
 from .channels import ChannelError
 from .models import Channel, Conversation, Message
+
+# The kind of thread entry a reply makes, by channel kind (a chat message unless named).
+OUTGOING_KIND = {"email": "email"}
 
 MAX_TEXT = 4096  # Telegram's limit for one message, and a sane one for a note
 
@@ -149,17 +153,31 @@ def note_add(*, actor: Membership, conversation: Conversation, text: str) -> Mes
         )
 
 
-def reply_send(*, actor: Membership, conversation: Conversation, text: str) -> Message:
-    """Send `text` to the client through the conversation's channel, then keep it in the
-    thread with the id the channel gave it. ChannelError if the channel refused it (then
-    nothing is stored: the manager sees the error and may send again)."""
+def reply_send(
+    *,
+    actor: Membership,
+    conversation: Conversation,
+    text: str,
+    files: tuple[channels.File, ...] = (),
+    subject: str = "",
+) -> Message:
+    """Send `text` (and `files`) to the client through the conversation's channel, then
+    keep it in the thread with the id the channel gave it. ChannelError if the channel
+    refused it (then nothing is stored: the manager sees the error and may send again)."""
     if not actor.can(selectors.OBJECT_TYPE, "create"):
         raise PermissionDenied(_("Your role does not allow this."))
-    text = _clean_text(text)
+    text = text.strip() if files else _clean_text(text)
     with transaction.atomic():
         found = _visible(actor, conversation)  # checked before anything leaves
     channel = found.channel
-    external_id = channels.get(channel.kind).send(channel, found.external_chat_id, text)
+    outgoing = channels.Outgoing(
+        chat_id=found.external_chat_id,
+        text=text,
+        files=tuple(files),
+        subject=subject,
+        conversation=found,
+    )
+    external_id = channels.get(channel.kind).send(channel, outgoing)
     now = timezone.now()
     with transaction.atomic():
         found = _visible(actor, found)
@@ -167,12 +185,18 @@ def reply_send(*, actor: Membership, conversation: Conversation, text: str) -> M
             conversation=found,
             channel_id=found.channel_id,
             direction=Message.OUT,
+            kind=OUTGOING_KIND.get(channel.kind, "message"),
             text=text,
+            subject=subject[:300],
+            status=Message.SENT,
             external_id=external_id,
             author=actor.user,
             created_at=now,
         )
-        updates = {"last_message_at": now, "unread": 0}
+        file_store.attach(message, tuple(files))
+        updates = {"last_message_at": now, "unread": 0, "waiting_since": None}
+        if found.first_response_at is None:
+            updates["first_response_at"] = now
         if found.assignee_id is None:
             # Whoever answers an unassigned conversation takes it.
             updates["assignee_id"] = actor.user_id
@@ -199,10 +223,12 @@ def conversation_update(
     status: str = "",
     assignee=UNCHANGED,
     contact=UNCHANGED,
+    snoozed_until=None,
 ) -> Conversation:
-    """Close, snooze or reopen a conversation, (re)assign it: to an active member of the
-    workspace (a User), or to nobody (None), and link it to a client the actor may see (a
-    Contact or its id; None unlinks). Emits conversation.closed and conversation.assigned.
+    """Close, snooze (until `snoozed_until`, a datetime; without it, until the client
+    writes) or reopen a conversation, (re)assign it: to an active member of the workspace
+    (a User), or to nobody (None), and link it to a client the actor may see (a Contact or
+    its id; None unlinks). Emits conversation.closed and conversation.assigned.
     ValueError for a status, an assignee or a client that cannot be."""
     if not actor.can(selectors.OBJECT_TYPE, "edit"):
         raise PermissionDenied(_("Your role does not allow this."))
@@ -211,9 +237,19 @@ def conversation_update(
     with transaction.atomic():
         found = _visible(actor, conversation)
         fields = []
+        if status == Conversation.SNOOZED and snoozed_until is not None:
+            if snoozed_until <= timezone.now():
+                raise ValueError(_("Choose a time in the future."))
+            found.snoozed_until = snoozed_until
+            fields.append("snoozed_until")
         if status and status != found.status:
             found.status = status
             fields.append("status")
+            if status != Conversation.SNOOZED and found.snoozed_until is not None:
+                found.snoozed_until = None
+                fields.append("snoozed_until")
+            found.closed_at = timezone.now() if status == Conversation.CLOSED else None
+            fields.append("closed_at")
             if status == Conversation.CLOSED:
                 emit("conversation.closed", actor=actor.user, subject=found,
                      data={"channel": found.channel_id, "contact": found.contact_id})  # fmt: skip

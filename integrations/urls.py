@@ -10,6 +10,7 @@ urlpatterns = [
     path("inbox/<int:pk>/messages/", views.inbox_messages, name="inbox_messages"),
     path("inbox/<int:pk>/reply/", views.inbox_reply, name="inbox_reply"),
     path("inbox/<int:pk>/update/", views.inbox_update, name="inbox_update"),
+    path("inbox/files/<int:pk>/", views.attachment, name="inbox_attachment"),
     path("settings/channels/", views.channel_settings, name="channels"),
     path(
         "settings/channels/<int:pk>/reconnect/", views.channel_reconnect, name="channel_reconnect"

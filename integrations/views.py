@@ -5,16 +5,15 @@ Thin: reads come from selectors, writes go through services (and receiver for we
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpResponse, JsonResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.tenancy.context import tenant_scope
 from crm.web.decorators import can_view, manager_required
@@ -211,12 +210,27 @@ def channel_reconnect(request, pk):
     return redirect("channels")
 
 
+@can_view(selectors.OBJECT_TYPE)
+def attachment(request, pk):
+    """A message's file, to those who may see its conversation."""
+    found = get_object_or_404(selectors.attachments_for(request.membership), pk=pk)
+    response = FileResponse(
+        found.file.open("rb"),
+        as_attachment=not found.content_type.startswith(("image/", "audio/")),
+        filename=found.name,
+        content_type=found.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @csrf_exempt
-@require_POST
+@require_http_methods(["GET", "POST"])
 def webhook(request, kind, token):
     """A channel's far end delivering an update. No login: the token in the URL names the
     workspace and the channel (looked up inside that workspace, never taken from the body);
-    the adapter checks the sender's secret before anything is stored."""
+    the adapter checks the sender's secret before anything is stored. A GET is the far
+    end's handshake (Meta's hub.challenge), answered by the adapter or refused."""
     if kind not in channels.ADAPTERS:
         return HttpResponse(status=404)
     tenant_id = as_id(token.partition("_")[0])
@@ -227,12 +241,14 @@ def webhook(request, kind, token):
         if channel is None:
             return HttpResponse(status=404)
         adapter = channels.get(kind)
+        if request.method == "GET":
+            return adapter.handshake(channel, request) or HttpResponse(status=405)
         if not adapter.verify(channel, request):
             # 401 without credentials, 403 with wrong ones; nothing is stored either way.
             return HttpResponse(status=403 if adapter.presented(request) else 401)
-        try:
-            payload = json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError):
-            payload = request.body.decode("utf-8", "replace")
+        payload = adapter.parse(request)
+        early = adapter.answer(channel, payload)
+        if early is not None:
+            return early
         receiver.receive(channel, payload)
-    return JsonResponse({"ok": True})
+        return adapter.acknowledge(channel, payload)

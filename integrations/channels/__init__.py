@@ -3,19 +3,33 @@
 An adapter is everything the rest of the app needs to know about a kind of channel (see
 README.md for the contract): which settings it takes and which of them are secret, how to
 connect it (register its webhook), how to tell a genuine delivery from a forged one, how to
-read a delivery into an `Inbound` message, and how to send a reply.
+read a delivery into `Inbound` messages (and status updates of sent ones), and how to send
+an `Outgoing` reply.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
 class ChannelError(Exception):
     """The channel's far end refused or could not be reached; the text is for the admin."""
+
+
+@dataclass(frozen=True)
+class File:
+    """A file a message carries, in or out. An incoming one either has its bytes already
+    (an email's part) or a `ref` the adapter's `fetch_file` downloads in the worker (a
+    Telegram file_id, a Graph API media id)."""
+
+    name: str
+    content_type: str = "application/octet-stream"
+    data: bytes = b""
+    ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,36 @@ class Inbound:
     username: str = ""  # the sender's handle at the channel (a Telegram @username)
     phones: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
+    # What kind of entry it makes in the thread: Message.KINDS ("message", "email",
+    # "call", "form", "chat").
+    kind: str = "message"
+    subject: str = ""  # an email's subject; a form's name
+    html: str = ""  # an email's HTML body, sanitised before it is stored
+    files: tuple[File, ...] = ()
+    # Anything kind-specific the thread shows or later steps read: an email's Message-ID
+    # and References, a call's duration and recording URL, a form's fields and UTM tags.
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """The far end's word on a message we sent: delivered, read, failed."""
+
+    external_id: str
+    status: str  # Message.SENT / DELIVERED / READ / FAILED
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A reply as the adapter sends it. `conversation` is there for what threading needs
+    (an email's In-Reply-To and References are read from its messages' meta)."""
+
+    chat_id: str
+    text: str
+    files: tuple[File, ...] = ()
+    subject: str = ""
+    conversation: object = None
 
 
 class Adapter:
@@ -38,6 +82,8 @@ class Adapter:
     # Keys of `settings` that are secrets: kept encrypted, never shown back in full.
     secret_fields: tuple[str, ...] = ()
     public_fields: tuple[str, ...] = ()
+    # Whether the far end pushes deliveries to our webhook (False: we poll it, as IMAP).
+    webhook: bool = True
 
     def clean_settings(self, raw: dict) -> tuple[dict, dict]:
         """(public settings, secrets) from what an admin typed; ValueError if unusable."""
@@ -46,6 +92,18 @@ class Adapter:
     def connect(self, channel, webhook_url: str) -> None:
         """Make the far end send deliveries to `webhook_url`; ChannelError on failure."""
         raise NotImplementedError
+
+    def handshake(self, channel, request: HttpRequest) -> HttpResponse | None:
+        """The answer to a GET on the webhook (Meta's hub.challenge); None: 405."""
+        return None
+
+    def parse(self, request: HttpRequest):
+        """The delivery's payload from the request's body (JSON unless the far end posts a
+        form, as Twilio does)."""
+        try:
+            return json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return request.body.decode("utf-8", "replace")
 
     def verify(self, channel, request: HttpRequest) -> bool:
         """Whether the delivery comes from the channel's far end (a shared secret, a
@@ -57,6 +115,15 @@ class Adapter:
         is 401, to one whose credentials are wrong 403)."""
         raise NotImplementedError
 
+    def answer(self, channel, payload) -> HttpResponse | None:
+        """An answer the far end expects instead of storing the delivery (VK's
+        confirmation code), or None to store it and answer `acknowledge`."""
+        return None
+
+    def acknowledge(self, channel, payload) -> HttpResponse:
+        """The answer to a delivery once it is stored."""
+        return JsonResponse({"ok": True})
+
     def delivery_id(self, payload: dict) -> str | None:
         """The delivery's own id (its idempotency key), None if the payload has none."""
         raise NotImplementedError
@@ -66,8 +133,21 @@ class Adapter:
         status). ValueError for a payload of a shape it does not know."""
         raise NotImplementedError
 
-    def send(self, channel, chat_id: str, text: str) -> str:
-        """Send `text` to the chat; the sent message's external id. ChannelError on failure."""
+    def inbounds(self, payload: dict) -> list[Inbound]:
+        """Every message a delivery carries (Meta batches several in one)."""
+        found = self.normalise(payload)
+        return [found] if found else []
+
+    def statuses(self, payload: dict) -> list[StatusUpdate]:
+        """Status updates of sent messages a delivery carries."""
+        return []
+
+    def fetch_file(self, channel, ref: str) -> bytes:
+        """The bytes of an incoming file named by `File.ref`; ChannelError on failure."""
+        raise ChannelError(f"{self.kind} cannot fetch files")
+
+    def send(self, channel, outgoing: Outgoing) -> str:
+        """Send a reply; the sent message's external id. ChannelError on failure."""
         raise NotImplementedError
 
 

@@ -20,7 +20,7 @@ import requests
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from . import Adapter, ChannelError, Inbound, register
+from . import Adapter, ChannelError, Inbound, Outgoing, register
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
 
@@ -125,8 +125,9 @@ class Telegram(Adapter):
             phones=phones,
         )
 
-    def send(self, channel, chat_id: str, text: str) -> str:
-        answer = self._call(channel, "sendMessage", {"chat_id": chat_id, "text": text})
+    def send(self, channel, outgoing: Outgoing) -> str:
+        chat_id = outgoing.chat_id
+        answer = self._call(channel, "sendMessage", {"chat_id": chat_id, "text": outgoing.text})
         result = answer.get("result") or {}
         return f"{chat_id}:{result.get('message_id', '')}"
 
