@@ -8,23 +8,21 @@ VIEWS = [("all", _("All")), ("mine", _("Mine")), ("unassigned", _("Unassigned"))
 
 
 class ChannelForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=[])
-    name = forms.CharField(label=_("Name"), max_length=120)
-    bot_token = forms.CharField(
-        label=_("Bot token"),
-        max_length=200,
-        help_text=_("The token @BotFather gave you. It is stored encrypted."),
-        widget=forms.PasswordInput(render_value=False),
-    )
-    api_base_url = forms.URLField(
-        label=_("Bot API address"),
-        required=False,
-        help_text=_("Leave empty for Telegram's own; a local stand-in for trials."),
-    )
+    """Adding a channel of one kind: its name, then the fields its adapter asks for
+    (`Adapter.form_fields`); a secret field is a password input, never shown back."""
 
-    def __init__(self, *args, **kwargs):
+    kind = forms.ChoiceField(label=_("Kind"), choices=[], widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Name"), max_length=120)
+
+    def __init__(self, *args, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = channels.kinds()
+        self.fields["kind"].initial = kind
+        self.adapter = channels.get(kind)
+        self.fields.update(self.adapter.form_fields())
+
+    def raw_settings(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k not in ("kind", "name")}
 
 
 class ReplyForm(forms.Form):

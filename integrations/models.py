@@ -54,6 +54,13 @@ class Channel(TenantModel):
         return self.name
 
     @property
+    def label(self) -> str:
+        from . import channels  # the adapters import the models
+
+        adapter = channels.ADAPTERS.get(self.kind)
+        return adapter.label if adapter else self.kind
+
+    @property
     def secrets(self) -> dict:
         return json.loads(crypto.decrypt(self.secrets_blob)) if self.secrets_blob else {}
 

@@ -163,7 +163,9 @@ def inbox_update(request, pk):
 
 @manager_required
 def channel_settings(request):
-    form = forms.ChannelForm(request.POST or None)
+    kind = request.POST.get("kind") or request.GET.get("kind") or ""
+    kind = kind if kind in channels.ADAPTERS else next(iter(channels.ADAPTERS))
+    form = forms.ChannelForm(request.POST or None, kind=kind)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -171,9 +173,8 @@ def channel_settings(request):
                 actor=request.membership,
                 kind=data["kind"],
                 name=data["name"],
-                raw_settings={"bot_token": data["bot_token"],
-                              "api_base_url": data["api_base_url"]},
-            )  # fmt: skip
+                raw_settings=form.raw_settings(),
+            )
         except ValueError as exc:
             form.add_error(None, str(exc))
         else:
@@ -186,7 +187,11 @@ def channel_settings(request):
     found = list(selectors.channels(with_failures=True))
     failures = selectors.last_failures([c.pk for c in found if c.failed])
     rows = [(c, services.masked_settings(c), failures.get(c.pk, [])) for c in found]
-    return render(request, "integrations/channels.html", {"form": form, "rows": rows})
+    return render(
+        request,
+        "integrations/channels.html",
+        {"form": form, "rows": rows, "kinds": channels.kinds(), "kind": kind},
+    )
 
 
 @require_POST

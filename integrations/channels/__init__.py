@@ -89,6 +89,11 @@ class Adapter:
         """(public settings, secrets) from what an admin typed; ValueError if unusable."""
         raise NotImplementedError
 
+    def form_fields(self) -> dict:
+        """The Django form fields Settings → Channels shows for this kind ({name: field},
+        names as `clean_settings` reads them; secret ones with a PasswordInput)."""
+        return {}
+
     def connect(self, channel, webhook_url: str) -> None:
         """Make the far end send deliveries to `webhook_url`; ChannelError on failure."""
         raise NotImplementedError

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import requests
+from django import forms
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -43,6 +44,21 @@ class Telegram(Adapter):
             "bot_token": token,
             # Telegram allows 1-256 characters of A-Z, a-z, 0-9, _ and -.
             "secret_token": secrets.token_urlsafe(32),
+        }
+
+    def form_fields(self) -> dict:
+        return {
+            "bot_token": forms.CharField(
+                label=_("Bot token"),
+                max_length=200,
+                help_text=_("The token @BotFather gave you. It is stored encrypted."),
+                widget=forms.PasswordInput(render_value=False),
+            ),
+            "api_base_url": forms.URLField(
+                label=_("Bot API address"),
+                required=False,
+                help_text=_("Leave empty for Telegram's own; a local stand-in for trials."),
+            ),
         }
 
     def _call(self, channel, method: str, body: dict) -> dict:
