@@ -10,7 +10,9 @@ class IntegrationsConfig(AppConfig):
         from crm.accounts import demo as demo_data
 
         from . import demo, event_types, object_types
-        from .channels import telegram  # noqa: F401  registers the "telegram" adapter
+
+        # Each registers its adapters: telegram; whatsapp, messenger, instagram; vk.
+        from .channels import meta, telegram, vk  # noqa: F401
 
         event_types.declare_all()
         object_types.register()  # "conversation": the inbox
