@@ -262,6 +262,20 @@ def test_a_re_sent_delivery_adds_nothing_and_a_re_batched_one_only_what_is_new(
         assert Conversation.objects.get().unread == 3
 
 
+def test_a_message_of_a_type_the_inbox_cannot_show_is_kept_and_said_so(
+    client, workspace, whatsapp, django_capture_on_commit_callbacks
+):
+    tenant, owner = workspace
+    shared = {"from": "14155550123", "id": "wamid.c", "timestamp": "1767225600",
+              "type": "contacts", "contacts": [{"name": {"formatted_name": "Bo"}}]}  # fmt: skip
+    post(client, whatsapp, whatsapp_delivery(shared), capture=django_capture_on_commit_callbacks)
+    with tenant_scope(tenant):
+        conversation = Conversation.objects.get()
+    login(client, owner)
+    thread = client.get(f"/inbox/{conversation.pk}/").content.decode()
+    assert 'data-testid="entry-type"' in thread and "contacts" in thread
+
+
 def test_bad_payloads_are_failed_deliveries_with_their_reason(
     client, whatsapp, django_capture_on_commit_callbacks
 ):
@@ -328,6 +342,7 @@ def test_status_reports_apply_forward_only_and_show_in_the_thread(
     thread = client.get(f"/inbox/{conversation.pk}/").content.decode()
     assert 'data-testid="delivery-status">Read<' in thread
     assert 'data-testid="delivery-status">Not delivered<' in thread
+    assert 'data-testid="delivery-error">Re-engagement message<' in thread
 
 
 # --- media ------------------------------------------------------------------------------

@@ -91,3 +91,22 @@ def test_an_admin_adds_a_vk_community(client, workspace, vk_api):
     assert "MyOwnKey42" in listing and CONFIRMATION in listing and VK_TOKEN not in listing
     with tenant_scope(tenant):
         assert Channel.objects.get().status == Channel.ACTIVE
+
+
+def test_the_channels_page_reads_in_a_constant_number_of_queries(
+    client, workspace, graph, vk_api, django_assert_max_num_queries
+):
+    from .meta_stand_in import connect_meta
+    from .vk_stand_in import connect_vk
+
+    owner = workspace[1]
+    login(client, owner)
+    connect_meta(owner, graph, "whatsapp")
+    client.get(reverse("channels"))  # warm the caches
+    with django_assert_max_num_queries(12) as one:
+        client.get(reverse("channels"))
+    for kind in ("messenger", "instagram"):
+        connect_meta(owner, graph, kind)
+    connect_vk(owner, vk_api)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert client.get(reverse("channels")).status_code == 200
