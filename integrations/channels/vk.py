@@ -155,6 +155,14 @@ class VK(Adapter):
             return False
         return hmac.compare_digest(given.encode(), expected.encode())
 
+    def parse(self, request):
+        # The secret key has done its work (verify): it is not kept in the stored payload,
+        # where it would lie unencrypted.
+        payload = super().parse(request)
+        if isinstance(payload, dict):
+            payload.pop("secret", None)
+        return payload
+
     def answer(self, channel, payload) -> HttpResponse | None:
         if isinstance(payload, dict) and payload.get("type") == "confirmation":
             if str(payload.get("group_id")) != channel.settings.get("group_id"):

@@ -145,6 +145,8 @@ def test_message_new_is_stored_once_and_answered_ok(
         message = Message.objects.get()
         assert (message.text, message.external_id) == ("Есть в наличии?", "15150001:1")
         assert message.conversation.external_chat_id == "15150001"
+        # The secret key checked the sender; it is not kept, unencrypted, in the payload.
+        assert all("secret" not in d.payload for d in RawDelivery.objects.all())
 
 
 def test_bad_payloads_are_failed_deliveries_with_their_reason(
@@ -160,7 +162,6 @@ def test_bad_payloads_are_failed_deliveries_with_their_reason(
     with tenant_scope(channel.tenant_id):
         rows = list(RawDelivery.objects.values_list("status", "error"))
         assert len(rows) == 2 and all(s == "failed" and e for s, e in rows)
-        # The stored payload keeps no secret of ours beyond what VK sent.
         assert Message.objects.count() == 0
 
 
