@@ -9,7 +9,7 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from crm.accounts import demo as demo_data
 
-        from . import demo, demo_meta, event_types, object_types
+        from . import demo, demo_meta, event_types, object_types, profiles  # noqa: F401
 
         # Each registers its adapters: telegram; whatsapp, messenger, instagram; vk.
         from .channels import meta, telegram, vk  # noqa: F401

@@ -421,6 +421,21 @@ class Messenger(MetaAdapter):
         if answer.get("success") is not True:
             raise self._failure(_("%(service)s did not subscribe the page."))
 
+    profile_fields = "first_name,last_name"
+
+    def sender_name(self, channel, inbound: Inbound) -> str:
+        """The sender's name from their profile (the webhook gives only their id)."""
+        person = self._graph(
+            channel,
+            "GET",
+            quote(inbound.chat_id, safe=""),
+            _("the profile"),
+            params={"fields": self.profile_fields},
+        )
+        parts = [person.get(k) for k in ("first_name", "last_name", "name")]
+        name = " ".join(str(p) for p in parts if p)
+        return name or str(person.get("username") or "")
+
     def _events(self, payload) -> list[dict]:
         events = []
         for entry in self._entries(payload):
@@ -528,6 +543,7 @@ class Instagram(Messenger):
     label = "Instagram"
     webhook_object = "instagram"
     subscribed_fields = "messages,message_reads,messaging_postbacks"
+    profile_fields = "name,username"
 
     def id_label(self) -> str:
         return _("ID of the Facebook Page linked to the Instagram account")

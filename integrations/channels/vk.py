@@ -203,6 +203,18 @@ class VK(Adapter):
             meta={"vk_user": message.get("from_id")} if message.get("from_id") else {},
         )
 
+    def sender_name(self, channel, inbound: Inbound) -> str:
+        """The writer's name (the delivery gives only their id)."""
+        user = inbound.meta.get("vk_user")
+        if not isinstance(user, int) or user <= 0:
+            return ""  # a community or a chat: no person to name
+        people = self._call(channel, "users.get", {"user_ids": user})
+        person = people[0] if isinstance(people, list) and people else {}
+        parts = (
+            [person.get(k) for k in ("first_name", "last_name")] if isinstance(person, dict) else []
+        )
+        return " ".join(str(p) for p in parts if p)
+
     def _files(self, attachments) -> tuple[File, ...]:
         files = []
         for attachment in attachments:

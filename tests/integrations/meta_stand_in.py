@@ -23,6 +23,7 @@ class GraphStandIn(RecordingServer):
         self.media: dict[str, tuple[str, bytes]] = {}  # media id -> (mime type, bytes)
         self.cdn: dict[str, bytes] = {}  # a file name under /cdn/ -> bytes (Messenger's links)
         self.refuse: set[str] = set()  # path endings to answer with an OAuth error
+        self.profiles: dict[str, dict] = {}  # a sender's id -> their profile's fields
         self._ids = itertools.count(1)
 
     def _authorised(self, call: Call) -> bool:
@@ -58,6 +59,8 @@ class GraphStandIn(RecordingServer):
                 },
                 "application/json",
             )
+        if call.method == "GET" and parts[-1] in self.profiles:
+            return 200, {**self.profiles[parts[-1]], "id": parts[-1]}, "application/json"
         if call.method == "GET":
             return (
                 200,

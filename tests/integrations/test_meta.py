@@ -581,3 +581,28 @@ def test_the_ingest_of_a_delivery_runs_again_without_doubling(whatsapp):
         RawDelivery.objects.filter(pk=delivery.pk).update(status="received")
         ingest.process(delivery.pk)
         assert Message.objects.count() == 1 and Contact.objects.count() == 0
+
+
+def test_a_messenger_or_instagram_sender_is_named_from_their_profile(
+    client, workspace, graph, django_capture_on_commit_callbacks
+):
+    tenant, owner = workspace
+    capture = django_capture_on_commit_callbacks
+    messenger = connect_meta(owner, graph, "messenger")
+    instagram = connect_meta(owner, graph, "instagram")
+    graph.profiles["6543210987654321"] = {"first_name": "Anna", "last_name": "Smith"}
+    graph.profiles["1789"] = {"name": "", "username": "grey.shop.fan"}
+    post(client, messenger, messenger_delivery(messenger_message("m_1")), capture=capture)
+    post(client, messenger, messenger_delivery(messenger_message("m_2")), capture=capture)
+    ig = messenger_delivery(messenger_message("ig_1", psid="1789"), object_="instagram")
+    post(client, instagram, ig, capture=capture)
+    unknown = messenger_delivery(messenger_message("m_3", psid="404"))
+    graph.refuse.add("404")  # the profile lookup is refused
+    post(client, messenger, unknown, capture=capture)
+    with tenant_scope(tenant):
+        titles = dict(Conversation.objects.values_list("external_chat_id", "title"))
+        assert titles == {"6543210987654321": "Anna Smith", "1789": "grey.shop.fan", "404": ""}
+        assert Message.objects.count() == 4  # a failed lookup fails nothing
+    lookups = [c for c in graph.calls if c.method == "GET" and c.path == "/6543210987654321"]
+    assert len(lookups) == 1  # asked once: the conversation has its title
+    assert lookups[0].query == {"fields": "first_name,last_name"}

@@ -127,9 +127,10 @@ def test_a_missing_or_wrong_secret_stores_nothing(
 
 
 def test_message_new_is_stored_once_and_answered_ok(
-    client, channel, django_capture_on_commit_callbacks
+    client, channel, vk_api, django_capture_on_commit_callbacks
 ):
     capture, secret = django_capture_on_commit_callbacks, secret_of(channel)
+    vk_api.people[15150001] = {"first_name": "Ольга", "last_name": "Петрова"}
     for _ in range(3):
         response = post(client, channel, message_new("ev-1", "Есть в наличии?", secret=secret),
                         capture)  # fmt: skip
@@ -140,6 +141,7 @@ def test_message_new_is_stored_once_and_answered_ok(
               "object": {"state": "typing", "from_id": 1}, "secret": secret}  # fmt: skip
     assert post(client, channel, typing, capture).content == b"ok"
     with tenant_scope(channel.tenant_id):
+        assert Conversation.objects.get().title == "Ольга Петрова"  # users.get
         assert RawDelivery.objects.count() == 3
         assert set(RawDelivery.objects.values_list("status", flat=True)) == {"processed"}
         message = Message.objects.get()

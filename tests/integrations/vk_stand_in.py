@@ -17,6 +17,7 @@ class VKStandIn(RecordingServer):
         super().__init__()
         self.files: dict[str, bytes] = {}  # a name under /files/ -> bytes
         self.refuse: set[str] = set()  # methods to answer with an error
+        self.people: dict[int, dict] = {}  # a user's id -> first_name, last_name
         self._ids = itertools.count(500)
 
     @property
@@ -40,6 +41,9 @@ class VKStandIn(RecordingServer):
             return 200, {"error": error}, "application/json"
         if method == "groups.getById":
             answer = {"groups": [{"id": int(call.body["group_id"]), "name": "Acme"}]}
+        elif method == "users.get":
+            user = int(call.body["user_ids"])
+            answer = [{"id": user, **self.people[user]}] if user in self.people else []
         elif method == "messages.send":
             answer = next(self._ids)
         elif method == "docs.getMessagesUploadServer":
