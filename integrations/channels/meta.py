@@ -348,10 +348,11 @@ class WhatsApp(MetaAdapter):
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
                 **content}  # fmt: skip
         answer = self._graph(channel, "POST", f"{number}/messages", _("the message"), json=body)
-        sent = answer.get("messages") or [{}]
-        if not isinstance(sent[0], dict) or not sent[0].get("id"):
+        sent = answer.get("messages")
+        first = sent[0] if isinstance(sent, list) and sent else None
+        if not isinstance(first, dict) or not first.get("id"):
             raise self._failure(_("%(service)s did not say which message it sent."))
-        return str(sent[0]["id"])
+        return str(first["id"])
 
     def _upload(self, channel, file: File) -> str:
         number = quote(channel.settings["phone_number_id"], safe="")

@@ -290,7 +290,8 @@ class VK(Adapter):
         # With peer_id, VK answers the message's id; its number within the dialogue (what an
         # incoming one is keyed by) comes with peer_ids, not needed for a reply.
         if isinstance(sent, list):
-            sent = (sent[0] or {}).get("message_id") if sent else None
+            first = sent[0] if sent else None
+            sent = first.get("message_id") if isinstance(first, dict) else None
         if not isinstance(sent, int):
             raise self._failure(_("%(service)s did not say which message it sent."))
         return f"sent:{sent}"

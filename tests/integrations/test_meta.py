@@ -606,3 +606,21 @@ def test_a_messenger_or_instagram_sender_is_named_from_their_profile(
     lookups = [c for c in graph.calls if c.method == "GET" and c.path == "/6543210987654321"]
     assert len(lookups) == 1  # asked once: the conversation has its title
     assert lookups[0].query == {"fields": "first_name,last_name"}
+
+
+def test_a_refused_reply_is_a_502_and_stores_nothing(
+    client, workspace, whatsapp, graph, django_capture_on_commit_callbacks
+):
+    tenant, owner = workspace
+    post(client, whatsapp, whatsapp_delivery(whatsapp_text("wamid.in")),
+         capture=django_capture_on_commit_callbacks)  # fmt: skip
+    with tenant_scope(tenant):
+        conversation = Conversation.objects.get()
+    graph.refuse.add("messages")
+    response = api_client(owner).post(
+        f"/api/v1/conversations/{conversation.pk}/messages/", {"text": "Hi"}, format="json"
+    )
+    assert response.status_code == 502
+    assert "Invalid OAuth access token" in response.content.decode()
+    assert ACCESS_TOKEN not in response.content.decode()
+    assert count(tenant, Message, direction="out") == 0
