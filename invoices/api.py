@@ -52,8 +52,9 @@ class LineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InvoiceLine
-        fields = ["id", "position", "name", "unit", "quantity", "unit_price", "discount",
-                  "tax_rate", "tax_name", "tax_percent", "net", "tax", "total"]  # fmt: skip
+        fields = ["id", "position", "name", "unit", "hsn_sac", "quantity", "unit_price",
+                  "discount", "tax_rate", "tax_name", "tax_percent", "net", "tax",
+                  "total"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -66,8 +67,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
         model = Invoice
         fields = ["id", "kind", "number", "status", "payment_status", "is_overdue", "deal",
                   "company", "contact", "client", "seller", "currency", "language", "template",
-                  "issue_date", "due_date", "original", "notes", "subtotal", "tax_total",
-                  "total", "paid_amount", "due", "lines", "created_at", "issued_at"]  # fmt: skip
+                  "issue_date", "due_date", "original", "notes", "prices_include_tax",
+                  "tax_on_total", "receipt_number", "subtotal", "tax_total", "total",
+                  "paid_amount", "due", "lines", "created_at", "issued_at"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -83,6 +85,20 @@ class InvoiceUpdateSerializer(serializers.Serializer):
     language = serializers.CharField(required=False, max_length=8)
     currency = serializers.CharField(required=False, max_length=3)
     template = serializers.CharField(required=False, max_length=12)
+    # The client's requisites as the document prints them (the `client` object's keys),
+    # checked by the rules of the template's country: an invalid ИНН is a 400 on its field.
+    client_name = serializers.CharField(required=False, allow_blank=True, max_length=250)
+    client_tax_id = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    client_kpp = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    client_register_number = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    client_state = serializers.CharField(required=False, allow_blank=True, max_length=2)
+    client_address = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class ReceiptSerializer(serializers.Serializer):
+    receipt_number = serializers.CharField(
+        allow_blank=True, max_length=100, help_text=_("The e-Barimt receipt number (ДДТД).")
+    )
 
 
 class LineInputSerializer(serializers.Serializer):
@@ -90,6 +106,7 @@ class LineInputSerializer(serializers.Serializer):
 
     name = serializers.CharField(max_length=200, allow_blank=True, required=False)
     unit = serializers.CharField(max_length=20, allow_blank=True, required=False)
+    hsn_sac = serializers.CharField(max_length=20, allow_blank=True, required=False)
     quantity = serializers.CharField(max_length=30, required=False)
     unit_price = serializers.CharField(max_length=30, required=False)
     discount = serializers.CharField(max_length=30, required=False)
@@ -251,6 +268,23 @@ class InvoiceViewSet(
             lambda: services.credit_note_create(actor=request.membership, invoice=invoice)
         )
         return self._answer(note, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReceiptSerializer, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def receipt(self, request, pk=None):
+        """Mongolia: record (or clear, with "") the e-Barimt receipt number of an issued
+        invoice."""
+        invoice = self.get_object()
+        body = ReceiptSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        self._run(
+            lambda: services.receipt_set(
+                actor=request.membership,
+                invoice=invoice,
+                receipt_number=body.validated_data["receipt_number"],
+            )
+        )
+        return self._answer(invoice)
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
     @action(detail=True, methods=["get"])

@@ -98,6 +98,9 @@ class LegalEntity(TenantModel):
     bik = models.CharField(_("БИК"), max_length=9, blank=True)
     account = models.CharField(_("account"), max_length=34, blank=True)
     corr_account = models.CharField(_("correspondent account"), max_length=20, blank=True)
+    # How the workspace writes prices and tax (money.py); each draft copies them.
+    prices_include_tax = models.BooleanField(_("prices include tax"), default=False)
+    tax_on_total = models.BooleanField(_("tax on the total, not per line"), default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="legalentity_one")]
@@ -116,8 +119,13 @@ class Invoice(TenantModel):
         (PAID, _("Paid")),
         (REFUNDED, _("Refunded")),
     ]
-    GENERIC, RUSSIA = "generic", "ru"
-    TEMPLATES = [(GENERIC, _("International")), (RUSSIA, _("Russia: счёт на оплату"))]
+    GENERIC, RUSSIA, INDIA, MONGOLIA = "generic", "ru", "in", "mn"
+    TEMPLATES = [
+        (GENERIC, _("International")),
+        (RUSSIA, _("Russia: счёт на оплату")),
+        (INDIA, _("India: GST tax invoice")),
+        (MONGOLIA, _("Mongolia: НӨАТ-тэй нэхэмжлэх")),
+    ]
 
     kind = models.CharField(max_length=12, choices=Series.KINDS, default=Series.INVOICE)
     # An invoice outlives its deal: a legal document is not deleted with a sales record.
@@ -148,6 +156,11 @@ class Invoice(TenantModel):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
     )
     notes = models.TextField(_("notes"), blank=True)
+    # The workspace's tax settings when the draft was made: its lines are computed by them.
+    prices_include_tax = models.BooleanField(_("prices include tax"), default=False)
+    tax_on_total = models.BooleanField(_("tax on the total"), default=False)
+    # Mongolia: the e-Barimt receipt (ДДТД) registered for this invoice, recorded after issue.
+    receipt_number = models.CharField(_("e-Barimt receipt number"), max_length=64, blank=True)
     subtotal = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
     tax_total = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
     total = models.DecimalField(_("total"), max_digits=16, decimal_places=2, default=ZERO)
@@ -198,6 +211,8 @@ class InvoiceLine(TenantModel):
     position = models.PositiveIntegerField(default=0)
     name = models.CharField(_("name"), max_length=200)
     unit = models.CharField(_("unit"), max_length=20, blank=True)
+    # India: the goods' HSN or the service's SAC code (4 to 8 digits).
+    hsn_sac = models.CharField(_("HSN/SAC"), max_length=8, blank=True)
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
     unit_price = models.DecimalField(_("price"), max_digits=14, decimal_places=2)
     discount = models.DecimalField(

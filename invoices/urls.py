@@ -20,5 +20,16 @@ urlpatterns = [
     path("invoices/<int:pk>/credit-note/", views.credit_note, name="invoice_credit_note"),
     path("invoices/<int:pk>/payments/", views.payment_add, name="invoice_payment"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("invoices/<int:pk>/receipt/", views.invoice_receipt, name="invoice_receipt"),
     path("settings/invoicing/", views.seller_settings, name="invoice_settings"),
+    path("settings/invoicing/tax/", views.tax_settings, name="invoice_tax_settings"),
+    path("settings/invoicing/series/new/", views.series_edit, name="invoice_series_new"),
+    path("settings/invoicing/series/<int:pk>/", views.series_edit, name="invoice_series_edit"),
+    path("settings/invoicing/rates/new/", views.tax_rate_edit, name="invoice_rate_new"),
+    path("settings/invoicing/rates/<int:pk>/", views.tax_rate_edit, name="invoice_rate_edit"),
+    path(
+        "settings/invoicing/rates/<int:pk>/archive/",
+        views.tax_rate_archive,
+        name="invoice_rate_archive",
+    ),
 ]

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,8 +26,18 @@ from crm.web.params import InvalidParameter, parse_page
 from deals.selectors import deals_for
 
 from . import exporter, pdf, selectors, services
-from .forms import DraftForm, LineForm, PaymentForm, SellerForm, SendForm
-from .models import Invoice, LegalEntity
+from .forms import (
+    DraftForm,
+    LineForm,
+    PaymentForm,
+    ReceiptForm,
+    SellerForm,
+    SendForm,
+    SeriesForm,
+    TaxRateForm,
+    TaxSettingsForm,
+)
+from .models import Invoice, LegalEntity, Series, TaxRate
 from .money import percent_text
 
 PAGE_SIZE = 50
@@ -123,8 +134,9 @@ def invoice_create(request, pk):
 
 
 def _card(
-    request, invoice, line_form=None, draft_form=None, payment_form=None, send_form=None, code=200
-):
+    request, invoice, line_form=None, draft_form=None, payment_form=None, send_form=None,
+    receipt_form=None, code=200,
+):  # fmt: skip
     membership = request.membership
     rates = list(selectors.tax_rates())
     lines = list(invoice.lines.all())
@@ -153,8 +165,11 @@ def _card(
                 "currency": invoice.currency,
                 "template": invoice.template,
                 "notes": invoice.notes,
+                **{f"client_{k}": v for k, v in invoice.client.items()},
             }
         ),
+        "receipt_form": receipt_form
+        or ReceiptForm(initial={"receipt_number": invoice.receipt_number}),
         "payment_form": payment_form or PaymentForm(initial={"amount": invoice.due}),
         "payments": payments,
         # Not prefilled from the client's record: whoever reads the invoice may not see it.
@@ -308,6 +323,29 @@ def payment_add(request, pk):
 
 
 @can_view("invoice")
+@require_POST
+def invoice_receipt(request, pk):
+    """Mongolia: record the e-Barimt receipt number of an issued invoice."""
+    invoice = _invoice(request, pk)
+    form = ReceiptForm(request.POST)
+    if form.is_valid():
+        try:
+            services.receipt_set(
+                actor=request.membership,
+                invoice=invoice,
+                receipt_number=form.cleaned_data["receipt_number"],
+            )
+            messages.success(request, _("Receipt number saved."))
+            return redirect("invoice_card", pk=invoice.pk)
+        except (ValidationError, PermissionDenied) as exc:
+            if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+                errors_to_form(form, exc)
+            else:
+                form.add_error(None, _refusal(exc))
+    return _card(request, invoice, receipt_form=form, code=400)
+
+
+@can_view("invoice")
 def invoice_pdf(request, pk):
     invoice = _invoice(request, pk)
     response = HttpResponse(pdf.render(invoice), content_type="application/pdf")
@@ -329,12 +367,110 @@ def seller_settings(request):
         else:
             messages.success(request, _("Seller details saved."))
             return redirect("invoice_settings")
+    return _settings_page(request, form)
+
+
+def _settings_page(request, form=None, tax_form=None, code=200):
+    entity = LegalEntity.objects.first()
+    today = timezone.localdate()
+    rates = list(TaxRate.objects.order_by("-valid_to", "-percent", "id"))
+    for rate in rates:
+        rate.archived = rate.valid_to is not None and rate.valid_to < today
+    rates.sort(key=lambda rate: rate.archived)
     return render(
         request,
         "invoices/settings.html",
         {
-            "form": form,
-            "rates": selectors.tax_rates(),
-            "series": selectors.series().union(selectors.series("credit_note")),
+            "form": form or SellerForm(instance=entity),
+            "tax_form": tax_form
+            or TaxSettingsForm(
+                initial={
+                    "prices_include_tax": entity.prices_include_tax if entity else False,
+                    "tax_on_total": entity.tax_on_total if entity else False,
+                }
+            ),
+            "rates": rates,
+            "series": Series.objects.order_by("kind", "code", "id"),
         },
+        status=code,
     )
+
+
+@manager_required
+@require_POST
+def tax_settings(request):
+    """Settings: prices with or without tax, tax per line or on the total."""
+    form = TaxSettingsForm(request.POST)
+    if form.is_valid():
+        services.tax_settings_save(actor=request.membership, **form.cleaned_data)
+        messages.success(request, _("Tax settings saved: new drafts follow them."))
+        return redirect("invoice_settings")
+    return _settings_page(request, tax_form=form, code=400)
+
+
+def _edit_page(request, form, title, code=200):
+    return render(
+        request, "invoices/settings_form.html", {"form": form, "title": title}, status=code
+    )
+
+
+@manager_required
+def series_edit(request, pk=None):
+    """Settings: a new numbering series, or a change to one."""
+    series = get_object_or_404(Series.objects.all(), pk=pk) if pk else None
+    title = _("Edit series") if series else _("New series")
+    if request.method != "POST":
+        initial = (
+            {f: getattr(series, f) for f in ("code", "kind", "format", "period", "is_default")}
+            if series
+            else {"format": "{series}-{yyyy}-{n:05}", "period": Series.YEAR}
+        )
+        return _edit_page(request, SeriesForm(initial=initial), title)
+    form = SeriesForm(request.POST)
+    if form.is_valid():
+        try:
+            services.series_save(actor=request.membership, data=form.cleaned_data, series=series)
+        except ValidationError as exc:
+            errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Series saved."))
+            return redirect("invoice_settings")
+    return _edit_page(request, form, title, code=400)
+
+
+@manager_required
+def tax_rate_edit(request, pk=None):
+    """Settings: a new tax rate, or a change to one (its name, dates, exemption)."""
+    rate = get_object_or_404(TaxRate.objects.all(), pk=pk) if pk else None
+    title = _("Edit tax rate") if rate else _("New tax rate")
+    if request.method != "POST":
+        initial = (
+            {f: getattr(rate, f) for f in ("name", "exempt", "valid_from", "valid_to")}
+            | {"percent": f"{rate.percent.normalize():f}"}
+            if rate
+            else {}
+        )
+        return _edit_page(request, TaxRateForm(initial=initial), title)
+    form = TaxRateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.tax_rate_save(actor=request.membership, data=form.cleaned_data, rate=rate)
+        except ValidationError as exc:
+            errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Tax rate saved."))
+            return redirect("invoice_settings")
+    return _edit_page(request, form, title, code=400)
+
+
+@manager_required
+@require_POST
+def tax_rate_archive(request, pk):
+    rate = get_object_or_404(TaxRate.objects.all(), pk=pk)
+    try:
+        services.tax_rate_archive(actor=request.membership, rate=rate)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Tax rate archived: it ended yesterday."))
+    return redirect("invoice_settings")

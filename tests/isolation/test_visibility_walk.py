@@ -175,6 +175,13 @@ PAGES: dict[str, object] = {
     "invoice_payment": ("record", "invoice"),
     "invoice_pdf": ("record", "invoice"),
     "invoice_settings": LIST,
+    "invoice_receipt": ("record", "invoice"),
+    "invoice_tax_settings": LIST,
+    "invoice_series_new": LIST,
+    "invoice_series_edit": ("record", "nothing"),
+    "invoice_rate_new": LIST,
+    "invoice_rate_edit": ("record", "nothing"),
+    "invoice_rate_archive": ("record", "nothing"),
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
