@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -308,6 +309,8 @@ CELERY_TASK_ROUTES = {
     "activity.send_due_reminders": {"queue": "events"},
     "activity.send_notification_email": {"queue": "mail"},
     "invoices.send_invoice_email": {"queue": "mail"},
+    "invoices.send_reminder_email": {"queue": "mail"},
+    "invoices.mark_overdue": {"queue": "events"},
     "accounts.send_invitation_email": {"queue": "mail"},
     "contacts.import_contacts": {"queue": "heavy"},
     "contacts.recover_imports": {"queue": "heavy"},
@@ -321,6 +324,8 @@ CELERY_BEAT_SCHEDULE = {
     "recover-imports": {"task": "contacts.recover_imports", "schedule": 300.0},
     # Task reminders that are due become notifications (and emails), once per task.
     "task-reminders": {"task": "activity.send_due_reminders", "schedule": 60.0},
+    # Invoices past their due date and unpaid: invoice.overdue, once per invoice.
+    "invoices-overdue": {"task": "invoices.mark_overdue", "schedule": crontab(hour=0, minute=30)},
 }
 
 # Channels (integrations/): the public Bot API, unless a channel names another (a stand-in in
