@@ -61,6 +61,9 @@ def client_page(request, token):
             .exclude(pk=invoice.pk)
             .order_by("-issue_date", "-pk")[:50]
         )
+        lines = list(invoice.lines.all())
+        for line in lines:
+            line.total_display = format_money(line.total, invoice.currency)
         for item in [invoice, *others]:
             item.total_display = format_money(item.total, item.currency)
             item.paid_display = format_money(item.paid_amount, item.currency)
@@ -70,7 +73,7 @@ def client_page(request, token):
                 request,
                 "invoices/client_page.html",
                 {"invoice": invoice, "others": others, "token": token,
-                 "lines": list(invoice.lines.all())},
+                 "lines": lines},
             )  # fmt: skip
 
 
