@@ -271,14 +271,19 @@ def _close_task(actor: Membership, task_id: int | None) -> None:
 @transaction.atomic
 def reminders_send(*, actor: Membership, invoices) -> tuple[list[Invoice], list[tuple]]:
     """A reminder by email (the PDF and the client page's link) for each issued, unpaid
-    invoice, to the address it was sent to. ([sent], [(invoice, why not), ...])."""
+    invoice, to the address it was sent to. ([sent], [(invoice, why not), ...]). The
+    invoices are read and locked in one query and their links in two, whatever their
+    number; one the actor may not see is left out as if it did not exist."""
     require(actor, "edit")
+    ids = list(dict.fromkeys(getattr(i, "pk", i) for i in invoices))
+    found = (
+        selectors.invoices_for(actor)
+        .select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
     sent, skipped = [], []
-    for pk in dict.fromkeys(getattr(i, "pk", i) for i in invoices):
-        try:
-            invoice = _visible(actor, pk)
-        except PermissionDenied:
-            continue  # a colleague's or another workspace's: as if it did not exist
+    for invoice in found:
         if invoice.status != Invoice.ISSUED or invoice.kind != Series.INVOICE:
             skipped.append((invoice, _("not issued")))
         elif invoice.payment_status not in OPEN:
@@ -286,11 +291,20 @@ def reminders_send(*, actor: Membership, invoices) -> tuple[list[Invoice], list[
         elif not invoice.sent_to:
             skipped.append((invoice, _("never sent by email: send it first")))
         else:
-            live_link(invoice, actor.user)
-            emit("invoice.reminded", actor=actor.user, subject=invoice,
-                 data={**_payload(invoice), "to": invoice.sent_to},
-                 related=_related(invoice))  # fmt: skip
             sent.append(invoice)
+    linked = set(
+        ClientLink.objects.filter(invoice__in=sent, revoked_at=None).values_list(
+            "invoice_id", flat=True
+        )
+    )
+    ClientLink.objects.bulk_create(
+        [ClientLink(invoice=i, token=new_token(), created_by=actor.user)
+         for i in sent if i.pk not in linked]
+    )  # fmt: skip
+    for invoice in sent:
+        emit("invoice.reminded", actor=actor.user, subject=invoice,
+             data={**_payload(invoice), "to": invoice.sent_to},
+             related=_related(invoice))  # fmt: skip
     jobs = [(i.tenant_id, i.pk, i.sent_to) for i in sent]
     transaction.on_commit(lambda: [tasks.send_reminder_email.delay(*job) for job in jobs])
     return sent, skipped

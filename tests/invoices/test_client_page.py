@@ -138,3 +138,20 @@ def test_the_email_carries_the_link(workspace, smtp, django_capture_on_commit_ca
         assert Invoice.objects.get(pk=invoice.pk).sent_to == "buyer@client.example"
     [body] = smtp.bodies()
     assert f"/i/{token}/" in body
+
+
+def test_the_page_costs_the_same_queries_whatever_the_client_has(
+    workspace, client, django_assert_max_num_queries
+):
+    _tenant, owner = workspace
+    acme = company(owner, "Acme Ltd")
+    invoice = issued(owner, acme)
+    link = _link(owner, invoice)
+    client.get(f"/i/{link.token}/")  # today's view is recorded: the next ones only read
+    with django_assert_max_num_queries(8):
+        client.get(f"/i/{link.token}/")
+    for _i in range(6):
+        issued(owner, acme)
+    with django_assert_max_num_queries(8):
+        page = client.get(f"/i/{link.token}/").content.decode()
+    assert page.count('data-testid="client-other"') == 6

@@ -3,10 +3,12 @@ email over a real SMTP server on loopback, and what an "own" manager cannot remi
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from python_calamine import CalamineWorkbook
 
 from crm.activity.models import Event
 from crm.tenancy.context import tenant_scope
@@ -41,6 +43,9 @@ def test_filters_by_client_series_and_due_dates(workspace, client, django_assert
     assert len(api.get("/api/v1/invoices/", {"company": acme.pk}).json()["results"]) == 2
     with django_assert_max_num_queries(16):
         client.get("/invoices/", {"company": acme.pk, "series": series.pk})
+    export = client.get("/invoices/export/", {"company": acme.pk})
+    book = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(export.streaming_content)))
+    assert len(book.get_sheet_by_index(0).to_python()) == 3  # the header and Acme's two
 
 
 def test_bulk_reminders_go_by_email_with_the_pdf_and_the_link(

@@ -159,7 +159,9 @@ def test_a_csv_is_read_with_or_without_a_header(workspace):
     assert line.invoice_id == invoice.pk
 
 
-def test_the_review_screen_confirms_and_picks_by_hand(workspace, client):
+def test_the_review_screen_confirms_and_picks_by_hand(
+    workspace, client, django_assert_max_num_queries
+):
     tenant, owner = workspace
     matched = issued(owner, company(owner, "A"), "100.00")
     by_hand = issued(owner, company(owner, "B"), "60.00")
@@ -172,7 +174,8 @@ def test_the_review_screen_confirms_and_picks_by_hand(workspace, client):
     upload = client.post("/invoices/statements/", {"file": SimpleUploadedFile("s.txt", raw)})
     assert upload.status_code == 302
     url = upload["Location"]
-    page = client.get(url).content.decode()
+    with django_assert_max_num_queries(12):
+        page = client.get(url).content.decode()
     assert page.count('data-testid="statement-line"') == 3 and matched.number in page
     with tenant_scope(tenant):
         lines = {ln.line_number: ln for ln in StatementLine.objects.all()}
