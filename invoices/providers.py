@@ -79,14 +79,28 @@ def _money(minor, currency: str) -> Decimal | None:
     return value if currency in ZERO_DECIMAL else (value / 100).quantize(Decimal("0.01"))
 
 
+def _text(value, length: int) -> str:
+    """A provider's value as text fit to store (PostgreSQL takes no NUL)."""
+    return str(value or "").replace("\x00", "")[:length]
+
+
 def event_id(provider: str, headers, event: dict) -> str:
     if provider == ProviderEvent.STRIPE:
-        return str(event.get("id") or "")[:120]
-    return str(headers.get("X-Razorpay-Event-Id") or "")[:120]
+        return _text(event.get("id"), 120)
+    return _text(headers.get("X-Razorpay-Event-Id"), 120)
 
 
 def event_type(provider: str, event: dict) -> str:
-    return str(event.get("type" if provider == ProviderEvent.STRIPE else "event") or "")[:60]
+    return _text(event.get("type" if provider == ProviderEvent.STRIPE else "event"), 60)
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _entity(event: dict, name: str) -> dict:
+    """Razorpay's payload.<name>.entity, or {} whatever shape the body has."""
+    return _dict(_dict(_dict(event.get("payload")).get(name)).get("entity"))
 
 
 def paid(provider: str, event: dict) -> Paid | None:
@@ -94,10 +108,12 @@ def paid(provider: str, event: dict) -> Paid | None:
         return None
     kind = event_type(provider, event)
     if provider == ProviderEvent.STRIPE:
-        obj = (event.get("data") or {}).get("object") or {}
-        if not isinstance(obj, dict):
+        data = event.get("data")
+        obj = (data.get("object") if isinstance(data, dict) else None) or {}
+        meta = obj.get("metadata") if isinstance(obj, dict) else None
+        if not isinstance(obj, dict) or not isinstance(meta, dict | None):
             return None
-        meta = obj.get("metadata") or {}
+        meta = meta or {}
         ref = str(meta.get("invoice_id") or meta.get("invoice_number") or meta.get("invoice") or "")
         currency = str(obj.get("currency") or "").upper()
         if kind == "checkout.session.completed":
@@ -111,17 +127,8 @@ def paid(provider: str, event: dict) -> Paid | None:
     elif provider == ProviderEvent.RAZORPAY:
         if kind not in ("payment.captured", "order.paid"):
             return None
-        payload = event.get("payload") or {}
-        payment = ((payload.get("payment") or {}).get("entity")) or {}
-        order = ((payload.get("order") or {}).get("entity")) or {}
-        if not isinstance(payment, dict) or not isinstance(order, dict):
-            return None
-        notes = (
-            {**(order.get("notes") or {}), **(payment.get("notes") or {})}
-            if isinstance(payment.get("notes") or {}, dict)
-            and isinstance(order.get("notes") or {}, dict)
-            else {}
-        )
+        payment, order = _entity(event, "payment"), _entity(event, "order")
+        notes = {**_dict(order.get("notes")), **_dict(payment.get("notes"))}
         ref = str(notes.get("invoice") or notes.get("invoice_id") or "")
         currency = str(payment.get("currency") or order.get("currency") or "").upper()
         pid = payment.get("id") or order.get("id")
@@ -131,4 +138,4 @@ def paid(provider: str, event: dict) -> Paid | None:
     amount = _money(minor, currency)
     if not pid or not ref or amount is None or amount <= 0:
         return None
-    return Paid(str(pid)[:100], ref[:60], amount, currency)
+    return Paid(_text(pid, 100), _text(ref, 60), amount, _text(currency, 3))

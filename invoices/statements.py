@@ -121,7 +121,8 @@ def _decode_1c(raw: bytes) -> list[str]:
                       "again from the bank or 1C without changing the encoding."), n,
                 )  # fmt: skip
         try:
-            text_lines.append(chunk.decode(encoding))
+            # A NUL cannot be stored in PostgreSQL text and means nothing in a statement.
+            text_lines.append(chunk.decode(encoding).replace("\x00", ""))
         except UnicodeDecodeError:
             raise StatementError(_("this line is not in Windows-1251."), n) from None
     return text_lines
@@ -215,6 +216,7 @@ def parse_csv(raw: bytes) -> list[Entry]:
             _("this line is not UTF-8. Save the CSV as UTF-8, or upload the 1C exchange file."),
             line,
         ) from None
+    text = text.replace("\x00", "")  # PostgreSQL stores no NUL; a statement means none
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     if "\t" in first and first.count("\t") > first.count(delimiter):
@@ -243,8 +245,8 @@ def parse_csv(raw: bytes) -> list[Entry]:
                     payer_tax_id=row[3][:20], purpose=row[4][:2000],
                 )
             )  # fmt: skip
-    except csv.Error as exc:
-        raise StatementError(str(exc), reader.line_num) from None
+    except csv.Error:
+        raise StatementError(_("this line cannot be read as CSV."), reader.line_num) from None
     return entries
 
 

@@ -142,6 +142,15 @@ def test_bad_files_are_refused_naming_the_line_and_store_nothing(workspace, raw,
         assert not StatementImport.objects.exists() and not StatementLine.objects.exists()
 
 
+def test_nul_characters_are_dropped_not_stored(workspace):
+    tenant, owner = workspace
+    raw = b"2026-03-01,10.00,A\x00B,,Inv\x00oice\n"
+    with tenant_scope(tenant, owner.user):
+        statement = flows.statement_import(actor=owner, name="s.csv", raw=raw)
+        [line] = statement.lines.all()
+    assert (line.payer, line.purpose) == ("AB", "Invoice")
+
+
 def test_a_csv_is_read_with_or_without_a_header(workspace):
     tenant, owner = workspace
     client = company(owner, "Acme", tax_number="27AAPFU0939F1ZV")

@@ -163,3 +163,28 @@ def test_secrets_are_encrypted_and_only_admins_edit_them(client):
     client.post("/settings/payment-providers/", {"stripe_secret": "mine", "regenerate": "1"})
     with tenant_scope(tenant):
         assert ProviderSettings.objects.get().webhook_token == found.webhook_token
+
+
+def test_odd_but_signed_bodies_are_answered_without_a_500(live_server):
+    tenant, owner = make_workspace("Odd Co")
+    invoice = issued(owner)
+    found = _settings(owner)
+    url = live_server.url + f"/hooks/payments/stripe/{found.webhook_token}/"
+    bodies = [
+        json.dumps({"id": "evt_\u0000nul", "type": "payment_intent.succeeded",
+                    "data": {"object": {"id": "pi_\u0000", "amount_received": "x",
+                                        "metadata": {"invoice_id": "\u0000"}}}}).encode(),
+        json.dumps({"id": "evt_list", "type": "checkout.session.completed", "data": []}).encode(),
+        json.dumps({"id": "evt_other", "type": "customer.created"}).encode(),
+        b"[1, 2]",
+        b"not json",
+    ]  # fmt: skip
+    codes = [
+        _post(url, body, {"Stripe-Signature": providers.stripe_signature(STRIPE_SECRET, body)})
+        for body in bodies
+    ]
+    assert codes == [200, 200, 200, 400, 400]
+    with tenant_scope(tenant):
+        assert not Payment.objects.exists()
+        assert Invoice.objects.get(pk=invoice.pk).payment_status == "unpaid"
+        assert set(ProviderEvent.objects.values_list("outcome", flat=True)) == {"ignored"}
