@@ -318,14 +318,14 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    # Invoices past their due date and unpaid: invoice.overdue, once per invoice (daily).
+    "invoices-overdue": {"task": "invoices.mark_overdue", "schedule": crontab(hour=0, minute=30)},
     # A safety net for events whose on-commit dispatch never ran (a worker died, Redis blinked).
     "sweep-outbox": {"task": "activity.sweep_outbox", "schedule": 60.0},
     # Imports a dead worker or a lost task left behind.
     "recover-imports": {"task": "contacts.recover_imports", "schedule": 300.0},
     # Task reminders that are due become notifications (and emails), once per task.
     "task-reminders": {"task": "activity.send_due_reminders", "schedule": 60.0},
-    # Invoices past their due date and unpaid: invoice.overdue, once per invoice.
-    "invoices-overdue": {"task": "invoices.mark_overdue", "schedule": crontab(hour=0, minute=30)},
 }
 
 # Channels (integrations/): the public Bot API, unless a channel names another (a stand-in in
