@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Sum
+from django.db.models import Exists, Max, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -442,9 +442,23 @@ def invoice_issue(*, actor: Membership, invoice, day=None) -> Invoice:
     """Number it and freeze it. The number comes from the series' counter in this very
     transaction: if anything below fails, the number goes back with it. Everything that
     can be done before is done before: the counter row stays locked from the moment the
-    number is taken until the commit, and every other issue in the series waits for it."""
-    invoice = _draft(actor, invoice)
-    if not invoice.lines.exists():
+    number is taken until the commit, and every other issue in the series waits for it, so
+    the number is taken by the last write but one (numbering.assign: the counter and the
+    invoice's number in one statement), followed only by the event."""
+    require(actor, "edit")
+    pk = invoice.pk if isinstance(invoice, Invoice) else invoice
+    invoice = (
+        selectors.invoices_for(actor)
+        .select_for_update(of=("self",))
+        .annotate(has_lines=Exists(InvoiceLine.objects.filter(invoice_id=OuterRef("pk"))))
+        .filter(pk=pk)
+        .first()
+    )
+    if invoice is None:
+        raise PermissionDenied(_("You cannot see this invoice."))
+    if invoice.status != Invoice.DRAFT:
+        raise Conflict(_("An issued invoice cannot be changed: cancel it or issue a credit note."))
+    if not invoice.has_lines:
         raise ValidationError({"lines": _("Add at least one line before issuing.")})
     day = day or timezone.localdate()
     # The client's requisites as the template's country wants them (a company's ИНН copied
@@ -456,27 +470,28 @@ def invoice_issue(*, actor: Membership, invoice, day=None) -> Invoice:
     invoice.status, invoice.issued_at = Invoice.ISSUED, timezone.now()
     if invoice.due_date is None or invoice.due_date < day:
         invoice.due_date = day
-    number = numbering.render(series, numbering.next_number(series, day), day)
-    if (actor.tenant.country == "IN" or invoice.template == Invoice.INDIA) and len(number) > 16:
+    invoice.save(update_fields=["client", "seller", "series", "issue_date", "status",
+                                "issued_at", "due_date"])  # fmt: skip
+    try:
+        invoice.number = numbering.assign(series, day, invoice.pk)
+    except IntegrityError:
+        # Only a series whose format was changed can give a number it gave before; the
+        # error leaves the transaction, which rolls the counter back with it.
+        raise ValidationError(
+            {
+                "number": _(
+                    "The series gave a number that is already used: change its format in "
+                    "Settings > Invoicing."
+                )
+            }
+        ) from None
+    if (actor.tenant.country == "IN" or invoice.template == Invoice.INDIA) and len(
+        invoice.number
+    ) > 16:
         # GST rules: an invoice number has at most 16 characters.
         raise ValidationError(
             {"number": _("In India an invoice number has at most 16 characters.")}
         )
-    invoice.number = number
-    try:
-        with transaction.atomic():
-            invoice.save()
-    except IntegrityError:
-        # Only a series whose format was changed can give a number it gave before.
-        raise ValidationError(
-            {
-                "number": _(
-                    "The series gave %(number)s, which is already used: change its "
-                    "format in Settings > Invoicing."
-                )
-                % {"number": number}
-            }
-        ) from None
     emit("invoice.issued", actor=actor.user, subject=invoice, data=_payload(invoice),
          related=_related(invoice))  # fmt: skip
     return invoice
@@ -496,6 +511,11 @@ def invoice_send(*, actor: Membership, invoice, to: str) -> Invoice:
         raise ValidationError({"to": _("Enter a valid email address.")}) from None
     emit("invoice.sent", actor=actor.user, subject=invoice, data={**_payload(invoice), "to": to},
          related=_related(invoice))  # fmt: skip
+    from .flows import live_link  # flows builds on this module
+
+    invoice.sent_to = to  # reminders go to the same address
+    invoice.save(update_fields=["sent_to"])
+    live_link(invoice, actor.user)  # the email carries the client page's link
     tenant_id, pk = invoice.tenant_id, invoice.pk
     transaction.on_commit(lambda: tasks.send_invoice_email.delay(tenant_id, pk, to))
     return invoice
@@ -575,6 +595,7 @@ def payment_record(
     paid_on=None,
     reference: str = "",
     refund: bool = False,
+    external_id: str = "",
 ) -> Payment:
     """A payment (or a refund) over one or several issued invoices of one currency:
     [(invoice, amount), ...]. Each invoice's payment status follows."""
@@ -602,6 +623,24 @@ def payment_record(
         rows.append((found, amount))
     if errors:
         raise ValidationError(errors)
+    return store_payment(
+        rows, user=actor.user, paid_on=paid_on, reference=reference, refund=refund,
+        external_id=external_id,
+    )  # fmt: skip
+
+
+def store_payment(
+    rows: list[tuple[Invoice, Decimal]],
+    *,
+    user=None,
+    paid_on=None,
+    reference: str = "",
+    refund: bool = False,
+    external_id: str = "",
+) -> Payment:
+    """The payment and its allocations over invoices already checked and locked (by
+    `payment_record`, or by a provider's webhook inside its workspace), with each invoice's
+    payment status and events. `user` is None for money a provider or the bank reported."""
     currencies = {invoice.currency for invoice, _amount in rows}
     if len(currencies) != 1:
         raise ValidationError({"invoice": _("A payment is in one currency.")})
@@ -611,7 +650,8 @@ def payment_record(
         is_refund=refund,
         paid_on=paid_on or timezone.localdate(),
         reference=reference[:120],
-        created_by=actor.user,
+        external_id=external_id[:120],
+        created_by=user,
     )
     for invoice, amount in rows:
         Allocation.objects.create(payment=payment, invoice=invoice, amount=amount)
@@ -621,10 +661,10 @@ def payment_record(
         invoice.save(update_fields=["paid_amount", "payment_status"])
         data = {**_payload(invoice), "amount": str(amount),
                 "payment_status": invoice.payment_status, "refund": refund}  # fmt: skip
-        emit("invoice.payment_recorded", actor=actor.user, subject=invoice, data=data,
+        emit("invoice.payment_recorded", actor=user, subject=invoice, data=data,
              related=_related(invoice))  # fmt: skip
         if invoice.payment_status == Invoice.PAID and was != Invoice.PAID:
-            emit("invoice.paid", actor=actor.user, subject=invoice, data=_payload(invoice),
+            emit("invoice.paid", actor=user, subject=invoice, data=_payload(invoice),
                  related=_related(invoice))  # fmt: skip
     return payment
 

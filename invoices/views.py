@@ -25,7 +25,7 @@ from crm.web.l10n import format_money
 from crm.web.params import InvalidParameter, parse_page
 from deals.selectors import deals_for
 
-from . import exporter, pdf, selectors, services
+from . import exporter, flows, pdf, selectors, services
 from .forms import (
     DraftForm,
     LineForm,
@@ -58,16 +58,21 @@ def _refusal(exc) -> str:
 
 
 def deal_panel(request, deal) -> str:
-    """The deal card's "Invoices" panel (deals.panels): nothing for a role without invoices."""
+    """The deal card's "Invoices" panel (deals.panels): the deal's invoices for a role that
+    sees them, and the request to the accountant (to ask, or to answer)."""
     membership = request.membership
-    if not membership.can("invoice"):
-        return ""
-    invoices = list(selectors.invoices_for(membership).filter(deal_id=deal.pk).order_by("-id"))
+    can = _can(membership)
+    invoices = []
+    if can["view"]:
+        invoices = list(selectors.invoices_for(membership).filter(deal_id=deal.pk).order_by("-id"))
     for invoice in invoices:
         invoice.total_display = format_money(invoice.total, invoice.currency)
+    # Whoever may not create invoices asks the accountant; the accountant sees the request
+    # with its one-click draft.
+    asked = flows.open_request(deal.pk)
     return render_to_string(
         "invoices/_deal_panel.html",
-        {"deal": deal, "invoices": invoices, "can": _can(membership)},
+        {"deal": deal, "invoices": invoices, "can": can, "asked": asked},
         request=request,
     )
 
@@ -85,9 +90,11 @@ def invoice_list(request):
     for row in totals:
         row["total_display"] = format_money(row["total"] or 0, row["currency"])
         row["due_display"] = format_money(row["due"], row["currency"])
-    page = Paginator(qs.select_related(None).order_by("-created_at", "-id"), PAGE_SIZE).get_page(
-        page_number
-    )
+    paginator = Paginator(qs.select_related(None).order_by("-created_at", "-id"), PAGE_SIZE)
+    # The totals' counts are the list's: one scan of the filtered invoices, not two (over
+    # 200,000 invoices a second COUNT(*) is most of the page's time).
+    paginator.count = sum(row["count"] for row in totals)
+    page = paginator.get_page(page_number)
     for invoice in page:
         invoice.total_display = format_money(invoice.total, invoice.currency)
     query = params.copy()
@@ -104,6 +111,9 @@ def invoice_list(request):
             "can_export": request.membership.can("invoice", "export"),
             "statuses": Invoice.STATUSES,
             "payment_statuses": Invoice.PAYMENT_STATUSES,
+            "series": selectors.series(),
+            "can_edit": request.membership.can("invoice", "edit"),
+            "here": request.get_full_path(),
         },
     )
 
@@ -175,8 +185,14 @@ def _card(
         # Not prefilled from the client's record: whoever reads the invoice may not see it.
         "send_form": send_form or SendForm(),
         "credit_notes": invoice.credit_notes.all(),
+        "client_link": _client_link(invoice),
     }
     return render(request, "invoices/card.html", context, status=code)
+
+
+def _client_link(invoice) -> dict | None:
+    link = invoice.client_links.filter(revoked_at=None).first()
+    return {"url": flows.client_url(link), "created_at": link.created_at} if link else None
 
 
 @can_view("invoice")

@@ -182,6 +182,18 @@ PAGES: dict[str, object] = {
     "invoice_rate_new": LIST,
     "invoice_rate_edit": ("record", "nothing"),
     "invoice_rate_archive": ("record", "nothing"),
+    "invoice_client_page": PUBLIC,  # the token is the key (tests/invoices/test_client_page.py)
+    "invoice_client_pdf": PUBLIC,
+    "invoice_client_other_pdf": PUBLIC,
+    "payment_webhook": PUBLIC,  # signed by the provider (tests/invoices/test_webhooks.py)
+    "invoice_link_create": ("record", "invoice"),
+    "invoice_link_revoke": ("record", "invoice"),
+    "invoice_reminders": LIST,
+    "invoice_request": ("record", "deal"),
+    "invoice_request_fulfil": ("record", "nothing"),  # a colleague's: test_overdue_and_requests
+    "invoice_statements": LIST,
+    "invoice_statement": ("record", "nothing"),  # a colleague's: test_statements
+    "payment_provider_settings": LIST,
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
@@ -405,6 +417,10 @@ TARGETS = {
     "invoices": "invoice",
     "payments": "payment",
     "api-keys": None,  # the colleague's key is never listed; there is no id to aim at here
+    # A colleague's statement and request are aimed at in tests/invoices/test_statements.py
+    # and test_overdue_and_requests.py; here the lists and actions are walked.
+    "statements": None,
+    "invoice-requests": None,
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
 
