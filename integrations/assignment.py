@@ -21,8 +21,8 @@ from crm.accounts.models import Department, Membership
 from crm.activity.events import emit
 
 from . import ingest, selectors
-from .services import require_admin
 from .models import AssignmentRule, Channel, Conversation, Message
+from .services import require_admin
 
 
 def candidates(rule: AssignmentRule) -> list[int]:

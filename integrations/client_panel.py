@@ -102,6 +102,10 @@ def open_stages() -> list[Stage]:
     )
 
 
+def open_stages_by_id() -> dict[int, Stage]:
+    return {s.pk: s for s in open_stages()}
+
+
 def find_clients(membership: Membership, text: str, limit: int = 8) -> list[Contact]:
     """Clients the member may see, by name, email or phone (the contacts' search)."""
     text = (text or "").strip()

@@ -420,4 +420,3 @@ def sender_unblock(request, pk):
     requests_.unblock(actor=request.membership, blocked=blocked)
     messages.success(request, _("%(name)s is unblocked.") % {"name": blocked})
     return redirect(reverse("channels") + "#blocked")
-

@@ -261,9 +261,7 @@ class InboxSettings(TenantModel):
     """The workspace's inbox settings (one row, made on first save)."""
 
     # A conversation waiting longer than this for an answer gets a badge in the list.
-    response_target_minutes = models.PositiveIntegerField(
-        _("response target, minutes"), default=60
-    )
+    response_target_minutes = models.PositiveIntegerField(_("response target, minutes"), default=60)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="inbox_settings_one")]

@@ -90,7 +90,7 @@ def per_manager(membership: Membership, days: int = 30) -> list[dict]:
     people = User.objects.in_bulk([r["assignee_id"] for r in rows])
     for row in rows:
         row["user"] = people.get(row["assignee_id"])
-    return sorted(rows, key=lambda r: (r["user"].display_name if r["user"] else ""))
+    return sorted(rows, key=lambda r: r["user"].display_name if r["user"] else "")
 
 
 def duration_text(value: dt.timedelta | None) -> str:

@@ -220,4 +220,3 @@ def register() -> None:
     ingest.keep_out(_blocked)
     for kind, _label in Message.KINDS:
         ingest.after_store(kind)(remember_sender)
-

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from . import Adapter, ChannelError, Inbound, Outgoing, register
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
+CAPTION_MAX = 1024  # Telegram's limit for a file's caption
 
 
 class Telegram(Adapter):
@@ -61,11 +62,18 @@ class Telegram(Adapter):
             ),
         }
 
-    def _call(self, channel, method: str, body: dict) -> dict:
+    def _call(self, channel, method: str, body: dict, files: dict | None = None) -> dict:
         base = channel.settings.get("api_base_url") or settings.TELEGRAM_API_BASE_URL
         url = f"{base}/bot{channel.secrets['bot_token']}/{method}"
         try:
-            response = requests.post(url, json=body, timeout=settings.INTEGRATIONS_HTTP_TIMEOUT)
+            if files:  # a file goes as multipart/form-data, the rest as its fields
+                response = requests.post(
+                    url, data=body, files=files, timeout=settings.INTEGRATIONS_HTTP_TIMEOUT
+                )
+            else:
+                response = requests.post(
+                    url, json=body, timeout=settings.INTEGRATIONS_HTTP_TIMEOUT
+                )
             answer = response.json()
         except requests.RequestException as exc:
             # The URL carries the bot token: say what failed without it.
@@ -143,9 +151,31 @@ class Telegram(Adapter):
 
     def send(self, channel, outgoing: Outgoing) -> str:
         chat_id = outgoing.chat_id
+        if outgoing.files:
+            return self._send_files(channel, outgoing)
         answer = self._call(channel, "sendMessage", {"chat_id": chat_id, "text": outgoing.text})
         result = answer.get("result") or {}
         return f"{chat_id}:{result.get('message_id', '')}"
+
+    def _send_files(self, channel, outgoing: Outgoing) -> str:
+        """Each file by sendPhoto (images) or sendDocument; the text goes as the first
+        file's caption when it fits Telegram's 1024 characters, else as a message first.
+        The id kept is the first message's."""
+        chat_id, text, first = outgoing.chat_id, outgoing.text, ""
+        if text and len(text) > CAPTION_MAX:
+            answer = self._call(channel, "sendMessage", {"chat_id": chat_id, "text": text})
+            first = str((answer.get("result") or {}).get("message_id", ""))
+            text = ""
+        for file in outgoing.files:
+            photo = file.content_type in ("image/jpeg", "image/png")
+            method, field = ("sendPhoto", "photo") if photo else ("sendDocument", "document")
+            body = {"chat_id": chat_id, **({"caption": text} if text else {})}
+            answer = self._call(
+                channel, method, body, files={field: (file.name, file.data, file.content_type)}
+            )
+            first = first or str((answer.get("result") or {}).get("message_id", ""))
+            text = ""
+        return f"{chat_id}:{first}"
 
 
 register(Telegram())

@@ -5,10 +5,27 @@ from __future__ import annotations
 
 import itertools
 import json
+from email.parser import BytesParser
+from email.policy import default
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 BOT_TOKEN = "123456789:AAEhBOweik6ad9r_QXMENQKAZXYZwxyz"
+
+
+def multipart(content_type: str, raw: bytes) -> dict:
+    """A multipart/form-data body as {field: text, file field: (name, bytes)}."""
+    parsed = BytesParser(policy=default).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    body = {}
+    for part in parsed.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if part.get_filename():
+            body[name] = (part.get_filename(), part.get_payload(decode=True))
+        else:
+            body[name] = part.get_payload(decode=True).decode()
+    return body
 
 
 class TelegramStandIn:
@@ -21,12 +38,16 @@ class TelegramStandIn:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
+                raw = self.rfile.read(length)
+                if self.headers.get("Content-Type", "").startswith("multipart/form-data"):
+                    body = multipart(self.headers["Content-Type"], raw)
+                else:
+                    body = json.loads(raw or b"{}")
                 _, bot, method = self.path.split("/", 2)
                 stand_in.calls.append((bot.removeprefix("bot"), method, body))
                 if method in stand_in.refuse:
                     answer = {"ok": False, "error_code": 401, "description": "Unauthorized"}
-                elif method == "sendMessage":
+                elif method in ("sendMessage", "sendDocument", "sendPhoto"):
                     answer = {"ok": True, "result": {"message_id": next(stand_in._ids),
                                                      "chat": {"id": body.get("chat_id")},
                                                      "text": body.get("text")}}  # fmt: skip
