@@ -71,9 +71,7 @@ class Telegram(Adapter):
                     url, data=body, files=files, timeout=settings.INTEGRATIONS_HTTP_TIMEOUT
                 )
             else:
-                response = requests.post(
-                    url, json=body, timeout=settings.INTEGRATIONS_HTTP_TIMEOUT
-                )
+                response = requests.post(url, json=body, timeout=settings.INTEGRATIONS_HTTP_TIMEOUT)
             answer = response.json()
         except requests.RequestException as exc:
             # The URL carries the bot token: say what failed without it.

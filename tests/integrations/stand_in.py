@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from email.parser import BytesParser
 from email.policy import default
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 BOT_TOKEN = "123456789:AAEhBOweik6ad9r_QXMENQKAZXYZwxyz"

@@ -19,7 +19,6 @@ from tests.contacts.conftest import new_contact
 
 from .conftest import connect_channel
 from .stand_in import update
-from .test_visibility import conversation
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
@@ -47,7 +46,7 @@ def first_stage():
 def test_a_request_from_an_unknown_sender_is_unsorted_and_remembers_the_sender(
     client, workspace, telegram
 ):
-    tenant, owner = workspace
+    _tenant, owner = workspace
     channel = connect_channel(owner, telegram)
     request, _ = stranger(channel, 1, 501, phone="+14155550123")
     known = new_contact(owner, first_name="Ivan", last_name="Known", telegram="@ivan_known")
@@ -94,8 +93,8 @@ def test_accept_refuses_a_duplicate_and_the_page_says_so(client, workspace, tele
     # The client is entered by hand after the request came in, with the same phone.
     new_contact(owner, first_name="Lucas", last_name="Brown", phones="+14155550124")
     login(client, owner)
-    response = client.post(f"/inbox/{request.pk}/accept/", {"first_name": "Lucas",
-                                                           "last_name": "Brown"}, headers=HTMX)  # fmt: skip
+    names = {"first_name": "Lucas", "last_name": "Brown"}
+    response = client.post(f"/inbox/{request.pk}/accept/", names, headers=HTMX)
     assert response.status_code == 200
     assert "link the conversation to them instead" in response.content.decode()
     with tenant_scope(tenant):
