@@ -70,6 +70,9 @@ def thread_extras(request, conversation) -> dict:
         "panel": _lazy(lambda: client_panel.panel_for(membership, conversation)),
         "stages": _lazy(client_panel.open_stages),
         "is_unsorted": conversation.contact_id is None and not conversation.is_spam,
+        "sender_names": requests_.split_name(
+            (conversation.sender or {}).get("name") or conversation.title
+        ),
         "today": timezone.localdate(timezone=snoozing.zone_of(membership)).isoformat(),
         "task_kinds": desk_forms.TASK_KINDS,
         "can_create_deal": membership.can("deal", "create"),
