@@ -69,6 +69,7 @@ def thread_extras(request, conversation) -> dict:
         "reply_targets": _lazy(lambda: client_panel.reply_targets(membership, conversation)),
         "panel": _lazy(lambda: client_panel.panel_for(membership, conversation)),
         "stages": _lazy(client_panel.open_stages),
+        "times": response_times.of(conversation),
         "is_unsorted": conversation.contact_id is None and not conversation.is_spam,
         "sender_names": requests_.split_name(
             (conversation.sender or {}).get("name") or conversation.title

@@ -57,6 +57,16 @@ def target_save(*, actor: Membership, minutes: int) -> InboxSettings:
     return found
 
 
+def of(conversation) -> dict:
+    """The conversation's own figures, as text: to the first answer, to closing."""
+
+    def span(end):
+        return duration_text(end - conversation.created_at) if end else ""
+
+    return {"first_response": span(conversation.first_response_at),
+            "to_close": span(conversation.closed_at)}  # fmt: skip
+
+
 def overdue(conversation, target: dt.timedelta, now: dt.datetime) -> bool:
     """Waiting for an answer longer than the target (the list's badge)."""
     since = conversation.waiting_since

@@ -135,6 +135,15 @@ def test_screenshots_of_the_desk(new_page, live_server, telegram, screenshot_dir
         Conversation.objects.filter(pk=current.pk).update(
             waiting_since=timezone.now() - dt.timedelta(hours=2)
         )
+        # Earlier conversations with their answers, for the response times page.
+        for i, minutes in enumerate((12, 35, 80, 240)):
+            older = arrive(channel, 50 + i, 600 + i, "An earlier question", first_name="Client")
+            created = timezone.now() - dt.timedelta(days=i + 1)
+            Conversation.objects.filter(pk=older.pk).update(
+                assignee=owner.user, created_at=created, waiting_since=None,
+                first_response_at=created + dt.timedelta(minutes=minutes),
+                closed_at=created + dt.timedelta(hours=minutes / 10), status="closed",
+            )  # fmt: skip
     for name, viewport in (("desk", None), ("desk-phone", PHONE)):
         page = new_page(viewport=viewport)
         errors = []

@@ -428,11 +428,12 @@ def test_response_times_per_manager_and_the_waiting_badge(client, team, telegram
     channel = connect_channel(admin, telegram)
     now = timezone.now()
     spans = {mia: [(10, 60), (20, None), (30, None)], carl: [(120, 240)]}
-    chat = 0
+    chat, made = 0, []
     for member, rows in spans.items():
         for first, close in rows:
             chat += 1
             c = conversation(channel, chat, assignee=member)
+            made.append(c)
             with tenant_scope(admin.tenant_id):
                 created = now - dt.timedelta(hours=5)
                 Conversation.objects.filter(pk=c.pk).update(
@@ -455,6 +456,8 @@ def test_response_times_per_manager_and_the_waiting_badge(client, team, telegram
     login(client, admin)
     page = client.get("/inbox/response-times/").content.decode()
     assert "Mia" in page and "Carl" in page and "20 min" in page and "2 h 0 min" in page
+    thread = client.get(f"/inbox/{made[0].pk}/").content.decode()
+    assert "First answer after 10 min" in thread and "Closed after 1 h 0 min" in thread
     # The default target is an hour: 45 minutes is not overdue yet; at 30 it is.
     assert 'data-testid="overdue"' not in client.get("/inbox/list/").content.decode()
     client.post(reverse("channel_desk_settings"), {"target": "30"})
