@@ -14,7 +14,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from contacts.models import Contact
@@ -115,6 +115,13 @@ def find_clients(membership: Membership, text: str, limit: int = 8) -> list[Cont
     return list(contact_search(contacts_for(membership), text, region)[:limit])
 
 
+def _seen(actor: Membership, conversation: Conversation) -> Conversation:
+    found = selectors.conversations_for(actor).filter(pk=conversation.pk).first()
+    if found is None:
+        raise PermissionDenied(_("You cannot see this conversation."))
+    return found
+
+
 def _visible_client(membership: Membership, conversation: Conversation) -> Contact:
     contact = (
         contacts_for(membership).filter(pk=conversation.contact_id).first()
@@ -137,7 +144,7 @@ def deal_create(
 ) -> Deal:
     """A deal with the conversation's client, in `stage` (deals' service checks the right
     to create deals and the stage). ValueError for what cannot be."""
-    conversation = selectors.conversations_for(actor).get(pk=conversation.pk)
+    conversation = _seen(actor, conversation)
     contact = _visible_client(actor, conversation)
     title = (title or "").strip() or _("Request from %(name)s") % {"name": contact}
     data = {"title": title[:200], "stage": stage, "amount": amount or 0, "contacts": [contact]}
@@ -160,7 +167,7 @@ def task_create(
 ):
     """A task about the conversation's client, for the actor, due on `day` (at `time` in
     the actor's time zone, or all day). ValueError for what cannot be."""
-    conversation = selectors.conversations_for(actor).get(pk=conversation.pk)
+    conversation = _seen(actor, conversation)
     contact = _visible_client(actor, conversation)
     tz = zoneinfo.ZoneInfo(actor.user.time_zone or actor.tenant.time_zone or "UTC")
     due = {"all_day": True, "due_date": day}

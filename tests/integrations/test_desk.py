@@ -17,7 +17,7 @@ from crm.activity.services import tasks as task_services
 from crm.tenancy.context import tenant_scope
 from deals import services as deal_services
 from deals.models import Deal
-from integrations import response_times, snooze, tasks
+from integrations import client_panel, response_times, snooze, tasks
 from integrations.models import Attachment, Conversation, Message
 from pipelines.models import Stage
 from tests.conftest import api_client, login
@@ -145,9 +145,17 @@ def test_a_colleagues_conversation_has_no_panel_or_actions_for_a_manager(client,
                        ("snooze/", {"preset": "hour"}), ("assign/", {"assignee": mia.user_id}),
                        ("reply/", {"text": "x"})):  # fmt: skip
         assert client.post(f"/inbox/{c.pk}/{path}", data).status_code == 404, path
+    # ... and the panel's services refuse too, whoever found the conversation.
+    with tenant_scope(admin.tenant_id, mia.user):
+        with pytest.raises(client_panel.PermissionDenied):
+            client_panel.deal_create(actor=mia, conversation=c, title="x", stage=stage())
+        with pytest.raises(client_panel.PermissionDenied):
+            client_panel.task_create(actor=mia, conversation=c, title="x", kind="call",
+                                     day=dt.date(2030, 1, 1))  # fmt: skip
     with tenant_scope(admin.tenant_id):
         found = Conversation.objects.get(pk=c.pk)
         assert (found.assignee_id, found.status) == (carl.user_id, "open")
+        assert not Deal.objects.exists() and not Task.objects.filter(title="x").exists()
 
 
 def test_another_workspace_gets_404_on_the_desk_pages(client, workspace, other_workspace,
