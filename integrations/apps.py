@@ -9,15 +9,18 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from crm.accounts import demo as demo_data
 
-        from . import demo, event_types, object_types
-        from .channels import telegram  # noqa: F401  registers the "telegram" adapter
+        from . import demo, demo_meta, event_types, object_types, profiles  # noqa: F401
+
+        # Each registers its adapters: telegram; whatsapp, messenger, instagram; vk.
+        from .channels import meta, telegram, vk  # noqa: F401
 
         event_types.declare_all()
         object_types.register()  # "conversation": the inbox
         demo_data.register(demo.seed, order=40)
+        demo_data.register(demo_meta.seed, order=41)  # WhatsApp, Instagram, VK
 
         from . import assignment, desk_demo, unsorted
 
         unsorted.register()  # keeps blocked senders out, remembers who wrote (ingest hooks)
         assignment.register()  # hands a channel's new conversations out by its rule
-        demo_data.register(desk_demo.seed, order=41)
+        demo_data.register(desk_demo.seed, order=42)

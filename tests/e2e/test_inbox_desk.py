@@ -87,7 +87,7 @@ def test_reply_with_an_attachment(page, live_server, telegram, transactional_db,
     wait_for(lambda: telegram.called("sendDocument"))
     [call] = telegram.called("sendDocument")
     assert call["caption"] == "Here is our price list."
-    assert call["document"] == ("prices.pdf", b"%PDF-1.4 price list")
+    assert call["files"]["document"] == ("prices.pdf", "application/pdf", b"%PDF-1.4 price list")
 
 
 def test_snooze_until_a_chosen_time(page, live_server, telegram, transactional_db):

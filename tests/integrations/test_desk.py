@@ -283,7 +283,7 @@ def test_reply_with_a_file_goes_by_senddocument_and_is_kept(client, workspace, t
     assert response.status_code == 200 and "prices.pdf" in response.content.decode()
     [sent] = telegram.called("sendDocument")
     assert sent["chat_id"] == "4242" and sent["caption"] == "Here it is"
-    assert sent["document"] == ("prices.pdf", b"%PDF-1.4 prices")
+    assert sent["files"]["document"] == ("prices.pdf", "application/pdf", b"%PDF-1.4 prices")
     assert telegram.called("sendMessage") == []
     with tenant_scope(tenant):
         attachment = Attachment.objects.get()
