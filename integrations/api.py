@@ -19,7 +19,7 @@ from crm.api.permissions import ManagesWorkspace, RolePermission
 from crm.api.viewsets import MANAGERS, OWNED, ScopedViewSetMixin
 from crm.web.params import parse_id
 
-from . import channels, selectors, services
+from . import channels, client_panel, selectors, services, unsorted
 from .channels import ChannelError
 from .models import Channel, Conversation, Message
 
@@ -133,7 +133,9 @@ class ChannelViewSet(
 class ConversationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Conversation
-        fields = ["id", "channel", "contact", "status", "assignee", "last_message_at", "unread"]
+        fields = ["id", "channel", "contact", "status", "assignee", "last_message_at", "unread",
+                  "title", "snoozed_until", "waiting_since", "first_response_at", "closed_at",
+                  "is_spam"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -147,6 +149,27 @@ class ConversationUpdateSerializer(serializers.Serializer):
     contact = IdField(
         required=False, allow_null=True, help_text=_("A client's id, or null to unlink.")
     )
+    snoozed_until = serializers.DateTimeField(
+        required=False,
+        help_text=_("Snooze until this moment (the status becomes snoozed)."),
+    )
+
+
+class AcceptSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    stage = IdField(
+        required=False, allow_null=True,
+        help_text=_("An open stage's id: a deal with the new client goes there."),
+    )  # fmt: skip
+    deal_title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+
+
+class LinkSerializer(serializers.Serializer):
+    contact = IdField(help_text=_("The id of a client you can see."))
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -197,6 +220,8 @@ class ConversationViewSet(
             qs = qs.filter(channel_id=channel)
         if params.get("status") in dict(Conversation.STATUSES):
             qs = qs.filter(status=params["status"])
+        if params.get("q"):
+            qs = selectors.search(qs, membership, params["q"])
         assignee = params.get("assignee")
         if assignee == "me":
             qs = qs.filter(assignee_id=membership.user_id)
@@ -212,13 +237,17 @@ class ConversationViewSet(
         body = ConversationUpdateSerializer(data=request.data, partial=kwargs.get("partial"))
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        status = data.get("status", "")
+        if data.get("snoozed_until") is not None and not status:
+            status = Conversation.SNOOZED
         try:
             conversation = services.conversation_update(
                 actor=request.membership,
                 conversation=conversation,
-                status=data.get("status", ""),
+                status=status,
                 assignee=data.get("assignee", services.UNCHANGED),
                 contact=data.get("contact", services.UNCHANGED),
+                snoozed_until=data.get("snoozed_until"),
             )
         except ValueError as exc:
             raise ValidationError({"non_field_errors": [str(exc)]}) from None
@@ -254,3 +283,64 @@ class ConversationViewSet(
         except ChannelError as exc:
             raise ChannelUnavailable(str(exc)) from None
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    # Unsorted requests (unsorted.py): accept, link, decline.
+
+    def _unsorted(self, action):
+        try:
+            action()
+        except ValueError as exc:
+            raise ValidationError({"non_field_errors": [str(exc)]}) from None
+        conversation = selectors.conversations_for(self.request.membership).get(
+            pk=self.kwargs["pk"]
+        )
+        return Response(ConversationSerializer(conversation).data)
+
+    @extend_schema(request=AcceptSerializer, responses=ConversationSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """Accept an unsorted request: the client is made from the sender (the names given
+        win), optionally with a deal in `stage`; the conversation is linked to them."""
+        conversation = self.get_object()
+        body = AcceptSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        stage = None
+        if data.get("stage"):
+            stage = client_panel.open_stages_by_id().get(data["stage"])
+            if stage is None:
+                raise ValidationError({"stage": [_("Choose a stage of an active funnel.")]})
+        return self._unsorted(
+            lambda: unsorted.accept(
+                actor=request.membership,
+                conversation=conversation,
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+                stage=stage,
+                deal_title=data.get("deal_title", ""),
+                amount=data.get("amount"),
+            )
+        )
+
+    @extend_schema(request=LinkSerializer, responses=ConversationSerializer)
+    @action(detail=True, methods=["post"])
+    def link(self, request, pk=None):
+        """Link the conversation to a client you can see."""
+        conversation = self.get_object()
+        body = LinkSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        contact = body.validated_data["contact"]
+        return self._unsorted(
+            lambda: unsorted.link(
+                actor=request.membership, conversation=conversation, contact=contact
+            )
+        )
+
+    @extend_schema(request=None, responses=ConversationSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        """Decline an unsorted request as spam: closed, flagged, its sender blocked."""
+        conversation = self.get_object()
+        return self._unsorted(
+            lambda: unsorted.decline(actor=request.membership, conversation=conversation)
+        )

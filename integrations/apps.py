@@ -18,3 +18,9 @@ class IntegrationsConfig(AppConfig):
         object_types.register()  # "conversation": the inbox
         demo_data.register(demo.seed, order=40)
         demo_data.register(demo_meta.seed, order=41)  # WhatsApp, Instagram, VK
+
+        from . import assignment, desk_demo, unsorted
+
+        unsorted.register()  # keeps blocked senders out, remembers who wrote (ingest hooks)
+        assignment.register()  # hands a channel's new conversations out by its rule
+        demo_data.register(desk_demo.seed, order=42)

@@ -30,3 +30,16 @@ def declare_all() -> None:
         subject="conversation",
         payload=("channel", "contact"),
     )
+    # Unsorted requests (unsorted.py): accepted (a client made from the sender), declined.
+    declare(
+        "conversation.accepted",
+        _("Request accepted"),
+        subject="conversation",
+        payload=("contact", "channel"),
+    )
+    declare(
+        "conversation.declined",
+        _("Request declined as spam"),
+        subject="conversation",
+        payload=("channel", "blocked"),
+    )

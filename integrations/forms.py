@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from . import channels
 from .models import Conversation
 
-VIEWS = [("all", _("All")), ("mine", _("Mine")), ("unassigned", _("Unassigned"))]
+VIEWS = [("all", _("All")), ("mine", _("Mine")), ("unassigned", _("Unassigned")),
+         ("unsorted", _("Unsorted"))]  # fmt: skip
 
 
 class ChannelForm(forms.Form):
@@ -26,9 +27,11 @@ class ChannelForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    # Not required here: a reply may be a file alone; the services say what is missing.
     text = forms.CharField(
-        label=_("Message"), max_length=4096, widget=forms.Textarea(attrs={"rows": 3})
-    )
+        label=_("Message"), max_length=4096, required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )  # fmt: skip
 
 
 class InboxFilter(forms.Form):
@@ -38,3 +41,18 @@ class InboxFilter(forms.Form):
         choices=[("", _("Any status")), *Conversation.STATUSES],
         required=False,
     )
+    channel = forms.TypedChoiceField(
+        label=_("Channel"), choices=[("", _("Any channel"))], coerce=int, empty_value=None,
+        required=False,
+    )  # fmt: skip
+    q = forms.CharField(
+        label=_("Search"), max_length=200, required=False,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or text")}),
+    )  # fmt: skip
+    # How many rows the list shows ("Load more" asks for the next page's worth more).
+    shown = forms.IntegerField(min_value=1, max_value=1000, required=False)
+
+    def __init__(self, *args, channels=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [("", _("Any channel")),
+                                          *((c.pk, c.name) for c in channels)]  # fmt: skip

@@ -44,6 +44,25 @@ def after_store(kind: str):
     return register
 
 
+# Checks that keep an incoming message out before anything is stored (a blocked sender):
+# fn(channel, inbound) -> a note saying why, or None. A message kept out opens no
+# conversation; its delivery is marked processed with the note, for the channel's page.
+KEEP_OUT: list = []
+
+
+def keep_out(fn):
+    KEEP_OUT.append(fn)
+    return fn
+
+
+def _kept_out(channel: Channel, inbound: Inbound) -> str | None:
+    for check in KEEP_OUT:
+        note = check(channel, inbound)
+        if note:
+            return note
+    return None
+
+
 def process(delivery_id: int) -> Message | None:
     """Ingest one stored delivery (inside its workspace's scope); the last message it made,
     or None (nothing to make, already made, or failed)."""
@@ -56,11 +75,16 @@ def process(delivery_id: int) -> Message | None:
         )
         if delivery is None or delivery.status == RawDelivery.PROCESSED:
             return None
+        notes = []
         try:
             with transaction.atomic():  # a failure rolls back this part only
                 adapter = channels.get(delivery.channel.kind)
                 message = None
                 for inbound in adapter.inbounds(delivery.payload):
+                    note = _kept_out(delivery.channel, inbound)
+                    if note:
+                        notes.append(note)
+                        continue
                     message = _store(delivery.channel, inbound) or message
                 apply_statuses(delivery.channel, adapter.statuses(delivery.payload))
         except (ValueError, KeyError, TypeError, AttributeError, channels.ChannelError) as exc:
@@ -69,7 +93,8 @@ def process(delivery_id: int) -> Message | None:
             delivery.status, delivery.error = RawDelivery.FAILED, str(exc)[:2000] or repr(exc)
             message = None
         else:
-            delivery.status, delivery.error = RawDelivery.PROCESSED, ""
+            # Processed; a note says what was kept out (a blocked sender's message).
+            delivery.status, delivery.error = RawDelivery.PROCESSED, "; ".join(notes)[:2000]
         delivery.processed_at = timezone.now()
         delivery.save(update_fields=["status", "error", "processed_at"])
         return message

@@ -57,18 +57,46 @@ def conversations_for(membership: Membership) -> QuerySet[Conversation]:
     return assigned | unassigned
 
 
-def inbox(membership: Membership, *, view: str = "all", status: str = "", channel=None):
-    """The inbox list: `view` is mine, unassigned or all (that the member may see)."""
+def inbox(
+    membership: Membership, *, view: str = "all", status: str = "", channel=None, q: str = ""
+):
+    """The inbox list: `view` is mine, unassigned, unsorted (no client yet, not spam) or
+    all (that the member may see); `q` searches it (`search`)."""
     qs = conversations_for(membership)
     if view == "mine":
         qs = qs.filter(assignee_id=membership.user_id)
     elif view == "unassigned":
         qs = qs.filter(assignee=None)
+    elif view == "unsorted":
+        qs = qs.filter(contact=None, is_spam=False)
     if status:
         qs = qs.filter(status=status)
     if channel is not None:
         qs = qs.filter(channel_id=channel)
+    if q:
+        qs = search(qs, membership, q)
     return qs.order_by("-last_message_at", "-id")
+
+
+SEARCH_MAX = 200
+
+
+def search(qs: QuerySet[Conversation], membership: Membership, text: str):
+    """Conversations whose title or client's name (every word, in either) or a message's
+    text (the phrase) holds `text`, lower-cased, as LIKE on trigram GIN indexes (LIKE is
+    LEAKPROOF, docker/search-operators.sql, so the indexes serve under row-level
+    security). A client's name counts only if the member may see the client."""
+    text = " ".join((text or "").lower().split())[:SEARCH_MAX]
+    if not text:
+        return qs
+    clients = records_for(membership, "contact")
+    named = Q()
+    for word in text.split()[:8]:
+        named &= Q(search__contains=word) | Q(
+            contact__in=clients.filter(search__contains=word).values("pk")
+        )
+    said = Q(pk__in=Message.objects.filter(search__contains=text).values("conversation_id"))
+    return qs.filter(named | said)
 
 
 def unread_count(membership: Membership) -> int:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import desk_views, views
 
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
@@ -16,6 +16,24 @@ urlpatterns = [
         "settings/channels/<int:pk>/reconnect/", views.channel_reconnect, name="channel_reconnect"
     ),
     path("settings/channels/<int:pk>/retry/", views.channel_retry, name="channel_retry"),
+    # The desk (desk_views.py): the client panel, unsorted requests, snooze, reassign,
+    # response times, and the desk's part of Settings → Channels.
+    path("inbox/<int:pk>/client/", desk_views.client_pane, name="inbox_client"),
+    path("inbox/<int:pk>/client/deal/", desk_views.client_deal, name="inbox_client_deal"),
+    path("inbox/<int:pk>/client/task/", desk_views.client_task, name="inbox_client_task"),
+    path("inbox/<int:pk>/client/find/", desk_views.client_find, name="inbox_client_find"),
+    path("inbox/<int:pk>/accept/", desk_views.conversation_accept, name="inbox_accept"),
+    path("inbox/<int:pk>/link/", desk_views.conversation_link, name="inbox_link"),
+    path("inbox/<int:pk>/decline/", desk_views.conversation_decline, name="inbox_decline"),
+    path("inbox/<int:pk>/snooze/", desk_views.conversation_snooze, name="inbox_snooze"),
+    path("inbox/<int:pk>/assign/", desk_views.conversation_assign, name="inbox_assign"),
+    path("inbox/response-times/", desk_views.response_times_page, name="inbox_response_times"),
+    path("settings/channels/desk/", desk_views.desk_settings, name="channel_desk_settings"),
+    path(
+        "settings/channels/blocked/<int:pk>/unblock/",
+        desk_views.sender_unblock,
+        name="sender_unblock",
+    ),
     # One route per kind, so services.webhook_url can reverse "<kind>_webhook".
     path(
         "integrations/telegram/<str:token>/",

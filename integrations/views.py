@@ -19,7 +19,7 @@ from crm.tenancy.context import tenant_scope
 from crm.web.decorators import can_view, manager_required
 from crm.web.params import as_id
 
-from . import channels, forms, receiver, selectors, services
+from . import channels, desk_views, forms, receiver, selectors, services
 from .channels import ChannelError
 from .models import Channel, Conversation, Message
 
@@ -27,30 +27,40 @@ LIST_SIZE = 50
 THREAD_SIZE = 100  # the latest messages of a thread; the API pages through all of them
 
 
-def _filters(request) -> dict:
-    form = forms.InboxFilter(request.GET)
+def _filters(request, channel_list=()) -> dict:
+    form = forms.InboxFilter(request.GET, channels=channel_list)
     data = form.cleaned_data if form.is_valid() else {}
-    return {"view": data.get("view") or "all", "status": data.get("status") or ""}
+    return {
+        "view": data.get("view") or "all",
+        "status": data.get("status") or "",
+        "channel": data.get("channel"),
+        "q": (data.get("q") or "").strip(),
+    }
 
 
 def _list_context(request, current=None) -> dict:
-    filters = _filters(request)
-    rows = list(
+    channel_list = list(selectors.channels())
+    filters = _filters(request, channel_list)
+    shown = desk_views.shown(request, LIST_SIZE)
+    found = list(
         selectors.inbox(request.membership, **filters).select_related("channel", "contact")[
-            :LIST_SIZE
+            : shown + 1
         ]
     )
+    rows = found[:shown]
     rows_and_current = [*rows, *([current] if current else [])]
     visible = selectors.visible_contact_ids(request.membership, rows_and_current)
-    return {
+    context = {
         "conversations": rows,
         "visible_contacts": visible,
         "filters": filters,
-        "filter_form": forms.InboxFilter(initial=filters),
+        "filter_form": forms.InboxFilter(initial=filters, channels=channel_list),
         "current": current,
         # The filters alone (not the poll's own `current`), for the list's links and its poll.
         "query": urlencode({k: v for k, v in filters.items() if v and v != "all"}),
     }
+    context.update(desk_views.list_extras(rows, shown, more=len(found) > shown, page=LIST_SIZE))
+    return context
 
 
 def _conversation(request, pk) -> Conversation:
@@ -75,6 +85,7 @@ def _thread_context(request, conversation, form=None) -> dict:
         "can_reply": request.membership.can(selectors.OBJECT_TYPE, "create"),
         "can_edit": request.membership.can(selectors.OBJECT_TYPE, "edit"),
         "statuses": Conversation.STATUSES,
+        **desk_views.thread_extras(request, conversation),
     }
 
 
@@ -120,18 +131,23 @@ def inbox_reply(request, pk):
     the thread pane again, with the error if the channel refused it."""
     conversation = _conversation(request, pk)
     form = forms.ReplyForm(request.POST)
+    target = conversation
     if form.is_valid():
         text, actor = form.cleaned_data["text"], request.membership
         try:
             if request.POST.get("direction") == Message.NOTE:
                 services.note_add(actor=actor, conversation=conversation, text=text)
             else:
-                services.reply_send(actor=actor, conversation=conversation, text=text)
+                # Files, and another of the client's channels (desk_views.reply_parts).
+                target, files = desk_views.reply_parts(request, conversation)
+                services.reply_send(actor=actor, conversation=target, text=text, files=files)
         except (ValueError, ChannelError) as exc:
             form.add_error("text", str(exc))
         else:
             form = None
         conversation.refresh_from_db()
+    if target.pk != conversation.pk and form is None:
+        return desk_views.go_to(request, target)
     context = _thread_context(request, conversation, form)
     if not request.htmx:
         return redirect("inbox_conversation", pk=conversation.pk)
@@ -190,8 +206,9 @@ def channel_settings(request):
     return render(
         request,
         "integrations/channels.html",
-        {"form": form, "rows": rows, "kinds": channels.kinds(), "kind": kind},
-    )
+        {"form": form, "rows": rows, "kinds": channels.kinds(), "kind": kind,
+         **desk_views.channels_extras(found)},
+    )  # fmt: skip
 
 
 @require_POST
