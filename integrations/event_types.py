@@ -30,3 +30,9 @@ def declare_all() -> None:
         subject="conversation",
         payload=("channel", "contact"),
     )
+    declare(
+        "conversation.note_added",
+        _("Internal note added"),
+        subject="conversation",
+        payload=("message", "mentions", "text"),
+    )
