@@ -152,6 +152,7 @@ PAGES: dict[str, object] = {
     "inbox_messages": ("record", "conversation"),
     "inbox_reply": ("record", "conversation"),
     "inbox_update": ("record", "conversation"),
+    "inbox_attachment": ("record", "nothing"),
     "channels": LIST,
     "channel_reconnect": ("record", "nothing"),
     "channel_retry": ("record", "nothing"),
