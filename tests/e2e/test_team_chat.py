@@ -37,8 +37,8 @@ def test_a_mention_in_a_note_reaches_the_colleague_and_two_members_chat(
     ivan = new_contact(priya, first_name="Ivan", last_name="Petrov")
     chat = conversation(channel, 4242, contact=ivan, assignee=priya, text="Can I pay later?")
     with tenant_scope(tenant, owner.user):
-        canned.canned_create(actor=owner, title="Greeting", shared=True,
-                             text="Hello {{contact.first_name}}, {{manager.first_name}} here.")  # fmt: skip
+        text = "Hello {{contact.first_name}}, {{manager.first_name}} here."
+        canned.canned_create(actor=owner, title="Greeting", text=text, shared=True)
 
     log_in(page, owner.user.email)
     page.goto(f"/inbox/{chat.pk}/")
