@@ -373,12 +373,12 @@ def seed_conversations(owner, channel, managers, rows: int) -> None:
             "channel_id": "%(channel)s",
             "external_chat_id": "'bench-' || g",
             "title": "'Sender ' || g",
-            "assignee_id": "CASE WHEN g % 4 = 0 THEN NULL "
-            "ELSE (%(people)s::bigint[])[1 + g % array_length(%(people)s::bigint[], 1)] END",
-            "contact_id": "CASE WHEN g % 3 = 0 "
-            "THEN (%(clients)s::bigint[])[1 + g % array_length(%(clients)s::bigint[], 1)] END",
-            "status": "(ARRAY['open', 'open', 'snoozed', 'closed'])[1 + g % 4]",
-            "unread": "g % 3",
+            "assignee_id": "CASE WHEN g %% 4 = 0 THEN NULL "
+            "ELSE (%(people)s::bigint[])[1 + g %% array_length(%(people)s::bigint[], 1)] END",
+            "contact_id": "CASE WHEN g %% 3 = 0 "
+            "THEN (%(clients)s::bigint[])[1 + g %% array_length(%(clients)s::bigint[], 1)] END",
+            "status": "(ARRAY['open', 'open', 'snoozed', 'closed'])[1 + g %% 4]",
+            "unread": "g %% 3",
             "last_message_at": "now() - make_interval(secs => g * 37)",
             "created_at": "now() - make_interval(secs => g * 37 + 60)",
         }
