@@ -389,7 +389,8 @@ def seed_conversations(owner, channel, managers, rows: int) -> None:
                       clients=clients, rows=rows)  # fmt: skip
         with connection.cursor() as cur:
             cur.execute(sql, params)
-            cur.execute(f"ANALYZE {Conversation._meta.db_table}")
+            # Fresh statistics, as autovacuum keeps them: the clients were made just now.
+            cur.execute(f"ANALYZE {Conversation._meta.db_table}, {Contact._meta.db_table}")
 
 
 def manager(owner, n: int) -> Membership:
@@ -440,7 +441,7 @@ def list_figure() -> None:
         with tenant_scope(m.tenant_id):
             keys[m.pk] = {"HTTP_AUTHORIZATION": "Bearer "
                           + account_services.api_key_create(actor=m, name="bench")[1]}  # fmt: skip
-    worst, constant = 0.0, True
+    worst, constant = {"API first page": 0.0, "/inbox/ page": 0.0}, True
     for who, big, small in (("admin", big_owner, small_owner),
                             ("manager (own)", big_manager, small_manager)):  # fmt: skip
         for label, path, auth in (("API first page", "/api/v1/conversations/", True),
@@ -448,10 +449,12 @@ def list_figure() -> None:
             samples, queries = measure(big, path, keys[big.pk] if auth else {}, LIST_ROUNDS)
             _few, small_queries = measure(small, path, keys[small.pk] if auth else {}, 3)
             s = describe(f"{label}, {who}: {queries} queries ({small_queries} with 50)", samples)
-            worst = max(worst, s["p95"])
+            worst[label] = max(worst[label], s["p95"])
             constant &= queries == small_queries
-    verdict("inbox_list_p95", worst, "ms", f"<= {GOAL_LIST_P95_MS:.0f} ms, the worst of the four",
-            worst <= GOAL_LIST_P95_MS)  # fmt: skip
+    for name, label in (("inbox_list_api_p95", "API first page"),
+                        ("inbox_page_p95", "/inbox/ page")):  # fmt: skip
+        verdict(name, worst[label], "ms", f"<= {GOAL_LIST_P95_MS:.0f} ms (admin and manager)",
+                worst[label] <= GOAL_LIST_P95_MS)  # fmt: skip
     same = "the same number of queries with 100,000 conversations as with 50"
     verdict("inbox_list_queries_constant", int(constant), "(1 = yes)", same, constant)
 

@@ -35,8 +35,12 @@ def _filters(request) -> dict:
 
 def _list_context(request, current=None) -> dict:
     filters = _filters(request)
+    # The channel and the client come by id in two more queries rather than by a join:
+    # the list then walks the recent-conversations index and stops at LIST_SIZE, where a
+    # join let the planner collect and sort every visible conversation of a large
+    # workspace first (bench_inbox: 100,000 conversations, 315 ms -> see its figure).
     rows = list(
-        selectors.inbox(request.membership, **filters).select_related("channel", "contact")[
+        selectors.inbox(request.membership, **filters).prefetch_related("channel", "contact")[
             :LIST_SIZE
         ]
     )
