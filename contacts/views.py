@@ -21,7 +21,7 @@ from crm.web.forms import errors_to_form
 from crm.web.params import as_id, clean_text, parse_id, parse_ids, parse_page
 from crm.web.templatetags.crm_tags import phones
 
-from . import duplicates, exporter, forms, selectors, services
+from . import duplicates, exporter, forms, panels, selectors, services
 from .models import Company, Contact, CustomField, Segment
 from .normalize import split_list
 
@@ -197,6 +197,7 @@ def record_card(request, kind, pk):
         "timeline": timeline_page(request.membership, kind, record.pk),
         "can_edit": request.membership.can(kind, "edit"),
         "can_delete": request.membership.can(kind, "delete"),
+        "panels": panels.render_all(request, kind, record),
     }  # fmt: skip
     if kind == "company":
         context["people"] = selectors.contacts_for(request.membership).filter(company=record)

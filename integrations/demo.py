@@ -73,3 +73,51 @@ def seed(admin, sellers) -> None:
         )
         if i == 1:
             services.note_add(actor=admin, conversation=conversation, text=NOTES[language])
+    seed_team(admin, sellers)
+
+
+# --- canned responses and the team chat -----------------------------------------------------
+
+CANNED = {
+    "en": [("Greeting", "Hello {{contact.first_name}}! This is {{manager.first_name}}, how can "
+                        "I help?"),
+           ("Invoice sent", "{{contact.first_name}}, the invoice for {{deal.title}} is in your "
+                            "mailbox. {{manager.full_name}}, {{company.name}}")],
+    "ru": [("Приветствие", "Здравствуйте, {{contact.first_name}}! Это {{manager.first_name}}, "
+                           "чем могу помочь?"),
+           ("Счёт отправлен", "{{contact.first_name}}, счёт по сделке «{{deal.title}}» у вас на "
+                              "почте. {{manager.full_name}}")],
+    "mn": [("Мэндчилгээ", "Сайн байна уу, {{contact.first_name}}! Би {{manager.first_name}}, "
+                          "юугаар туслах вэ?"),
+           ("Нэхэмжлэх", "{{contact.first_name}}, {{deal.title}}-ийн нэхэмжлэхийг илгээлээ.")],
+}  # fmt: skip
+TEAM = {
+    "en": ["Morning, team! Two new requests in the inbox.", "I'll take the Telegram ones.",
+           "Can you cover my calls after 3 pm?", "Sure, send me the list."],
+    "ru": ["Доброе утро! В ящике две новые заявки.", "Беру те, что из Telegram.",
+           "Прикроешь мои звонки после 15:00?", "Да, пришли список."],
+    "mn": ["Өглөөний мэнд! Хоёр шинэ хүсэлт ирсэн байна.", "Telegram-ынхыг би авъя.",
+           "15 цагаас хойш миний дуудлагыг авч чадах уу?", "Тэгье, жагсаалтаа явуул."],
+}  # fmt: skip
+
+
+def seed_team(admin, sellers) -> None:
+    """Shared canned responses and a personal one; the team chat's General channel and a
+    direct conversation between the admin and the first salesperson."""
+    from . import canned, team
+
+    language = admin.tenant.language if admin.tenant.language in CANNED else "en"
+    for title, text in CANNED[language]:
+        canned.canned_create(actor=admin, title=title, text=text, shared=True)
+    seller = sellers[0] if sellers else admin
+    title, text = CANNED[language][0]
+    canned.canned_create(actor=seller, title=f"{title} ({seller.user.first_name})",
+                         text=text, shared=False)  # fmt: skip
+    first, second, ask, answer = TEAM[language]
+    general = team.workspace_room()
+    team.message_post(actor=admin, room=general, text=first)
+    team.message_post(actor=seller, room=general, text=second)
+    if seller.pk != admin.pk:
+        direct = team.direct_room(actor=admin, other=seller.user)
+        team.message_post(actor=seller, room=direct, text=ask)
+        team.message_post(actor=admin, room=direct, text=answer)

@@ -43,3 +43,9 @@ def declare_all() -> None:
         subject="conversation",
         payload=("channel", "blocked"),
     )
+    declare(
+        "conversation.note_added",
+        _("Internal note added"),
+        subject="conversation",
+        payload=("message", "mentions", "text"),
+    )

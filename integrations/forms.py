@@ -56,3 +56,28 @@ class InboxFilter(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["channel"].choices = [("", _("Any channel")),
                                           *((c.pk, c.name) for c in channels)]  # fmt: skip
+
+
+class CannedForm(forms.Form):
+    """A canned response. `shared` is offered to those who manage the workspace only."""
+
+    title = forms.CharField(label=_("Title"), max_length=120)
+    text = forms.CharField(
+        label=_("Text"), max_length=4096, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    shared = forms.BooleanField(
+        label=_("Shared with the workspace"),
+        required=False,
+        help_text=_("Otherwise only you see it."),
+    )
+
+    def __init__(self, *args, can_share: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_share:
+            del self.fields["shared"]
+
+
+class TeamMessageForm(forms.Form):
+    text = forms.CharField(
+        label=_("Message"), max_length=4096, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -335,3 +335,116 @@ class BlockedSender(TenantModel):
 
     def __str__(self):
         return self.name or self.email or self.phone or self.external_chat_id
+
+
+class CannedResponse(TenantModel):
+    """A prepared answer with placeholders (`{{contact.first_name}}`, canned.PLACEHOLDERS),
+    shared by the workspace (`owner` empty) or one member's own (`owner`): a personal one
+    is seen by its owner alone."""
+
+    title = models.CharField(_("title"), max_length=120)
+    text = models.TextField(_("text"), max_length=4096)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        indexes = [models.Index(fields=["tenant", "owner", "title"], name="canned_owner")]
+        verbose_name = _("canned response")
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def shared(self) -> bool:
+        return self.owner_id is None
+
+
+class TeamRoom(TenantModel):
+    """A team chat room: the workspace's channel ("General", every active member) or a
+    direct conversation between two members (its `TeamMember` rows, and nobody else).
+    Kept apart from client conversations: no channel, no adapter, no client selector
+    ever reads these tables."""
+
+    WORKSPACE, DIRECT = "workspace", "direct"
+    KINDS = [(WORKSPACE, _("Workspace channel")), (DIRECT, _("Direct conversation"))]
+
+    kind = models.CharField(max_length=10, choices=KINDS)
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    # "<smaller user id>:<larger user id>" for a direct room: one room per pair.
+    direct_key = models.CharField(max_length=50, blank=True)
+    last_message_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # Events and notifications about a room name it so (crm.activity.events.subject_type).
+    event_subject_type = "team_room"
+
+    class Meta:
+        ordering = ["kind", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "direct_key"],
+                condition=~Q(direct_key=""),
+                name="teamroom_direct_pair",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "kind"],
+                condition=Q(kind="workspace"),
+                name="teamroom_one_workspace_channel",
+            ),
+        ]
+        verbose_name = _("team chat room")
+
+    def __str__(self):
+        return self.name or f"#{self.pk}"
+
+
+class TeamMember(TenantModel):
+    """A member's place in a room: who is in a direct room, and for every room how far
+    the member has read (the unread count is the messages after `last_read_id`)."""
+
+    room = models.ForeignKey(TeamRoom, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    last_read_id = models.BigIntegerField(default=0)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "room", "user"], name="teammember_once"),
+        ]
+        indexes = [models.Index(fields=["tenant", "user"], name="teammember_user")]
+
+
+class TeamMessage(TenantModel):
+    """A message of the team chat. Shaped like a thread entry (`direction`, `kind`) so the
+    inbox's thread templates show it."""
+
+    direction, kind, subject, status = "team", "message", "", ""
+
+    room = models.ForeignKey(TeamRoom, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField()
+    meta = models.JSONField(default=dict, blank=True)  # {"mentions": [user ids]}
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["tenant", "room", "id"], name="teammessage_room")]
+        verbose_name = _("team message")
+
+    def __str__(self):
+        return self.text[:80]

@@ -19,7 +19,7 @@ from contacts.selectors import contacts_for
 from crm.accounts.models import Membership
 from crm.activity.events import emit
 
-from . import channels, crypto, receiver, selectors
+from . import channels, crypto, mentions, receiver, selectors
 from . import files as file_store
 from .channels import ChannelError
 from .models import Channel, Conversation, Message
@@ -144,19 +144,26 @@ def _clean_text(text: str) -> str:
 
 
 def note_add(*, actor: Membership, conversation: Conversation, text: str) -> Message:
-    """An internal note: stored in the thread, never sent to the client."""
+    """An internal note: stored in the thread, never sent to the client. Colleagues it
+    @mentions are notified (conversation.note_added); ValueError, storing nothing, when it
+    mentions one who cannot open the conversation (mentions.py)."""
     if not actor.can(selectors.OBJECT_TYPE, "create"):
         raise PermissionDenied(_("Your role does not allow this."))
     text = _clean_text(text)
     with transaction.atomic():
         found = _visible(actor, conversation)
-        return Message.objects.create(
+        mentioned = mentions.check_note(found, mentions.in_text(text))
+        note = Message.objects.create(
             conversation=found,
             channel_id=found.channel_id,
             direction=Message.NOTE,
             text=text,
+            meta={"mentions": mentioned} if mentioned else {},
             author=actor.user,
         )
+        emit("conversation.note_added", actor=actor.user, subject=found,
+             data={"message": note.pk, "mentions": mentioned, "text": text[:200]})  # fmt: skip
+        return note
 
 
 def reply_send(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import desk_views, views
+from . import canned_views, desk_views, team_views, views
 
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
@@ -62,4 +62,18 @@ urlpatterns = [
         name="instagram_webhook",
     ),
     path("integrations/vk/<str:token>/", views.webhook, {"kind": "vk"}, name="vk_webhook"),
+    # Canned responses, and the thread composer's picker and @mention suggestions.
+    path("inbox/canned/", canned_views.canned_list, name="canned_responses"),
+    path("inbox/canned/<int:pk>/", canned_views.canned_edit, name="canned_edit"),
+    path("inbox/canned/<int:pk>/delete/", canned_views.canned_delete, name="canned_delete"),
+    path("inbox/<int:pk>/canned/", canned_views.canned_picker, name="inbox_canned"),
+    path("inbox/<int:pk>/mentions/", team_views.inbox_mentions, name="inbox_mentions"),
+    # The team chat.
+    path("team/", team_views.team_home, name="team"),
+    path("team/unread/", team_views.team_unread, name="team_unread"),
+    path("team/direct/", team_views.team_direct, name="team_direct"),
+    path("team/<int:pk>/", team_views.team_room, name="team_room"),
+    path("team/<int:pk>/messages/", team_views.team_messages, name="team_messages"),
+    path("team/<int:pk>/post/", team_views.team_post, name="team_post"),
+    path("team/<int:pk>/mentions/", team_views.team_mentions, name="team_mentions"),
 ]

@@ -9,6 +9,7 @@ from crm.accounts import api as accounts_api
 from crm.activity import api as activity_api
 from deals import api as deals_api
 from integrations import api as integrations_api
+from integrations import api_canned as canned_api
 from invoices import api as invoices_api
 from pipelines import api as pipelines_api
 
@@ -36,6 +37,7 @@ router.register("line-items", deals_api.LineItemViewSet, basename="line-item")
 router.register("deal-contacts", deals_api.DealContactViewSet, basename="deal-contact")
 router.register("channels", integrations_api.ChannelViewSet, basename="channel")
 router.register("conversations", integrations_api.ConversationViewSet, basename="conversation")
+router.register("canned-responses", canned_api.CannedResponseViewSet, basename="canned-response")
 router.register("invoices", invoices_api.InvoiceViewSet, basename="invoice")
 router.register("payments", invoices_api.PaymentViewSet, basename="payment")
 router.register("statements", invoices_api.StatementViewSet, basename="statement")

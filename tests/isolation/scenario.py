@@ -23,7 +23,7 @@ from crm.activity import services as activity_services
 from crm.activity.dispatch import dispatch_pending
 from crm.tenancy.context import tenant_scope
 from deals import services as deal_services
-from integrations import ingest, receiver
+from integrations import canned, ingest, receiver, team
 from integrations import services as integration_services
 from integrations.models import Conversation
 from invoices import services as invoice_services
@@ -198,6 +198,13 @@ def build(tenant, admin: Membership) -> Scenario:
             (File(name="quokka-price-list.txt", content_type="text/plain", data=b"Quokka"),),
         )
         s.records["inbox_attachment"] = s.records["conversation"].messages.first().attachments.get()
+    with tenant_scope(tenant, colleague.user):
+        # The colleague's own canned response, and a direct team chat with the admin.
+        s.records["canned"] = canned.canned_create(
+            actor=colleague, title="Quokka answer", text="Quokka price is 42", shared=False
+        )
+        s.records["team_room"] = team.direct_room(actor=colleague, other=admin.user)
+        team.message_post(actor=colleague, room=s.records["team_room"], text="Quokka secret")
     with tenant_scope(tenant, viewer.user):
         own_contact = contact_services.record_create(
             actor=viewer, model=Contact, data={"first_name": "Visible", "last_name": "Client"}

@@ -21,7 +21,8 @@ from crm.api.urls import router
 from crm.tenancy.context import tenant_scope
 from deals import services as deal_services
 from deals.models import Deal, DealContact, LineItem, Product
-from integrations.models import Channel, Conversation
+from integrations import canned
+from integrations.models import CannedResponse, Channel, Conversation
 from invoices import flows as invoice_flows
 from invoices import services as invoice_services
 from invoices.models import Invoice, InvoiceRequest, Payment, StatementImport
@@ -134,6 +135,9 @@ FACTORIES = {
     DealContact: _deal_contact,
     Channel: lambda tenant, owner: channel_create(owner),
     Conversation: lambda tenant, owner: conversation_create(channel_create(owner), "Secret"),
+    CannedResponse: lambda tenant, owner: canned.canned_create(
+        actor=owner, title="Secret", text="Secret answer", shared=True
+    ),
     Invoice: _invoice,
     Payment: _payment,
     StatementImport: _statement,
