@@ -9,8 +9,11 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from crm.accounts import demo as demo_data
 
-        from . import demo, event_types, object_types
-        from .channels import telegram  # noqa: F401  registers the "telegram" adapter
+        # visitors and webforms register their steps after ingestion (ingest.after_store).
+        from . import demo, event_types, object_types, visitors, webforms  # noqa: F401
+
+        # Each registers its adapter: Telegram, the site's chat and its web forms.
+        from .channels import sitechat, telegram, webform  # noqa: F401
 
         event_types.declare_all()
         object_types.register()  # "conversation": the inbox

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import form_views, public_views, views
 
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
@@ -23,4 +23,14 @@ urlpatterns = [
         {"kind": "telegram"},
         name="telegram_webhook",
     ),
+    # The site: web forms (the JSON endpoint is the form channel's "webhook"), the form's
+    # plain page, the site chat; and the form builder (admins).
+    path("web/forms/<str:token>/", public_views.form_endpoint, name="form_webhook"),
+    path("web/forms/<str:token>/page/", public_views.form_page, name="webform_page"),
+    path("web/chat/<str:token>/", public_views.chat_hello, name="sitechat_webhook"),
+    path("web/chat/<str:token>/messages/", public_views.chat_messages, name="sitechat_messages"),
+    path("settings/forms/", form_views.form_list, name="webforms"),
+    path("settings/forms/new/", form_views.form_edit, name="webform_new"),
+    path("settings/forms/<int:pk>/", form_views.form_edit, name="webform_edit"),
+    path("settings/forms/<int:pk>/delete/", form_views.form_delete, name="webform_delete"),
 ]

@@ -84,6 +84,9 @@ class Adapter:
     public_fields: tuple[str, ...] = ()
     # Whether the far end pushes deliveries to our webhook (False: we poll it, as IMAP).
     webhook: bool = True
+    # Whether admins add channels of this kind on Settings → Channels (a web form's channel
+    # is made by the form builder instead).
+    addable: bool = True
 
     def clean_settings(self, raw: dict) -> tuple[dict, dict]:
         """(public settings, secrets) from what an admin typed; ValueError if unusable."""
@@ -171,4 +174,5 @@ def get(kind: str) -> Adapter:
 
 
 def kinds() -> list[tuple[str, str]]:
-    return [(a.kind, a.label) for a in ADAPTERS.values()]
+    """The kinds admins may add on Settings → Channels and over the API."""
+    return [(a.kind, a.label) for a in ADAPTERS.values() if a.addable]
