@@ -36,6 +36,7 @@ router.register("line-items", deals_api.LineItemViewSet, basename="line-item")
 router.register("deal-contacts", deals_api.DealContactViewSet, basename="deal-contact")
 router.register("channels", integrations_api.ChannelViewSet, basename="channel")
 router.register("conversations", integrations_api.ConversationViewSet, basename="conversation")
+router.register("forms", integrations_api.WebFormViewSet, basename="web-form")
 router.register("invoices", invoices_api.InvoiceViewSet, basename="invoice")
 router.register("payments", invoices_api.PaymentViewSet, basename="payment")
 
