@@ -21,7 +21,8 @@ from crm.api.urls import router
 from crm.tenancy.context import tenant_scope
 from deals import services as deal_services
 from deals.models import Deal, DealContact, LineItem, Product
-from integrations.models import Channel, Conversation
+from integrations import webforms
+from integrations.models import Channel, Conversation, WebForm
 from invoices import services as invoice_services
 from invoices.models import Invoice, Payment
 from pipelines import services as pipeline_services
@@ -123,6 +124,9 @@ FACTORIES = {
     DealContact: _deal_contact,
     Channel: lambda tenant, owner: channel_create(owner),
     Conversation: lambda tenant, owner: conversation_create(channel_create(owner), "Secret"),
+    WebForm: lambda tenant, owner: webforms.form_create(
+        actor=owner, name="Secret form", fields=[{"label": "Name", "type": "text"}]
+    ),
     Invoice: _invoice,
     Payment: _payment,
 }
