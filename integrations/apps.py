@@ -10,7 +10,7 @@ class IntegrationsConfig(AppConfig):
         from crm.accounts import demo as demo_data
 
         # visitors and webforms register their steps after ingestion (ingest.after_store).
-        from . import demo, event_types, object_types, visitors, webforms  # noqa: F401
+        from . import demo, demo_site, event_types, object_types, visitors, webforms  # noqa: F401
 
         # Each registers its adapter: Telegram, the site's chat and its web forms.
         from .channels import sitechat, telegram, webform  # noqa: F401
@@ -18,3 +18,4 @@ class IntegrationsConfig(AppConfig):
         event_types.declare_all()
         object_types.register()  # "conversation": the inbox
         demo_data.register(demo.seed, order=40)
+        demo_data.register(demo_site.seed, order=41)  # the site's form and chat

@@ -269,3 +269,27 @@ def test_the_widget_reads_keep_their_query_count(
         say(client, channel, token, f"Message {i}", capture=django_capture_on_commit_callbacks)
     with django_assert_max_num_queries(6):
         assert len(read(client, channel, token).json()["messages"]) == 5
+
+
+def test_the_site_demo_seeds_a_form_and_a_chat(workspace):
+    from integrations import demo_site
+    from integrations.models import WebForm
+    from tests.conftest import add_member
+
+    tenant, owner = workspace
+    seller = add_member(tenant, "manager")
+    client = new_contact(seller, first_name="Ann", emails="ann@example.com")
+    with tenant_scope(tenant, owner.user):
+        demo_site.seed(owner, [seller])
+        form = WebForm.objects.get()
+        assert form.stage is not None and form.responsible_id == seller.user_id
+        requests = Message.objects.filter(kind="form")
+        assert requests.count() == 2
+        assert Conversation.objects.filter(channel=form.channel, contact=client).exists()
+        chats = Conversation.objects.filter(channel__kind="sitechat")
+        assert chats.count() == 2
+        assert Message.objects.filter(kind="chat", direction=Message.OUT).count() == 1
+        assert chats.filter(contact=client).exists()
+        returned = Event.objects.get(type="contact.visited_site")
+        assert returned.subject_id == client.pk and returned.data["returned_after_days"] == 7
+        assert Event.objects.filter(type="form.submitted").count() == 2

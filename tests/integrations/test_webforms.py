@@ -378,3 +378,32 @@ def test_form_conversations_follow_the_inbox_visibility(
     )
     login(client, mia)
     assert client.get(reverse("inbox_conversation", args=[conversation.pk])).status_code == 404
+
+
+def test_the_forms_api_makes_lists_and_changes_forms(workspace, other_workspace):
+    tenant, owner = workspace
+    stage = second_stage(tenant)
+    api = api_client(owner)
+    created = api.post("/api/v1/forms/", {
+        "name": "Quote", "fields": [{"label": "Email", "type": "email",
+                                     "maps_to": "contact.email", "required": True}],
+        "stage": stage.pk, "allowed_origins": ["https://shop.example"],
+    }, format="json")  # fmt: skip
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["endpoint"].endswith(reverse("form_webhook", args=[
+        WebForm.all_tenants.get(pk=body["id"]).channel.webhook_token]))  # fmt: skip
+    assert body["fields"][0]["key"] == "email"
+    assert [f["id"] for f in api.get("/api/v1/forms/").json()["results"]] == [body["id"]]
+    phone_as_text = [{"label": "Phone", "type": "text", "maps_to": "contact.phone"}]
+    bad = api.patch(f"/api/v1/forms/{body['id']}/", {"fields": phone_as_text}, format="json")
+    assert bad.status_code == 400 and "make it a field of type" in str(bad.json())
+    renamed = api.patch(f"/api/v1/forms/{body['id']}/", {"name": "Quote request"}, format="json")
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Quote request"
+    # Another workspace's stage reads as missing.
+    other_stage = second_stage(other_workspace[0])
+    refused = api.post("/api/v1/forms/", {"name": "X", "stage": other_stage.pk,
+                                          "fields": [{"label": "A", "type": "text"}]},
+                       format="json")  # fmt: skip
+    assert refused.status_code == 400
+    assert api.delete(f"/api/v1/forms/{body['id']}/").status_code == 204
