@@ -91,7 +91,6 @@ def _form(admin, sellers, t) -> None:
                         "page": f"{SITE}/contact"})  # fmt: skip
     for data in answers:
         payload = webforms.submission(form, data, region=admin.tenant.country)
-        payload["visitor"] = site.new_visitor_key()
         delivery, _queue = receiver.store(form.channel, payload)
         ingest.process(delivery.pk)
 
