@@ -295,3 +295,15 @@ def test_the_site_demo_seeds_a_form_and_a_chat(workspace):
         returned = Event.objects.get(type="contact.visited_site")
         assert returned.subject_id == back and returned.data["returned_after_days"] == 7
         assert Event.objects.filter(type="form.submitted").count() == 2
+
+
+def test_the_hello_keeps_its_query_count(client, workspace, django_assert_max_num_queries):
+    tenant, owner = workspace
+    channel = make_chat(owner)
+    known = new_contact(owner, first_name="Nora", emails="nora@example.com")
+    token = hello(client, channel).json()["visitor"]
+    with tenant_scope(tenant):
+        visitors.identify(site.visitor_key(token, tenant.pk), known.pk)
+    with django_assert_max_num_queries(10):
+        body = hello(client, channel, {"visitor": token, "url": "https://shop.example/a"}).json()
+    assert body["identified"] is True

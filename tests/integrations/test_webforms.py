@@ -408,3 +408,12 @@ def test_the_forms_api_makes_lists_and_changes_forms(workspace, other_workspace)
                        format="json")  # fmt: skip
     assert refused.status_code == 400
     assert api.delete(f"/api/v1/forms/{body['id']}/").status_code == 204
+
+
+def test_the_endpoint_keeps_its_query_count(client, workspace, django_assert_max_num_queries):
+    _tenant, owner = workspace
+    form = make_form(owner)
+    with django_assert_max_num_queries(6):
+        assert client.get(endpoint(form)).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert submit(client, form, GOOD).status_code == 201  # stored; ingested after commit
