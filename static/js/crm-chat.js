@@ -53,12 +53,29 @@
     if (chatOn) draw(data);
   });
 
+  // A speech bubble drawn as SVG (no emoji font, no image request, nothing a CSP blocks).
+  function icon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "26");
+    svg.setAttribute("height", "26");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z");
+    svg.appendChild(path);
+    return svg;
+  }
+
   function draw(config) {
     var labels = config.labels;
     var bubble = el("button", { type: "button", "aria-label": labels.open, "class": "crm-chat-bubble" }, {
       position: "fixed", right: "20px", bottom: "20px", width: "56px", height: "56px", borderRadius: "50%",
       border: "0", background: "#4c6ef5", color: "#fff", fontSize: "24px", cursor: "pointer",
-      boxShadow: "0 4px 12px rgba(0,0,0,.25)", zIndex: "2147483000" }, "💬");
+      boxShadow: "0 4px 12px rgba(0,0,0,.25)", zIndex: "2147483000", display: "flex",
+      alignItems: "center", justifyContent: "center" });
+    bubble.appendChild(icon());
     var panel = el("div", { role: "dialog", "aria-label": config.title, "class": "crm-chat-panel" }, {
       position: "fixed", right: "20px", bottom: "88px", width: "320px", maxWidth: "calc(100vw - 40px)",
       height: "420px", maxHeight: "calc(100vh - 120px)", background: "#fff", borderRadius: "12px",

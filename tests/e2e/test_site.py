@@ -102,6 +102,14 @@ def test_a_visitor_sends_the_embedded_form_and_the_request_lands_in_the_inbox(
     expect(thread.get_by_test_id("form-entry")).to_contain_text("autumn")
     manager.screenshot(path=screenshot_dir / "inbox-form.png", full_page=True)
 
+    # The builder shows the snippet the site pasted.
+    manager.goto("/settings/forms/")
+    manager.get_by_test_id("webform-row").filter(has_text="Contact us").get_by_role(
+        "link", name="Edit"
+    ).click()
+    expect(manager.get_by_test_id("snippet-script")).to_contain_text("data-crm-form=")
+    manager.screenshot(path=screenshot_dir / "webform-builder.png", full_page=True)
+
 
 def test_a_visitor_chats_through_the_widget_and_reads_the_managers_reply(
     new_page, live_server, client_site, screenshot_dir, transactional_db

@@ -9,11 +9,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.activity.dispatch import dispatch_pending
 from crm.activity.models import Event
 from crm.tenancy.context import tenant_scope
 from integrations import services, site, visitors
 from integrations.models import Conversation, Message, PageVisit, RawDelivery, Visitor
-from tests.conftest import api_client
+from tests.conftest import api_client, login
 from tests.contacts.conftest import new_contact
 
 pytestmark = pytest.mark.django_db
@@ -213,6 +214,11 @@ def test_a_client_back_after_days_emits_visited_site_once(
         assert events[0].data["returned_after_days"] == 3
         assert events[0].data["url"] == "https://shop.example/again"
         assert PageVisit.objects.count() == 3
+        dispatch_pending()
+    # On the client's card, for those who may see the client.
+    login(client, owner)
+    card = client.get(reverse("contact_card", args=[known.pk])).content.decode()
+    assert "Back on the site after 3 days" in card and "https://shop.example/again" in card
 
 
 def test_a_tracked_link_names_the_client_in_its_workspace_only(client, workspace, other_workspace):
