@@ -313,3 +313,32 @@ def test_the_hello_keeps_its_query_count(client, workspace, django_assert_max_nu
     with django_assert_max_num_queries(10):
         body = hello(client, channel, {"visitor": token, "url": "https://shop.example/a"}).json()
     assert body["identified"] is True
+
+
+def test_simulate_site_posts_a_form_and_a_chat_to_the_running_system(
+    live_server, settings, transactional_db
+):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from integrations import webforms
+    from tests.conftest import make_workspace, wait_for
+
+    settings.SITE_URL = live_server.url
+    tenant, owner = make_workspace("Simulated")
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("simulate_site", tenant.slug, "form", "x", stdout=out)
+    with tenant_scope(tenant, owner.user):
+        webforms.form_create(actor=owner, name="Contact us", fields=[
+            {"label": "Name", "type": "text", "maps_to": "contact.first_name"},
+            {"label": "Email", "type": "email", "maps_to": "contact.email", "required": True},
+            {"label": "Message", "type": "textarea"}])  # fmt: skip
+    make_chat(owner)
+    call_command("simulate_site", tenant.slug, "form", "Please call me", stdout=out)
+    call_command("simulate_site", tenant.slug, "chat", "Anyone there?", stdout=out)
+    assert "201" in out.getvalue() and "202" in out.getvalue()
+    with tenant_scope(tenant):
+        wait_for(lambda: Message.objects.filter(kind="form", text="Please call me").exists())
+        wait_for(lambda: Message.objects.filter(kind="chat", text="Anyone there?").exists())
