@@ -329,6 +329,12 @@ CELERY_BEAT_SCHEDULE = {
 # Channels (integrations/): the public Bot API, unless a channel names another (a stand-in in
 # tests and local trials); every call to a channel's far end gives up after this many seconds.
 TELEGRAM_API_BASE_URL = os.environ.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org")
+# Meta's Graph API (WhatsApp, Messenger, Instagram), with its version, and the VK API: as
+# for Telegram, a channel may name another (a stand-in on loopback).
+META_GRAPH_API_BASE_URL = os.environ.get(
+    "META_GRAPH_API_BASE_URL", "https://graph.facebook.com/v21.0"
+)
+VK_API_BASE_URL = os.environ.get("VK_API_BASE_URL", "https://api.vk.com/method")
 INTEGRATIONS_HTTP_TIMEOUT = float(os.environ.get("INTEGRATIONS_HTTP_TIMEOUT", "10"))
 # The largest file a message may carry in or out (a larger one fails its delivery, with
 # the reason shown on the channel's page).

@@ -87,6 +87,15 @@ class Adapter:
     # Whether admins add channels of this kind on Settings → Channels (a web form's channel
     # is made by the form builder instead).
     addable: bool = True
+    # Secrets the admin copies into the far end's console (Meta's verify token, VK's secret
+    # key): shown in full to those who manage channels, with the webhook URL itself when
+    # `pasted_webhook` (the far end has no API to register it).
+    pasted_fields: tuple[str, ...] = ()
+    pasted_webhook: bool = False
+
+    def _failure(self, text: str) -> ChannelError:
+        """A ChannelError from a translated text naming `%(service)s` (the kind's label)."""
+        return ChannelError(text % {"service": self.label})
 
     def clean_settings(self, raw: dict) -> tuple[dict, dict]:
         """(public settings, secrets) from what an admin typed; ValueError if unusable."""
