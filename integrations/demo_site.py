@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import phonenumbers
 from django.utils import timezone
 
 from contacts.selectors import contacts_for
@@ -18,7 +19,8 @@ from .models import Conversation
 
 TEXTS = {
     "en": {
-        "form": "Contact us", "name": "Your name", "email": "Email", "company": "Company",
+        "form": "Contact us", "name": "Your name", "email": "Email", "phone": "Phone",
+        "company": "Company",
         "message": "Message", "thanks": "Thank you! We will call you back within a day.",
         "chat": "Site chat", "title": "Chat with us", "greeting": "Hello! How can we help?",
         "new": ("Grace", "grace.hopper@example.com", "Harbour Cafe",
@@ -28,7 +30,8 @@ TEXTS = {
         "client_chat": "I am back to look at the new catalogue.",
     },
     "ru": {
-        "form": "Напишите нам", "name": "Ваше имя", "email": "Почта", "company": "Компания",
+        "form": "Напишите нам", "name": "Ваше имя", "email": "Почта", "phone": "Телефон",
+        "company": "Компания",
         "message": "Сообщение", "thanks": "Спасибо! Перезвоним в течение дня.",
         "chat": "Чат на сайте", "title": "Напишите нам", "greeting": "Здравствуйте! Чем помочь?",
         "new": ("Ирина", "irina.volkova@example.com", "Кафе «Причал»",
@@ -38,7 +41,8 @@ TEXTS = {
         "client_chat": "Я снова зашёл посмотреть новый каталог.",
     },
     "mn": {
-        "form": "Бидэнтэй холбогдох", "name": "Таны нэр", "email": "Имэйл", "company": "Компани",
+        "form": "Бидэнтэй холбогдох", "name": "Таны нэр", "email": "Имэйл", "phone": "Утас",
+        "company": "Компани",
         "message": "Зурвас", "thanks": "Баярлалаа! Өдөрт багтаан эргэн холбогдоно.",
         "chat": "Сайтын чат", "title": "Бидэнд бичээрэй",
         "greeting": "Сайн байна уу! Юугаар туслах вэ?",
@@ -70,6 +74,7 @@ def _form(admin, sellers, t) -> None:
             {"label": t["name"], "type": "text", "maps_to": "contact.first_name",
              "required": True},
             {"label": t["email"], "type": "email", "maps_to": "contact.email", "required": True},
+            {"label": t["phone"], "type": "phone", "maps_to": "contact.phone"},
             {"label": t["company"], "type": "text", "maps_to": "contact.company"},
             {"label": t["message"], "type": "textarea", "required": True},
         ],
@@ -79,15 +84,22 @@ def _form(admin, sellers, t) -> None:
         responsible=sellers[0].user,
     )  # fmt: skip
     keys = [f["key"] for f in form.fields]
-    name, email, company, text = t["new"]
+    name, email, _company, text = t["new"]
+    # A phone of the workspace's country, as every demo client has one.
+    sample = phonenumbers.example_number_for_type(
+        admin.tenant.country, phonenumbers.PhoneNumberType.MOBILE
+    )
+    phone = (
+        phonenumbers.format_number(sample, phonenumbers.PhoneNumberFormat.E164) if sample else ""
+    )
     known = contacts_for(admin).exclude(emails=[]).order_by("pk").first()
-    answers = [{keys[0]: name, keys[1]: email, keys[2]: company, keys[3]: text,
+    answers = [{keys[0]: name, keys[1]: email, keys[2]: phone, keys[4]: text,
                 "utm_source": "google", "utm_medium": "cpc", "utm_campaign": "cafe-furniture",
                 "landing_page": f"{SITE}/chairs?utm_source=google&utm_medium=cpc",
                 "referrer": "https://www.google.com/", "page": f"{SITE}/contact"}]  # fmt: skip
     if known is not None:
         answers.append({keys[0]: known.first_name or "Client", keys[1]: known.emails[0],
-                        keys[3]: t["known"], "utm_source": "newsletter",
+                        keys[4]: t["known"], "utm_source": "newsletter",
                         "page": f"{SITE}/contact"})  # fmt: skip
     for data in answers:
         payload = webforms.submission(form, data, region=admin.tenant.country)
