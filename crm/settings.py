@@ -344,6 +344,15 @@ INTEGRATIONS_HTTP_TIMEOUT = float(os.environ.get("INTEGRATIONS_HTTP_TIMEOUT", "1
 # The largest file a message may carry in or out (a larger one fails its delivery, with
 # the reason shown on the channel's page).
 INBOX_MAX_FILE_BYTES = int(os.environ.get("INBOX_MAX_FILE_BYTES", str(25 * 1024 * 1024)))
+# The public endpoints of the site's forms and chat: calls per minute per address and form
+# or chat (counted in Redis), and how long a tracked link in an email names its client.
+SITE_RATE_LIMITS = {
+    "form": int(os.environ.get("SITE_FORM_RATE", "10")),
+    "chat": int(os.environ.get("SITE_CHAT_RATE", "20")),
+    "hello": int(os.environ.get("SITE_HELLO_RATE", "60")),
+    "read": int(os.environ.get("SITE_READ_RATE", "120")),
+}
+SITE_LINK_MAX_AGE = int(os.environ.get("SITE_LINK_MAX_AGE", str(60 * 60 * 24 * 365)))
 
 LOGGING = {
     "version": 1,

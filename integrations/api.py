@@ -13,15 +13,16 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
-from crm.api.fields import IdField
+from crm.api.fields import IdField, MemberUserField, ScopedPrimaryKeyRelatedField
 from crm.api.pagination import CursorPagination
 from crm.api.permissions import ManagesWorkspace, RolePermission
 from crm.api.viewsets import MANAGERS, OWNED, ScopedViewSetMixin
 from crm.web.params import parse_id
+from pipelines.models import Pipeline, Stage
 
-from . import channels, client_panel, selectors, services, unsorted
+from . import channels, client_panel, selectors, services, unsorted, webforms
 from .channels import ChannelError
-from .models import Channel, Conversation, Message
+from .models import Channel, Conversation, Message, WebForm
 
 
 class ChannelUnavailable(APIException):
@@ -344,3 +345,81 @@ class ConversationViewSet(
         return self._unsorted(
             lambda: unsorted.decline(actor=request.membership, conversation=conversation)
         )
+
+
+class WebFormFieldSerializer(serializers.Serializer):
+    key = serializers.CharField(required=False, max_length=40)
+    label = serializers.CharField(max_length=120)
+    type = serializers.ChoiceField(choices=WebForm.FIELD_TYPES)
+    required = serializers.BooleanField(default=False)
+    maps_to = serializers.ChoiceField(choices=WebForm.MAPPINGS, required=False, allow_blank=True)
+    options = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=50
+    )
+
+
+class WebFormSerializer(serializers.ModelSerializer):
+    fields = WebFormFieldSerializer(many=True)
+    pipeline = ScopedPrimaryKeyRelatedField(Pipeline, required=False, allow_null=True)
+    stage = ScopedPrimaryKeyRelatedField(Stage, required=False, allow_null=True)
+    responsible = MemberUserField(required=False, allow_null=True)
+    allowed_origins = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=50
+    )
+    endpoint = serializers.SerializerMethodField(
+        help_text=_("Where the site posts the answers (JSON).")
+    )
+
+    class Meta:
+        model = WebForm
+        fields = ["id", "name", "fields", "thank_you", "pipeline", "stage", "responsible",
+                  "allowed_origins", "channel", "endpoint", "created_at"]  # fmt: skip
+        read_only_fields = ["id", "channel", "endpoint", "created_at"]
+
+    def get_endpoint(self, form) -> str:
+        return webforms.public_url(form)
+
+
+class WebFormViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """The workspace's web forms (admins): fields mapped to the client's or the deal's,
+    the thank-you text, the funnel and stage a deal goes to, the sites allowed to post.
+    Each has a channel of kind "form"; `endpoint` is its public address."""
+
+    scope = MANAGERS
+
+    serializer_class = WebFormSerializer
+    permission_classes = [ManagesWorkspace]
+    queryset = WebForm.all_tenants.none()
+    filter_backends = []
+
+    def scoped_queryset(self, membership):
+        return WebForm.objects.select_related("channel").order_by("name", "id")
+
+    def _values(self, data: dict) -> dict:
+        return {k: data[k] for k in ("name", "fields", "thank_you", "pipeline", "stage",
+                                     "responsible", "allowed_origins") if k in data}  # fmt: skip
+
+    def perform_create(self, serializer):
+        try:
+            serializer.instance = webforms.form_create(
+                actor=self.request.membership, **self._values(serializer.validated_data)
+            )
+        except ValueError as exc:
+            raise ValidationError({"non_field_errors": [str(exc)]}) from None
+
+    def perform_update(self, serializer):
+        form = serializer.instance
+        names = ("name", "fields", "thank_you", "pipeline", "stage", "responsible",
+                 "allowed_origins")  # fmt: skip
+        current = {k: getattr(form, k) for k in names}
+        try:
+            webforms.form_update(
+                actor=self.request.membership,
+                form=form,
+                **{**current, **self._values(serializer.validated_data)},
+            )
+        except ValueError as exc:
+            raise ValidationError({"non_field_errors": [str(exc)]}) from None
+
+    def perform_destroy(self, instance):
+        webforms.form_delete(actor=self.request.membership, form=instance)

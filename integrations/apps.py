@@ -10,12 +10,22 @@ class IntegrationsConfig(AppConfig):
         from contacts import panels
         from crm.accounts import demo as demo_data
 
-        from . import demo, demo_meta, event_types, object_types, profiles  # noqa: F401
-
+        # profiles names senders; visitors and webforms register their steps after ingestion.
+        from . import (  # noqa: F401
+            demo,
+            demo_meta,
+            demo_site,
+            event_types,
+            object_types,
+            profiles,
+            visitors,
+            webforms,
+        )
         from . import panels as inbox_panels
 
-        # Each registers its adapters: telegram; whatsapp, messenger, instagram; vk.
-        from .channels import meta, telegram, vk  # noqa: F401
+        # Each registers its adapters: telegram; whatsapp, messenger, instagram; vk; the
+        # site's chat and its web forms.
+        from .channels import meta, sitechat, telegram, vk, webform  # noqa: F401
 
         event_types.declare_all()
         from . import consumers  # noqa: F401  notifications of @mentions in notes
@@ -30,3 +40,4 @@ class IntegrationsConfig(AppConfig):
         assignment.register()  # hands a channel's new conversations out by its rule
         demo_data.register(desk_demo.seed, order=42)
         panels.register(inbox_panels.client_panel)  # the client cards' "Conversations"
+        demo_data.register(demo_site.seed, order=43)  # the site's form and chat

@@ -49,3 +49,16 @@ def declare_all() -> None:
         subject="conversation",
         payload=("message", "mentions", "text"),
     )
+    declare(
+        "form.submitted",
+        _("Form submitted"),
+        subject="conversation",
+        payload=("form", "name", "channel", "message", "contact", "deal", "text", "utm",
+                 "referrer", "landing_page"),
+    )  # fmt: skip
+    declare(
+        "contact.visited_site",
+        _("Visited the site"),
+        subject="contact",
+        payload=("url", "title", "referrer", "returned_after_days", "visit"),
+    )

@@ -448,3 +448,127 @@ class TeamMessage(TenantModel):
 
     def __str__(self):
         return self.text[:80]
+
+
+# --- the site: web forms, site chat visitors, page visits ---------------------------------
+
+
+class WebForm(TenantModel):
+    """A form on the workspace's site. Each form has a channel of its own (kind "form"):
+    the channel's token is the form's public address, its failed submissions show and are
+    retried on Settings → Channels, and the inbox filters by it.
+
+    `fields` is a list of {"key", "label", "type", "required", "maps_to", "options"}:
+    `type` one of FIELD_TYPES; `maps_to` "contact.<field>", "deal.<field>" or "" (a free
+    answer, kept on the message only); `options` the choices of a select.
+    """
+
+    FIELD_TYPES = [
+        ("text", _("Text")),
+        ("email", _("Email")),
+        ("phone", _("Phone")),
+        ("textarea", _("Long text")),
+        ("select", _("Choice")),
+        ("checkbox", _("Checkbox")),
+    ]
+    MAPPINGS = [
+        ("", _("A free answer")),
+        ("contact.first_name", _("Contact: first name")),
+        ("contact.last_name", _("Contact: last name")),
+        ("contact.middle_name", _("Contact: middle name")),
+        ("contact.email", _("Contact: email")),
+        ("contact.phone", _("Contact: phone")),
+        ("contact.position", _("Contact: position")),
+        ("contact.company", _("Contact: company name")),
+        ("contact.telegram", _("Contact: Telegram")),
+        ("deal.title", _("Deal: title")),
+        ("deal.amount", _("Deal: amount")),
+    ]
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=120)
+    fields = models.JSONField(default=list, blank=True)
+    thank_you = models.TextField(_("thank-you text"), blank=True)
+    # A deal is made in this stage for each submission; none without it.
+    pipeline = models.ForeignKey(
+        "pipelines.Pipeline",
+        verbose_name=_("funnel"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    stage = models.ForeignKey(
+        "pipelines.Stage",
+        verbose_name=_("stage"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Who new clients, deals and conversations from the form go to (none: the team's queue).
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The admin who built it: submissions create clients and deals in their name.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Sites (scheme://host[:port]) that may post to the JSON endpoint; empty: any site.
+    allowed_origins = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "channel"], name="webform_channel"),
+        ]
+        verbose_name = _("web form")
+
+    def __str__(self):
+        return self.name
+
+
+class Visitor(TenantModel):
+    """Someone on the workspace's site, known by the random key of the signed token the
+    site script keeps (sitechat.py); linked to a client once they name themselves (a form,
+    a chat with a known email or phone, a tracked link)."""
+
+    key = models.CharField(max_length=64)
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="visitor_key")]
+        indexes = [models.Index(fields=["tenant", "contact"], name="visitor_contact")]
+
+    def __str__(self):
+        return self.key
+
+
+class PageVisit(TenantModel):
+    """A page a known client opened on the workspace's site (the site script reports it)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    visitor = models.ForeignKey(Visitor, null=True, on_delete=models.SET_NULL, related_name="+")
+    url = models.URLField(max_length=2000)
+    title = models.CharField(max_length=300, blank=True)
+    referrer = models.CharField(max_length=2000, blank=True)
+    visited_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-visited_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "contact", "-visited_at"], name="pagevisit_contact")
+        ]
+        verbose_name = _("page visit")
+
+    def __str__(self):
+        return self.url

@@ -25,7 +25,7 @@ from .channels import ChannelError
 from .models import Channel, Conversation, Message
 
 # The kind of thread entry a reply makes, by channel kind (a chat message unless named).
-OUTGOING_KIND = {"email": "email"}
+OUTGOING_KIND = {"email": "email", "sitechat": "chat"}
 
 MAX_TEXT = 4096  # Telegram's limit for one message, and a sane one for a note
 

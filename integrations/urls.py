@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import canned_views, desk_views, team_views, views
+from . import canned_views, desk_views, form_views, public_views, team_views, views
 
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
@@ -76,4 +76,14 @@ urlpatterns = [
     path("team/<int:pk>/messages/", team_views.team_messages, name="team_messages"),
     path("team/<int:pk>/post/", team_views.team_post, name="team_post"),
     path("team/<int:pk>/mentions/", team_views.team_mentions, name="team_mentions"),
+    # The site: web forms (the JSON endpoint is the form channel's "webhook"), the form's
+    # plain page, the site chat; and the form builder (admins).
+    path("web/forms/<str:token>/", public_views.form_endpoint, name="form_webhook"),
+    path("web/forms/<str:token>/page/", public_views.form_page, name="webform_page"),
+    path("web/chat/<str:token>/", public_views.chat_hello, name="sitechat_webhook"),
+    path("web/chat/<str:token>/messages/", public_views.chat_messages, name="sitechat_messages"),
+    path("settings/forms/", form_views.form_list, name="webforms"),
+    path("settings/forms/new/", form_views.form_edit, name="webform_new"),
+    path("settings/forms/<int:pk>/", form_views.form_edit, name="webform_edit"),
+    path("settings/forms/<int:pk>/delete/", form_views.form_delete, name="webform_delete"),
 ]

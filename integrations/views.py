@@ -184,7 +184,8 @@ def inbox_update(request, pk):
 @manager_required
 def channel_settings(request):
     kind = request.POST.get("kind") or request.GET.get("kind") or ""
-    kind = kind if kind in channels.ADAPTERS else next(iter(channels.ADAPTERS))
+    addable = dict(channels.kinds())
+    kind = kind if kind in addable else next(iter(addable))
     form = forms.ChannelForm(request.POST or None, kind=kind)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -38,6 +38,7 @@ router.register("deal-contacts", deals_api.DealContactViewSet, basename="deal-co
 router.register("channels", integrations_api.ChannelViewSet, basename="channel")
 router.register("conversations", integrations_api.ConversationViewSet, basename="conversation")
 router.register("canned-responses", canned_api.CannedResponseViewSet, basename="canned-response")
+router.register("forms", integrations_api.WebFormViewSet, basename="web-form")
 router.register("invoices", invoices_api.InvoiceViewSet, basename="invoice")
 router.register("payments", invoices_api.PaymentViewSet, basename="payment")
 router.register("statements", invoices_api.StatementViewSet, basename="statement")

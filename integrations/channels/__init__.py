@@ -84,6 +84,9 @@ class Adapter:
     public_fields: tuple[str, ...] = ()
     # Whether the far end pushes deliveries to our webhook (False: we poll it, as IMAP).
     webhook: bool = True
+    # Whether admins add channels of this kind on Settings → Channels (a web form's channel
+    # is made by the form builder instead).
+    addable: bool = True
     # Secrets the admin copies into the far end's console (Meta's verify token, VK's secret
     # key): shown in full to those who manage channels, with the webhook URL itself when
     # `pasted_webhook` (the far end has no API to register it).
@@ -180,4 +183,5 @@ def get(kind: str) -> Adapter:
 
 
 def kinds() -> list[tuple[str, str]]:
-    return [(a.kind, a.label) for a in ADAPTERS.values()]
+    """The kinds admins may add on Settings → Channels and over the API."""
+    return [(a.kind, a.label) for a in ADAPTERS.values() if a.addable]

@@ -21,8 +21,8 @@ from crm.api.urls import router
 from crm.tenancy.context import tenant_scope
 from deals import services as deal_services
 from deals.models import Deal, DealContact, LineItem, Product
-from integrations import canned
-from integrations.models import CannedResponse, Channel, Conversation
+from integrations import canned, webforms
+from integrations.models import CannedResponse, Channel, Conversation, WebForm
 from invoices import flows as invoice_flows
 from invoices import services as invoice_services
 from invoices.models import Invoice, InvoiceRequest, Payment, StatementImport
@@ -137,6 +137,9 @@ FACTORIES = {
     Conversation: lambda tenant, owner: conversation_create(channel_create(owner), "Secret"),
     CannedResponse: lambda tenant, owner: canned.canned_create(
         actor=owner, title="Secret", text="Secret answer", shared=True
+    ),
+    WebForm: lambda tenant, owner: webforms.form_create(
+        actor=owner, name="Secret form", fields=[{"label": "Name", "type": "text"}]
     ),
     Invoice: _invoice,
     Payment: _payment,
