@@ -329,6 +329,10 @@ CELERY_BEAT_SCHEDULE = {
 # Channels (integrations/): the public Bot API, unless a channel names another (a stand-in in
 # tests and local trials); every call to a channel's far end gives up after this many seconds.
 TELEGRAM_API_BASE_URL = os.environ.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org")
+# Telephony: the providers' REST APIs (recordings, click-to-call), unless a channel names
+# another address (a stand-in in tests and local trials).
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
+ZADARMA_API_BASE_URL = os.environ.get("ZADARMA_API_BASE_URL", "https://api.zadarma.com")
 INTEGRATIONS_HTTP_TIMEOUT = float(os.environ.get("INTEGRATIONS_HTTP_TIMEOUT", "10"))
 # The largest file a message may carry in or out (a larger one fails its delivery, with
 # the reason shown on the channel's page).

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import call_views, views
 
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
@@ -23,4 +23,15 @@ urlpatterns = [
         {"kind": "telegram"},
         name="telegram_webhook",
     ),
+    path(
+        "integrations/twilio/<str:token>/", views.webhook, {"kind": "twilio"}, name="twilio_webhook"
+    ),
+    path(
+        "integrations/zadarma/<str:token>/",
+        views.webhook,
+        {"kind": "zadarma"},
+        name="zadarma_webhook",
+    ),
+    path("integrations/pbx/<str:token>/", views.webhook, {"kind": "pbx"}, name="pbx_webhook"),
+    path("inbox/calls/dial/", call_views.dial, name="call_dial"),
 ]
