@@ -9,25 +9,13 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from crm.accounts import demo as demo_data
 
-        from . import (
-            calls,  # noqa: F401  stores call events (ingest.stores("call"))
-            demo,
-            event_types,
-            object_types,
-        )
-        from .channels import (  # noqa: F401  telephony adapters
-            pbx,
-            telegram,
-            twilio,
-            zadarma,
-        )
+        from . import demo, event_types, object_types
+        from .channels import telegram  # noqa: F401  registers the "telegram" adapter
 
         event_types.declare_all()
         object_types.register()  # "conversation": the inbox
         demo_data.register(demo.seed, order=40)
 
-        from crm.web import dialers
+        from . import calls
 
-        from . import call_views
-
-        dialers.register(call_views.dialers_for)  # "Call via <channel>" on clients' cards
+        calls.register()  # telephony: its channel kinds, call events, click-to-call

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import zoneinfo
 
 import phonenumbers
 import requests
@@ -183,7 +184,8 @@ def _create(channel: Channel, inbound: Inbound, event: dict) -> Message | None:
     direction = event["direction"]
     caller, called = e164(event["from"], region), e164(event["to"], region)
     client = caller if direction == IN else called
-    found = dataclasses.replace(inbound, chat_id=client, phones=(client,))
+    found = dataclasses.replace(inbound, chat_id=client, phones=(client,),
+                                sender_name=_shown(client))  # fmt: skip
     conversation = ingest._conversation(channel, found)
     try:
         with transaction.atomic():
@@ -328,10 +330,11 @@ def _missed(channel: Channel, conversation: Conversation, message: Message) -> N
         # reminder, My day and the calendar), by a member allowed to make tasks.
         actor = assignee if assignee.can("task", "create") else _an_admin() or assignee
         tenant = actor.tenant
+        zone = zoneinfo.ZoneInfo(assignee.user.time_zone or tenant.time_zone or "UTC")
         with translation.override(assignee.user.language or tenant.language or "en"):
             title = _("Call back %(number)s") % {"number": _shown(meta["from"])}
             notes = _("Missed call at %(when)s on %(channel)s.") % {
-                "when": timezone.localtime(message.created_at).strftime("%Y-%m-%d %H:%M"),
+                "when": timezone.localtime(message.created_at, zone).strftime("%Y-%m-%d %H:%M"),
                 "channel": channel.name,
             }
         contact = Contact.objects.filter(pk=conversation.contact_id).first()
@@ -450,3 +453,17 @@ def dial(*, actor: Membership, channel: Channel, record, number: str, agent: str
     adapter = channels.get(channel.kind)
     return adapter.dial(channel, agent=agent, client=number,
                         webhook_url=services.webhook_url(channel))  # fmt: skip
+
+
+def register() -> None:
+    """From IntegrationsConfig.ready(): the telephony adapters, "Call via <channel>" on
+    clients' cards (crm.web.dialers) and the demo's calls (after the inbox's own demo).
+    Importing this module registered its ingest path."""
+    from crm.accounts import demo as demo_data
+    from crm.web import dialers
+
+    from . import call_views, calls_demo
+    from .channels import pbx, twilio, zadarma  # noqa: F401  each registers its adapter
+
+    dialers.register(call_views.dialers_for)
+    demo_data.register(calls_demo.seed, order=41)

@@ -9,7 +9,9 @@ sorted by name, as name and value run together. Each status is a delivery of its
 
 Statuses: queued, initiated and ringing start a call, in-progress answers it, completed
 ends it answered; busy, no-answer, failed and canceled end it unanswered (a missed call when
-it was incoming). A `<Dial>`'s `DialCallStatus`, when given, says whether a person answered.
+it was incoming). A `<Dial action>` pointed at the webhook reports `DialCallStatus`, which
+then decides whether the call was answered (a number whose TwiML answers every call reports
+"completed" even when nobody picked up).
 
 The REST API's base URL is a channel setting (default settings.TWILIO_API_BASE_URL), so
 tests run against a stand-in on loopback; recordings are fetched only from under it, with
@@ -224,6 +226,8 @@ class Twilio(Adapter):
             return None
         if payload.get("RecordingSid") and not payload.get("CallStatus"):
             return f"{sid}:recording:{str(payload['RecordingSid'])[:40]}"
+        if payload.get("DialCallStatus"):  # a <Dial action>: how the dialled part ended
+            return f"{sid}:dial:{str(payload['DialCallStatus'])[:20]}"
         status = str(payload.get("CallStatus") or "")[:20]
         return f"{sid}:{status}" if status else None
 
@@ -251,14 +255,17 @@ class Twilio(Adapter):
             if not found:
                 raise ValueError("a Twilio callback without CallStatus or a recording")
             return found
-        if status in STARTED:
+        dialled = str(payload.get("DialCallStatus") or "")
+        if dialled:
+            # A <Dial action>'s request: the call's outcome is whether the person dialled
+            # answered, whatever the parent call's status says.
+            event, answered = calls.ENDED, dialled in ENDED_ANSWERED
+        elif status in STARTED:
             event, answered = calls.STARTED, None
         elif status in ANSWERED:
             event, answered = calls.ANSWERED, None
         elif status in ENDED_ANSWERED | ENDED_UNANSWERED:
-            event = calls.ENDED
-            dialled = str(payload.get("DialCallStatus") or "")
-            answered = (dialled or status) in ENDED_ANSWERED
+            event, answered = calls.ENDED, status in ENDED_ANSWERED
         else:
             raise ValueError(f"unknown Twilio CallStatus {status[:40]!r}")
         duration = calls.as_int(payload.get("CallDuration") or payload.get("DialCallDuration"))

@@ -720,3 +720,73 @@ def test_another_workspace_sees_nothing_of_the_calls(
         assert Message.objects.count() == 0 and Task.objects.count() == 0
     assert count(tenant, Conversation) == 1
     assert count(tenant, Contact) == 1
+
+
+# --- demo and trials -------------------------------------------------------------------------
+
+
+def test_the_demo_seeds_an_unconnected_line_with_answered_and_missed_calls(workspace):
+    from integrations import calls_demo
+
+    tenant, owner = workspace
+    seller = add_member(tenant, "manager")
+    first = new_contact(seller, first_name="Ann", phones="+14155550111")
+    second = new_contact(seller, first_name="Bo", phones="+14155550112")
+    with tenant_scope(tenant, owner.user):
+        calls_demo.seed(owner, [seller])
+        channel = Channel.objects.get(kind="twilio")
+        assert channel.status == Channel.PENDING
+        found = {m.external_id: m for m in Message.objects.filter(kind="call")}
+        answered, missed, unknown = (found[f"CADEMO000{i}"] for i in (1, 2, 3))
+        assert (answered.meta["status"], answered.meta["duration"]) == ("answered", 137)
+        assert answered.attachments.get().content_type == "audio/wav"
+        assert answered.conversation.contact_id == second.pk
+        assert (missed.meta["status"], missed.conversation.contact_id) == ("missed", first.pk)
+        assert unknown.meta["status"] == "missed"
+        tasks = list(Task.objects.order_by("pk"))
+        assert [t.assignee_id for t in tasks] == [seller.user_id, owner.user_id]
+        assert (tasks[0].object_type, tasks[0].object_id) == ("contact", first.pk)
+        assert Event.objects.filter(type="call.recorded").count() == 1
+
+
+@pytest.mark.parametrize("kind", ["twilio", "zadarma", "pbx"])
+def test_simulate_inbound_posts_a_signed_call_to_the_running_system(
+    kind, live_server, settings, phone, transactional_db
+):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from tests.conftest import make_workspace, wait_for
+
+    settings.SITE_URL = live_server.url
+    tenant, owner = make_workspace("Simulated")
+    {"twilio": twilio_channel, "zadarma": zadarma_channel, "pbx": pbx_channel}[kind](owner, phone)
+    out = StringIO()
+    call_command("simulate_inbound", tenant.slug, "--call", "missed", stdout=out)
+    assert "[200, 200]" in out.getvalue()
+    call_command("simulate_inbound", tenant.slug, "--call", "answered", "--from",
+                 "+14155550177", stdout=out)  # fmt: skip
+    with tenant_scope(tenant):
+        wait_for(lambda: Task.objects.filter(kind=Task.CALL).exists())
+        wait_for(lambda: Message.objects.filter(meta__status="answered").exists())
+        assert Task.objects.count() == 1
+    with pytest.raises(CommandError):
+        call_command("simulate_inbound", tenant.slug, stdout=out)
+
+
+def test_a_dial_nobody_answered_is_a_missed_call_whatever_twilio_calls_the_parent(
+    workspace, phone, client, django_capture_on_commit_callbacks
+):
+    tenant, owner = workspace
+    channel = twilio_channel(owner, phone)
+    capture = django_capture_on_commit_callbacks
+    twilio_post(client, channel, twilio_params("CA0011", "in-progress"), capture=capture)
+    action = twilio_params("CA0011", "in-progress", DialCallStatus="no-answer")
+    assert twilio_post(client, channel, action, capture=capture).status_code == 200
+    assert the_call(channel, "CA0011").meta["status"] == "missed"
+    assert count(tenant, Task) == 1
+    # The parent call then completes (the caller left a voicemail): it ended already.
+    twilio_post(client, channel, twilio_params("CA0011", "completed"), capture=capture)
+    assert the_call(channel, "CA0011").meta["status"] == "missed"
+    assert count(tenant, Task) == 1
