@@ -109,6 +109,8 @@ def masked_settings(channel: Channel) -> dict:
     for key in adapter.secret_fields:
         if key != "secret_token" and secrets.get(key):
             shown[key] = crypto.mask(secrets[key])
+    if getattr(adapter, "show_webhook_url", False):  # pasted into the far end by hand
+        shown["webhook_url"] = webhook_url(channel)
     return shown
 
 

@@ -41,6 +41,8 @@ class Pbx(Adapter):
     label = gettext_lazy("Other PBX (JSON webhook)")
     secret_fields = ("signing_secret",)
     public_fields = ("recordings_base_url", "callback_to")
+    # Settings → Channels shows the webhook's address, for the provider's console.
+    show_webhook_url = True
 
     def clean_settings(self, raw: dict) -> tuple[dict, dict]:
         from .. import calls

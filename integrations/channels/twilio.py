@@ -64,6 +64,8 @@ class Twilio(Adapter):
     public_fields = ("account_sid", "phone_number", "api_base_url", "callback_to")
     # Calls through this channel may be placed from a client's card.
     can_dial = True
+    # Settings → Channels shows the webhook's address, for the provider's console.
+    show_webhook_url = True
 
     def clean_settings(self, raw: dict) -> tuple[dict, dict]:
         from .. import calls

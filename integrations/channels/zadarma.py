@@ -77,6 +77,8 @@ class Zadarma(Adapter):
     secret_fields = ("api_key", "api_secret")
     public_fields = ("api_base_url", "callback_to")
     can_dial = True
+    # Settings → Channels shows the webhook's address, for the provider's console.
+    show_webhook_url = True
 
     def clean_settings(self, raw: dict) -> tuple[dict, dict]:
         from .. import calls

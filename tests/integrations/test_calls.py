@@ -790,3 +790,27 @@ def test_a_dial_nobody_answered_is_a_missed_call_whatever_twilio_calls_the_paren
     twilio_post(client, channel, twilio_params("CA0011", "completed"), capture=capture)
     assert the_call(channel, "CA0011").meta["status"] == "missed"
     assert count(tenant, Task) == 1
+
+
+def test_adding_a_phone_line_in_settings_shows_its_webhook_address_never_its_secret(
+    workspace, phone, client
+):
+    tenant, owner = workspace
+    login(client, owner)
+    form = client.get(reverse("channels") + "?kind=pbx").content.decode()
+    assert "Call-back tasks for unknown callers go to" in form
+    response = client.post(reverse("channels"), {
+        "kind": "pbx", "name": "Asterisk", "signing_secret": "pbx-signing-secret-0123",
+        "recordings_base_url": f"{phone.url}/files", "callback_to": "",
+    })  # fmt: skip
+    assert response.status_code == 302
+    page = client.get(reverse("channels")).content.decode()
+    with tenant_scope(tenant):
+        channel = Channel.objects.get(kind="pbx")
+        assert channel.status == Channel.ACTIVE
+        assert services.webhook_url(channel) in page
+    assert "pbx-signing-secret-0123" not in page
+    too_short = client.post(reverse("channels"), {"kind": "pbx", "name": "X",
+                                                  "signing_secret": "short"})  # fmt: skip
+    assert too_short.status_code == 200
+    assert count(tenant, Channel) == 1
