@@ -1,6 +1,6 @@
 """Sample calls for the demo workspaces: an office line on Twilio (left unconnected: the
 demo has no Twilio account) with an answered, recorded call and a missed one from the
-demo's clients, and an unknown number's missed call.
+demo's clients, and an unknown number's short call.
 
 The calls come in the way real ones do, as Twilio's status callbacks (raw deliveries,
 ingested), so the thread entries, the call-back tasks and the events are what a live line
@@ -76,8 +76,11 @@ def seed(admin, sellers) -> None:
                 meta=calls.call_event(calls.RECORDED, direction=calls.IN),
                 files=(File(name="recording.wav", content_type="audio/wav", data=tone()),)),
     )  # fmt: skip
-    # Missed calls: from a client (a call-back task for their owner) and an unknown number.
-    for i, number in enumerate(numbers[1:], start=2):
-        at = now - timezone.timedelta(minutes=40 * i)
-        _deliver(channel, _callback(f"CADEMO000{i}", "ringing", number, at))
-        _deliver(channel, _callback(f"CADEMO000{i}", "no-answer", number, at, CallDuration="0"))
+    # A missed call from a client: a call-back task for their owner.
+    missed_at = now - timezone.timedelta(minutes=40)
+    for status in ("ringing", "no-answer"):
+        _deliver(channel, _callback("CADEMO0002", status, numbers[1], missed_at, CallDuration="0"))
+    # A short answered call from a number nobody knows yet: a request to sort.
+    unknown_at = now - timezone.timedelta(minutes=90)
+    for status, more in (("ringing", {}), ("completed", {"CallDuration": "48"})):
+        _deliver(channel, _callback("CADEMO0003", status, numbers[2], unknown_at, **more))

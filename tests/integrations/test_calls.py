@@ -742,10 +742,10 @@ def test_the_demo_seeds_an_unconnected_line_with_answered_and_missed_calls(works
         assert answered.attachments.get().content_type == "audio/wav"
         assert answered.conversation.contact_id == second.pk
         assert (missed.meta["status"], missed.conversation.contact_id) == ("missed", first.pk)
-        assert unknown.meta["status"] == "missed"
-        tasks = list(Task.objects.order_by("pk"))
-        assert [t.assignee_id for t in tasks] == [seller.user_id, owner.user_id]
-        assert (tasks[0].object_type, tasks[0].object_id) == ("contact", first.pk)
+        assert (unknown.meta["status"], unknown.conversation.contact_id) == ("answered", None)
+        [task] = Task.objects.all()
+        assert (task.assignee_id, task.object_type, task.object_id) == (
+            seller.user_id, "contact", first.pk)  # fmt: skip
         assert Event.objects.filter(type="call.recorded").count() == 1
 
 
@@ -814,3 +814,39 @@ def test_adding_a_phone_line_in_settings_shows_its_webhook_address_never_its_sec
                                                   "signing_secret": "short"})  # fmt: skip
     assert too_short.status_code == 200
     assert count(tenant, Channel) == 1
+
+
+def test_a_thread_of_calls_and_the_clients_card_read_in_a_constant_number_of_queries(
+    workspace, phone, client, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    _tenant, owner = workspace
+    known = new_contact(owner, first_name="Olga", last_name="Client", phones=CLIENT)
+    channel = twilio_channel(owner, phone)
+    capture = django_capture_on_commit_callbacks
+    recording = f"{phone.url}/2010-04-01/Accounts/{TWILIO_SID}/Recordings/RE"
+
+    def calls(first, last):
+        for n in range(first, last):
+            status = "completed" if n % 2 else "no-answer"
+            twilio_post(client, channel, twilio_params(f"CA9{n:03d}", status, CallDuration="61",
+                                                       RecordingUrl=f"{recording}{n}"),
+                        capture=capture)  # fmt: skip
+
+    calls(0, 2)
+    login(client, owner)
+    conversation_url = reverse(
+        "inbox_conversation", args=[the_call(channel, "CA9000").conversation_id]
+    )
+    card_url = reverse("contact_card", args=[known.pk])
+    with django_assert_max_num_queries(60) as few_thread:
+        assert client.get(conversation_url).status_code == 200
+    with django_assert_max_num_queries(80) as few_card:
+        assert client.get(card_url).status_code == 200
+    # Counted now: the capture reads the connection's query log, which moves on.
+    thread_queries, card_queries = len(few_thread), len(few_card)
+    calls(2, 12)
+    with django_assert_max_num_queries(thread_queries):
+        body = client.get(conversation_url).content.decode()
+    assert body.count('data-testid="call"') == 12
+    with django_assert_max_num_queries(card_queries):
+        assert client.get(card_url).status_code == 200
