@@ -266,9 +266,10 @@ def audio_url(attachment_id) -> str:
 
 
 def _summary(message: Message) -> str:
+    """Who called whom and for how long, in no language: the card shows it under the
+    event's (translated) label."""
     meta = message.meta
-    arrow = "←" if meta["direction"] == IN else "→"
-    return f"{arrow} {meta['from']} → {meta['to']} · {mmss(meta.get('duration'))}"
+    return f"{_shown(meta['from'])} → {_shown(meta['to'])} · {mmss(meta.get('duration'))}"
 
 
 def _related(conversation: Conversation) -> list:
