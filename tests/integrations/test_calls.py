@@ -850,3 +850,26 @@ def test_a_thread_of_calls_and_the_clients_card_read_in_a_constant_number_of_que
     assert body.count('data-testid="call"') == 12
     with django_assert_max_num_queries(card_queries):
         assert client.get(card_url).status_code == 200
+
+
+def test_a_recording_over_the_size_limit_fails_its_delivery_and_is_retried_whole(
+    workspace, phone, client, settings, django_capture_on_commit_callbacks
+):
+    tenant, owner = workspace
+    settings.INBOX_MAX_FILE_BYTES = 100  # the stand-in's recording has more
+    channel = twilio_channel(owner, phone)
+    recording = f"{phone.url}/2010-04-01/Accounts/{TWILIO_SID}/Recordings/RE0012"
+    params = twilio_params("CA0012", "completed", CallDuration="20", RecordingUrl=recording)
+    capture = django_capture_on_commit_callbacks
+    assert twilio_post(client, channel, params, capture=capture).status_code == 200
+    with tenant_scope(tenant):
+        delivery = RawDelivery.objects.get()
+        assert delivery.status == RawDelivery.FAILED
+        assert "limit" in delivery.error
+        assert Message.objects.count() == 0 and Attachment.objects.count() == 0
+    assert events(tenant, "call.ended") == []
+    settings.INBOX_MAX_FILE_BYTES = 10_000  # raised: the retry applies the whole call
+    with tenant_scope(tenant, owner.user), capture(execute=True):
+        assert services.deliveries_retry(actor=owner, channel=channel) == 1
+    assert the_call(channel, "CA0012").meta["status"] == "answered"
+    assert len(events(tenant, "call.ended")) == 1
