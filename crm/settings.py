@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -308,6 +309,8 @@ CELERY_TASK_ROUTES = {
     "activity.send_due_reminders": {"queue": "events"},
     "activity.send_notification_email": {"queue": "mail"},
     "invoices.send_invoice_email": {"queue": "mail"},
+    "invoices.send_reminder_email": {"queue": "mail"},
+    "invoices.mark_overdue": {"queue": "events"},
     "accounts.send_invitation_email": {"queue": "mail"},
     "contacts.import_contacts": {"queue": "heavy"},
     "contacts.recover_imports": {"queue": "heavy"},
@@ -316,6 +319,8 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    # Invoices past their due date and unpaid: invoice.overdue, once per invoice (daily).
+    "invoices-overdue": {"task": "invoices.mark_overdue", "schedule": crontab(hour=0, minute=30)},
     # A safety net for events whose on-commit dispatch never ran (a worker died, Redis blinked).
     "sweep-outbox": {"task": "activity.sweep_outbox", "schedule": 60.0},
     # Imports a dead worker or a lost task left behind.
@@ -329,6 +334,12 @@ CELERY_BEAT_SCHEDULE = {
 # Channels (integrations/): the public Bot API, unless a channel names another (a stand-in in
 # tests and local trials); every call to a channel's far end gives up after this many seconds.
 TELEGRAM_API_BASE_URL = os.environ.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org")
+# Meta's Graph API (WhatsApp, Messenger, Instagram), with its version, and the VK API: as
+# for Telegram, a channel may name another (a stand-in on loopback).
+META_GRAPH_API_BASE_URL = os.environ.get(
+    "META_GRAPH_API_BASE_URL", "https://graph.facebook.com/v21.0"
+)
+VK_API_BASE_URL = os.environ.get("VK_API_BASE_URL", "https://api.vk.com/method")
 # Telephony: the providers' REST APIs (recordings, click-to-call), unless a channel names
 # another address (a stand-in in tests and local trials).
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")

@@ -9,12 +9,15 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from crm.accounts import demo as demo_data
 
-        from . import demo, event_types, object_types
-        from .channels import telegram  # noqa: F401  registers the "telegram" adapter
+        from . import demo, demo_meta, event_types, object_types, profiles  # noqa: F401
+
+        # Each registers its adapters: telegram; whatsapp, messenger, instagram; vk.
+        from .channels import meta, telegram, vk  # noqa: F401
 
         event_types.declare_all()
         object_types.register()  # "conversation": the inbox
         demo_data.register(demo.seed, order=40)
+        demo_data.register(demo_meta.seed, order=41)  # WhatsApp, Instagram, VK
 
         from . import calls
 

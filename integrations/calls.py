@@ -467,4 +467,4 @@ def register() -> None:
     from .channels import pbx, twilio, zadarma  # noqa: F401  each registers its adapter
 
     dialers.register(call_views.dialers_for)
-    demo_data.register(calls_demo.seed, order=41)
+    demo_data.register(calls_demo.seed, order=42)

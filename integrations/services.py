@@ -109,7 +109,11 @@ def masked_settings(channel: Channel) -> dict:
     for key in adapter.secret_fields:
         if key != "secret_token" and secrets.get(key):
             shown[key] = crypto.mask(secrets[key])
-    if getattr(adapter, "show_webhook_url", False):  # pasted into the far end by hand
+    # What the admin pastes into the far end's console (Meta's verify token, VK's secret
+    # key, and the webhook URL itself), shown in full to those who manage channels.
+    for key in adapter.pasted_fields:
+        shown[key] = secrets.get(key, "")
+    if adapter.pasted_webhook:
         shown["webhook_url"] = webhook_url(channel)
     return shown
 

@@ -23,6 +23,27 @@ urlpatterns = [
         {"kind": "telegram"},
         name="telegram_webhook",
     ),
+    # Meta's (WhatsApp, Messenger, Instagram) and VK's: the admin pastes these URLs into
+    # the far end's console.
+    path(
+        "integrations/whatsapp/<str:token>/",
+        views.webhook,
+        {"kind": "whatsapp"},
+        name="whatsapp_webhook",
+    ),
+    path(
+        "integrations/messenger/<str:token>/",
+        views.webhook,
+        {"kind": "messenger"},
+        name="messenger_webhook",
+    ),
+    path(
+        "integrations/instagram/<str:token>/",
+        views.webhook,
+        {"kind": "instagram"},
+        name="instagram_webhook",
+    ),
+    path("integrations/vk/<str:token>/", views.webhook, {"kind": "vk"}, name="vk_webhook"),
     path(
         "integrations/twilio/<str:token>/", views.webhook, {"kind": "twilio"}, name="twilio_webhook"
     ),

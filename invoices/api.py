@@ -7,20 +7,24 @@ member may not see, answers 404 in a URL and "does not exist" in a body.
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from crm.api.fields import IdField
+from crm.api.parsers import SafeJSONParser
 from crm.api.permissions import IsTenantMember
 from crm.api.viewsets import OWNED, ScopedViewSetMixin
+from deals.selectors import deals_for
 
-from . import pdf, selectors, services
-from .models import Invoice, InvoiceLine, Payment
+from . import flows, pdf, selectors, services
+from .models import Invoice, InvoiceLine, InvoiceRequest, Payment, StatementImport, StatementLine
 
 
 class ConflictError(APIException):
@@ -52,8 +56,9 @@ class LineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InvoiceLine
-        fields = ["id", "position", "name", "unit", "quantity", "unit_price", "discount",
-                  "tax_rate", "tax_name", "tax_percent", "net", "tax", "total"]  # fmt: skip
+        fields = ["id", "position", "name", "unit", "hsn_sac", "quantity", "unit_price",
+                  "discount", "tax_rate", "tax_name", "tax_percent", "net", "tax",
+                  "total"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -66,8 +71,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
         model = Invoice
         fields = ["id", "kind", "number", "status", "payment_status", "is_overdue", "deal",
                   "company", "contact", "client", "seller", "currency", "language", "template",
-                  "issue_date", "due_date", "original", "notes", "subtotal", "tax_total",
-                  "total", "paid_amount", "due", "lines", "created_at", "issued_at"]  # fmt: skip
+                  "issue_date", "due_date", "original", "notes", "prices_include_tax",
+                  "tax_on_total", "receipt_number", "subtotal", "tax_total", "total",
+                  "paid_amount", "due", "lines", "created_at", "issued_at"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -83,6 +89,20 @@ class InvoiceUpdateSerializer(serializers.Serializer):
     language = serializers.CharField(required=False, max_length=8)
     currency = serializers.CharField(required=False, max_length=3)
     template = serializers.CharField(required=False, max_length=12)
+    # The client's requisites as the document prints them (the `client` object's keys),
+    # checked by the rules of the template's country: an invalid ИНН is a 400 on its field.
+    client_name = serializers.CharField(required=False, allow_blank=True, max_length=250)
+    client_tax_id = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    client_kpp = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    client_register_number = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    client_state = serializers.CharField(required=False, allow_blank=True, max_length=2)
+    client_address = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class ReceiptSerializer(serializers.Serializer):
+    receipt_number = serializers.CharField(
+        allow_blank=True, max_length=100, help_text=_("The e-Barimt receipt number (ДДТД).")
+    )
 
 
 class LineInputSerializer(serializers.Serializer):
@@ -90,6 +110,7 @@ class LineInputSerializer(serializers.Serializer):
 
     name = serializers.CharField(max_length=200, allow_blank=True, required=False)
     unit = serializers.CharField(max_length=20, allow_blank=True, required=False)
+    hsn_sac = serializers.CharField(max_length=20, allow_blank=True, required=False)
     quantity = serializers.CharField(max_length=30, required=False)
     unit_price = serializers.CharField(max_length=30, required=False)
     discount = serializers.CharField(max_length=30, required=False)
@@ -98,6 +119,16 @@ class LineInputSerializer(serializers.Serializer):
 
 class SendSerializer(serializers.Serializer):
     to = serializers.CharField(max_length=254, help_text=_("The client's email address."))
+
+
+class ClientLinkSerializer(serializers.Serializer):
+    url = serializers.CharField(read_only=True)
+    token = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class RemindSerializer(serializers.Serializer):
+    invoices = serializers.ListField(child=IdField(), min_length=1, max_length=500)
 
 
 class InvoiceViewSet(
@@ -252,6 +283,53 @@ class InvoiceViewSet(
         )
         return self._answer(note, status.HTTP_201_CREATED)
 
+    @extend_schema(request=ReceiptSerializer, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def receipt(self, request, pk=None):
+        """Mongolia: record (or clear, with "") the e-Barimt receipt number of an issued
+        invoice."""
+        invoice = self.get_object()
+        body = ReceiptSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        self._run(
+            lambda: services.receipt_set(
+                actor=request.membership,
+                invoice=invoice,
+                receipt_number=body.validated_data["receipt_number"],
+            )
+        )
+        return self._answer(invoice)
+
+    @extend_schema(request=None, responses={201: ClientLinkSerializer, 204: None})
+    @action(detail=True, methods=["post", "delete"], url_path="client-link")
+    def client_link(self, request, pk=None):
+        """POST: a new link to the client's page (a live one stops working); DELETE: revoke."""
+        invoice = self.get_object()
+        if request.method == "DELETE":
+            self._run(lambda: flows.client_link_revoke(actor=request.membership, invoice=invoice))
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        link = self._run(lambda: flows.client_link_create(actor=request.membership,
+                                                          invoice=invoice))  # fmt: skip
+        return Response(
+            {"url": flows.client_url(link), "token": link.token, "created_at": link.created_at},
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=RemindSerializer, responses=dict)
+    @action(detail=False, methods=["post"])
+    def remind(self, request):
+        """Email a reminder (PDF and client page link) for each unpaid issued invoice, to the
+        address it was sent to: {"sent": [ids], "skipped": [{"id", "number", "reason"}]}."""
+        body = RemindSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        sent, skipped = flows.reminders_send(
+            actor=request.membership, invoices=body.validated_data["invoices"]
+        )
+        return Response({
+            "sent": [i.pk for i in sent],
+            "skipped": [{"id": i.pk, "number": i.number, "reason": str(why)} for i, why in skipped],
+        })  # fmt: skip
+
     @extend_schema(responses={(200, "application/pdf"): bytes})
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
@@ -344,3 +422,163 @@ class PaymentViewSet(
         )
         fresh = self.scoped_queryset(membership).get(pk=payment.pk)
         return Response(PaymentSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+# --- bank statements --------------------------------------------------------------------------
+
+
+class StatementLineSerializer(serializers.ModelSerializer):
+    invoice_number = serializers.CharField(source="invoice.number", default=None, read_only=True)
+
+    class Meta:
+        model = StatementLine
+        fields = ["id", "line_number", "paid_on", "amount", "document_number", "payer",
+                  "payer_tax_id", "purpose", "state", "invoice", "invoice_number",
+                  "match_reason", "payment"]  # fmt: skip
+        read_only_fields = fields
+
+
+class StatementSerializer(serializers.ModelSerializer):
+    lines = StatementLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = StatementImport
+        fields = ["id", "file_name", "format", "status", "created_at", "lines"]
+        read_only_fields = fields
+
+
+class StatementUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("A 1C exchange file (Windows-1251) or a CSV."))
+
+
+class ConfirmLineSerializer(serializers.Serializer):
+    line = serializers.IntegerField(min_value=1)
+    invoice = IdField(allow_null=True)
+
+
+class ConfirmSerializer(serializers.Serializer):
+    lines = ConfirmLineSerializer(many=True, required=False)
+
+
+class StatementViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Bank statements: upload (multipart `file`), review the matches, confirm. Lines not
+    named in a confirmation keep their match (matched: recorded; unmatched: skipped); a
+    line named with `"invoice": null` is skipped."""
+
+    scope = OWNED
+    serializer_class = StatementSerializer
+    permission_classes = [InvoicePermission]
+    queryset = StatementImport.all_tenants.none()
+    filter_backends = []
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
+
+    def scoped_queryset(self, membership):
+        return selectors.statements_for(membership).prefetch_related(
+            Prefetch("lines", StatementLine.objects.select_related("invoice"))
+        )
+
+    @extend_schema(request={"multipart/form-data": StatementUploadSerializer},
+                   responses=StatementSerializer)  # fmt: skip
+    def create(self, request, *args, **kwargs):
+        body = StatementUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload = body.validated_data["file"]
+        if upload.size > 10 * 1024 * 1024:
+            raise serializers.ValidationError({"file": [_("The file is larger than 10 MB.")]})
+        found = flows.statement_import(actor=request.membership, name=upload.name,
+                                       raw=upload.read())  # fmt: skip
+        fresh = self.scoped_queryset(request.membership).get(pk=found.pk)
+        return Response(StatementSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ConfirmSerializer, responses=StatementSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        statement = self.get_object()
+        body = ConfirmSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        choices = {row["line"]: row["invoice"] for row in body.validated_data.get("lines", [])}
+        visible = selectors.invoices_for(request.membership)
+        for line_id, invoice in choices.items():
+            if invoice is not None and not visible.filter(pk=invoice).exists():
+                raise serializers.ValidationError(
+                    {"lines": {line_id: [_("This invoice does not exist.")]}}
+                )
+        try:
+            flows.statement_confirm(actor=request.membership, statement=statement,
+                                    choices=choices)  # fmt: skip
+        except flows.LinesRefused as exc:
+            raise serializers.ValidationError(
+                {"lines": {pk: [str(why)] for pk, why in exc.lines.items()}}
+            ) from None
+        except services.Conflict as exc:
+            raise ConflictError(" ".join(exc.messages)) from None
+        fresh = self.scoped_queryset(request.membership).get(pk=statement.pk)
+        return Response(StatementSerializer(fresh).data)
+
+
+# --- asking the accountant ---------------------------------------------------------------------
+
+
+class InvoiceRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InvoiceRequest
+        fields = ["id", "deal", "task", "requested_by", "assignee", "note", "invoice",
+                  "created_at", "fulfilled_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class InvoiceRequestCreateSerializer(serializers.Serializer):
+    deal = IdField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class InvoiceRequestViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Requests for an invoice on a deal: any member who sees the deal may ask; `fulfil`
+    (a role that creates invoices) makes the draft."""
+
+    scope = OWNED
+    serializer_class = InvoiceRequestSerializer
+    queryset = InvoiceRequest.all_tenants.none()
+    filter_backends = []
+
+    def scoped_queryset(self, membership):
+        return InvoiceRequest.objects.filter(deal__in=deals_for(membership).values("pk"))
+
+    @extend_schema(request=InvoiceRequestCreateSerializer, responses=InvoiceRequestSerializer)
+    def create(self, request, *args, **kwargs):
+        body = InvoiceRequestCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        deal = deals_for(request.membership).filter(pk=body.validated_data["deal"]).first()
+        if deal is None:
+            raise serializers.ValidationError({"deal": [_("This deal does not exist.")]})
+        try:
+            found = flows.invoice_request(actor=request.membership, deal=deal,
+                                          note=body.validated_data.get("note", ""))  # fmt: skip
+        except services.Conflict as exc:
+            raise ConflictError(" ".join(exc.messages)) from None
+        return Response(InvoiceRequestSerializer(found).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def fulfil(self, request, pk=None):
+        found = self.get_object()
+        try:
+            invoice = flows.invoice_request_fulfil(actor=request.membership, request=found)
+        except services.Conflict as exc:
+            raise ConflictError(" ".join(exc.messages)) from None
+        fresh = (
+            selectors.invoices_for(request.membership).prefetch_related("lines").get(pk=invoice.pk)
+        )
+        return Response(InvoiceSerializer(fresh).data, status=status.HTTP_201_CREATED)

@@ -11,7 +11,7 @@ class InvoicesConfig(AppConfig):
         from crm.accounts import initialisers
         from deals import panels
 
-        from . import demo, event_types, object_types, services, views
+        from . import consumers, demo, event_types, object_types, services, views  # noqa: F401
 
         event_types.declare_all()
         object_types.register()  # "invoice"

@@ -1,6 +1,7 @@
 """Sample invoices for the demo workspaces, so the accountant's list and the deal cards show
 every state: for the latest won deals, one invoice paid, one partly paid, one overdue and
-one draft. Made through the services, as a person would (numbers, events, payments).
+one draft, the issued ones with their client page's link. Made through the services, as a
+person would (numbers, events, payments).
 Registered as a demo seeder (crm.accounts.demo) to run after deals.
 """
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from deals.models import Deal
 from deals.selectors import deals_for
 
-from . import services
+from . import flows, services
 
 # (days ago it was issued or None for a draft, share of the total paid), oldest first: the
 # numbers follow the issue dates, as an accountant expects them to.
@@ -39,6 +40,7 @@ def seed(admin, sellers) -> None:
         invoice = services.invoice_issue(
             actor=admin, invoice=invoice, day=today - timedelta(days=days_ago)
         )
+        flows.client_link_create(actor=admin, invoice=invoice)  # the client's page to open
         if paid:
             services.payment_record(
                 actor=admin,

@@ -20,3 +20,16 @@ def declare_all() -> None:
         payload=(*INVOICE, "amount", "payment_status", "refund"),
     )
     declare("invoice.paid", _("Invoice paid"), subject="invoice", payload=INVOICE)
+    # The flows around the money (flows.py).
+    declare("invoice.viewed", _("Invoice viewed by the client"), subject="invoice",
+            payload=INVOICE)  # fmt: skip
+    declare("invoice.overdue", _("Invoice overdue"), subject="invoice",
+            payload=(*INVOICE, "due_date"))  # fmt: skip
+    declare("invoice.reminded", _("Payment reminder sent"), subject="invoice",
+            payload=(*INVOICE, "to"))  # fmt: skip
+    declare("invoice.link_created", _("Client page link made"), subject="invoice",
+            payload=INVOICE)  # fmt: skip
+    declare("invoice.link_revoked", _("Client page link revoked"), subject="invoice",
+            payload=INVOICE)  # fmt: skip
+    declare("invoice.requested", _("Invoice asked of the accountant"), subject="deal",
+            payload=("deal", "assignee", "note"))  # fmt: skip

@@ -98,6 +98,9 @@ class LegalEntity(TenantModel):
     bik = models.CharField(_("БИК"), max_length=9, blank=True)
     account = models.CharField(_("account"), max_length=34, blank=True)
     corr_account = models.CharField(_("correspondent account"), max_length=20, blank=True)
+    # How the workspace writes prices and tax (money.py); each draft copies them.
+    prices_include_tax = models.BooleanField(_("prices include tax"), default=False)
+    tax_on_total = models.BooleanField(_("tax on the total, not per line"), default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="legalentity_one")]
@@ -116,8 +119,13 @@ class Invoice(TenantModel):
         (PAID, _("Paid")),
         (REFUNDED, _("Refunded")),
     ]
-    GENERIC, RUSSIA = "generic", "ru"
-    TEMPLATES = [(GENERIC, _("International")), (RUSSIA, _("Russia: счёт на оплату"))]
+    GENERIC, RUSSIA, INDIA, MONGOLIA = "generic", "ru", "in", "mn"
+    TEMPLATES = [
+        (GENERIC, _("International")),
+        (RUSSIA, _("Russia: счёт на оплату")),
+        (INDIA, _("India: GST tax invoice")),
+        (MONGOLIA, _("Mongolia: НӨАТ-тэй нэхэмжлэх")),
+    ]
 
     kind = models.CharField(max_length=12, choices=Series.KINDS, default=Series.INVOICE)
     # An invoice outlives its deal: a legal document is not deleted with a sales record.
@@ -148,6 +156,11 @@ class Invoice(TenantModel):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
     )
     notes = models.TextField(_("notes"), blank=True)
+    # The workspace's tax settings when the draft was made: its lines are computed by them.
+    prices_include_tax = models.BooleanField(_("prices include tax"), default=False)
+    tax_on_total = models.BooleanField(_("tax on the total"), default=False)
+    # Mongolia: the e-Barimt receipt (ДДТД) registered for this invoice, recorded after issue.
+    receipt_number = models.CharField(_("e-Barimt receipt number"), max_length=64, blank=True)
     subtotal = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
     tax_total = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
     total = models.DecimalField(_("total"), max_digits=16, decimal_places=2, default=ZERO)
@@ -158,6 +171,12 @@ class Invoice(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
     issued_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The flows around the money: the last address the invoice went to (reminders go there
+    # too), the day its client page was last opened (invoice.viewed once a day) and when it
+    # was found overdue (invoice.overdue once).
+    sent_to = models.EmailField(blank=True)
+    viewed_on = models.DateField(null=True, blank=True)
+    overdue_at = models.DateTimeField(null=True, blank=True)
 
     event_subject_type = "invoice"
 
@@ -198,6 +217,8 @@ class InvoiceLine(TenantModel):
     position = models.PositiveIntegerField(default=0)
     name = models.CharField(_("name"), max_length=200)
     unit = models.CharField(_("unit"), max_length=20, blank=True)
+    # India: the goods' HSN or the service's SAC code (4 to 8 digits).
+    hsn_sac = models.CharField(_("HSN/SAC"), max_length=8, blank=True)
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
     unit_price = models.DecimalField(_("price"), max_digits=14, decimal_places=2)
     discount = models.DecimalField(
@@ -226,6 +247,9 @@ class Payment(TenantModel):
     is_refund = models.BooleanField(_("refund"), default=False)
     paid_on = models.DateField(_("paid on"), default=timezone.localdate)
     reference = models.CharField(_("reference"), max_length=120, blank=True)
+    # Where an imported or received payment came from ("bank:<hash>", "stripe:<id>",
+    # "razorpay:<id>"): unique, so the same money is never recorded twice.
+    external_id = models.CharField(max_length=120, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -234,6 +258,13 @@ class Payment(TenantModel):
     class Meta:
         ordering = ["-paid_on", "-id"]
         indexes = [models.Index(fields=["tenant", "-paid_on"], name="payment_paid_on")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="payment_external_id",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.amount} {self.currency}"
@@ -251,3 +282,165 @@ class Allocation(TenantModel):
             ),
         ]
         indexes = [models.Index(fields=["tenant", "invoice"], name="allocation_invoice")]
+
+
+# --- the flows around the money: client page, requests, statements, providers ---------------
+
+
+class ClientLink(TenantModel):
+    """The client's page of an invoice: an unguessable token (`<workspace id>_<secret>`, the
+    workspace first so the page finds its tenant without trusting anything else), revocable.
+    One live link per invoice; regenerating revokes the old one."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="client_links")
+    token = models.CharField(max_length=80)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "token"], name="clientlink_token"),
+            models.UniqueConstraint(
+                fields=["tenant", "invoice"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="clientlink_one_live",
+            ),
+        ]
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None
+
+
+class InvoiceRequest(TenantModel):
+    """A manager's "ask the accountant for an invoice" on a deal: a task for the accountant,
+    fulfilled by the draft made from it."""
+
+    deal = models.ForeignKey("deals.Deal", on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey(
+        "activity.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "deal"], name="invoicerequest_deal")]
+
+
+class StatementImport(TenantModel):
+    """An uploaded bank statement (1C exchange file or CSV), its lines kept for review."""
+
+    ONEC, CSV = "1c", "csv"
+    FORMATS = [(ONEC, _("1C bank exchange")), (CSV, "CSV")]
+    REVIEW, DONE = "review", "done"
+    STATUSES = [(REVIEW, _("To review")), (DONE, _("Confirmed"))]
+
+    file_name = models.CharField(max_length=200)
+    format = models.CharField(max_length=4, choices=FORMATS)
+    status = models.CharField(max_length=8, choices=STATUSES, default=REVIEW)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class StatementLine(TenantModel):
+    """One incoming payment of a statement, and what it was matched to."""
+
+    MATCHED, UNMATCHED, RECORDED, SKIPPED, DUPLICATE = (
+        "matched", "unmatched", "recorded", "skipped", "duplicate",
+    )  # fmt: skip
+    STATES = [
+        (MATCHED, _("Matched")),
+        (UNMATCHED, _("Not matched")),
+        (RECORDED, _("Recorded")),
+        (SKIPPED, _("Skipped")),
+        (DUPLICATE, _("Already recorded")),
+    ]
+
+    statement = models.ForeignKey(StatementImport, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveIntegerField()
+    # A hash of what identifies the payment (its date, amount, payer, document number,
+    # purpose): the same line in a file imported again is recognised by it.
+    external_id = models.CharField(max_length=80)
+    paid_on = models.DateField()
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    document_number = models.CharField(max_length=40, blank=True)
+    payer = models.CharField(max_length=250, blank=True)
+    payer_tax_id = models.CharField(max_length=20, blank=True)
+    purpose = models.TextField(blank=True)
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    match_reason = models.CharField(max_length=20, blank=True)
+    state = models.CharField(max_length=10, choices=STATES, default=UNMATCHED)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["line_number", "id"]
+        indexes = [
+            models.Index(fields=["tenant", "statement"], name="statementline_statement"),
+            models.Index(fields=["tenant", "external_id"], name="statementline_external"),
+        ]
+
+
+class ProviderSettings(TenantModel):
+    """The workspace's payment providers: the webhook token (`<workspace id>_<secret>`, in
+    the URL: the tenant comes from it, never from the body) and each provider's signing
+    secret, encrypted at rest (invoices/crypto.py)."""
+
+    webhook_token = models.CharField(max_length=80)
+    stripe_secret = models.TextField(blank=True)
+    razorpay_secret = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="providersettings_one"),
+            models.UniqueConstraint(
+                fields=["tenant", "webhook_token"], name="providersettings_token"
+            ),
+        ]
+
+
+class ProviderEvent(TenantModel):
+    """A provider's webhook event, stored once per its id: a redelivery finds its row and
+    records nothing again."""
+
+    STRIPE, RAZORPAY = "stripe", "razorpay"
+    PROVIDERS = [(STRIPE, "Stripe"), (RAZORPAY, "Razorpay")]
+
+    provider = models.CharField(max_length=10, choices=PROVIDERS)
+    event_id = models.CharField(max_length=120)
+    type = models.CharField(max_length=60)
+    received_at = models.DateTimeField(default=timezone.now)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "provider", "event_id"], name="providerevent_unique"
+            ),
+        ]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from crm.web.l10n import format_money
 
+from . import gst, qr
 from .models import Invoice
 from .money import percent_text
 from .words import amount_in_words
@@ -62,6 +63,24 @@ def _labels() -> dict:
         "balance": _("Balance due"),
         "refers_to": _("Refers to invoice"),
         "notes": _("Notes"),
+        "tax_invoice": _("Tax invoice"),
+        "gstin": _("GSTIN"),
+        "state": _("State"),
+        "place_of_supply": _("Place of supply"),
+        "hsn_sac": _("HSN/SAC"),
+        "taxable": _("Taxable value"),
+        "rate": _("Rate"),
+        "cgst": _("CGST"),
+        "sgst": _("SGST"),
+        "igst": _("IGST"),
+        "register_number": _("Register number"),
+        "vat": _("VAT"),
+        "vat_invoice": _("VAT invoice"),
+        "receipt": _("e-Barimt receipt"),
+        "in_words": _("Amount in words"),
+        "prices_include_tax": _("Prices include tax."),
+        "signature": _("Authorised signatory"),
+        "scan_to_pay": _("Scan to pay"),
     }
 
 
@@ -72,7 +91,7 @@ def document_data(invoice: Invoice) -> dict:
         def money(value):
             return format_money(value, invoice.currency)
 
-        return {
+        data = {
             "labels": _labels(),
             "kind": invoice.kind,
             "status": invoice.status,
@@ -91,6 +110,9 @@ def document_data(invoice: Invoice) -> dict:
                     "quantity": f"{line.quantity.normalize():f}",
                     "price": money(line.unit_price),
                     "discount": percent_text(line.discount) if line.discount else "",
+                    "hsn_sac": line.hsn_sac,
+                    "net": money(line.net),
+                    "rate": percent_text(line.tax_percent),
                     "tax": line.tax_name,
                     "tax_amount": money(line.tax),
                     "total": money(line.total),
@@ -105,7 +127,53 @@ def document_data(invoice: Invoice) -> dict:
             "balance": money(invoice.total - invoice.paid_amount),
             "words": amount_in_words(invoice.total, invoice.currency, invoice.language),
             "notes": invoice.notes,
+            "receipt_number": invoice.receipt_number,
+            "prices_include_tax": invoice.prices_include_tax,
+            # The payment QR code's PNG as numbers (ru.typ turns them back into bytes).
+            "qr": list(qr.png(qr.payload(invoice))) if invoice.template == Invoice.RUSSIA else [],
         }
+        if invoice.template == Invoice.INDIA:
+            data["gst"] = _gst(invoice, lines, data["lines"], money)
+        return data
+
+
+def _gst(invoice, lines, rows, money) -> dict:
+    """India: the place of supply, each line's CGST + SGST or IGST, and a summary per rate
+    (taxable value and each tax), as a GST tax invoice shows them."""
+    supply = gst.supply(invoice.seller, invoice.client)
+    summary: dict = {}
+    totals = {"cgst": 0, "sgst": 0, "igst": 0}
+    for line, row in zip(lines, rows, strict=True):
+        cgst, sgst = gst.split(line.tax) if supply.intra_state else (0, 0)
+        igst = 0 if supply.intra_state else line.tax
+        half = percent_text(line.tax_percent / 2)
+        row.update(
+            cgst=money(cgst) if supply.intra_state else "",
+            sgst=money(sgst) if supply.intra_state else "",
+            igst="" if supply.intra_state else money(igst),
+            half_rate=half,
+        )
+        group = summary.setdefault(
+            line.tax_percent, {"taxable": 0, "cgst": 0, "sgst": 0, "igst": 0}
+        )
+        for key, value in (("taxable", line.net), ("cgst", cgst), ("sgst", sgst), ("igst", igst)):
+            group[key] += value
+        for key, value in (("cgst", cgst), ("sgst", sgst), ("igst", igst)):
+            totals[key] += value
+    return {
+        "intra_state": supply.intra_state,
+        "place": supply.place_label,
+        "seller_state": gst.STATES.get(supply.seller_state, ""),
+        "summary": [
+            {
+                "rate": percent_text(percent),
+                "half_rate": percent_text(percent / 2),
+                **{key: money(value) for key, value in group.items()},
+            }
+            for percent, group in sorted(summary.items())
+        ],
+        **{key: money(value) for key, value in totals.items()},
+    }
 
 
 def _day(day) -> str:

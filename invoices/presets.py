@@ -38,4 +38,4 @@ DEFAULT_SERIES = ("INV", "{series}-{yyyy}-{n:05}", "year")
 CREDIT_NOTE_SERIES = ("CN", "{series}-{yyyy}-{n:05}", "year")
 
 # The document template each country's invoices use by default.
-TEMPLATES = {"RU": "ru"}
+TEMPLATES = {"RU": "ru", "IN": "in", "MN": "mn"}

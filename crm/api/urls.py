@@ -38,6 +38,8 @@ router.register("channels", integrations_api.ChannelViewSet, basename="channel")
 router.register("conversations", integrations_api.ConversationViewSet, basename="conversation")
 router.register("invoices", invoices_api.InvoiceViewSet, basename="invoice")
 router.register("payments", invoices_api.PaymentViewSet, basename="payment")
+router.register("statements", invoices_api.StatementViewSet, basename="statement")
+router.register("invoice-requests", invoices_api.InvoiceRequestViewSet, basename="invoice-request")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),

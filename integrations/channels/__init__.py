@@ -84,6 +84,15 @@ class Adapter:
     public_fields: tuple[str, ...] = ()
     # Whether the far end pushes deliveries to our webhook (False: we poll it, as IMAP).
     webhook: bool = True
+    # Secrets the admin copies into the far end's console (Meta's verify token, VK's secret
+    # key): shown in full to those who manage channels, with the webhook URL itself when
+    # `pasted_webhook` (the far end has no API to register it).
+    pasted_fields: tuple[str, ...] = ()
+    pasted_webhook: bool = False
+
+    def _failure(self, text: str) -> ChannelError:
+        """A ChannelError from a translated text naming `%(service)s` (the kind's label)."""
+        return ChannelError(text % {"service": self.label})
 
     def clean_settings(self, raw: dict) -> tuple[dict, dict]:
         """(public settings, secrets) from what an admin typed; ValueError if unusable."""

@@ -42,7 +42,7 @@ class Pbx(Adapter):
     secret_fields = ("signing_secret",)
     public_fields = ("recordings_base_url", "callback_to")
     # Settings → Channels shows the webhook's address, for the provider's console.
-    show_webhook_url = True
+    pasted_webhook = True
 
     def clean_settings(self, raw: dict) -> tuple[dict, dict]:
         from .. import calls

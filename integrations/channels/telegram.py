@@ -5,6 +5,11 @@ back in `X-Telegram-Bot-Api-Secret-Token` with every update, which is how a genu
 is told from a forged one. Updates are deduplicated on `update_id`; a message's id is only
 unique within its chat, so its external id is `<chat id>:<message id>`.
 
+Files: an incoming photo, document, voice note, video or audio is a `File` named by its
+`file_id`, downloaded in the worker (`getFile`, then `<base>/file/bot<token>/<file_path>`);
+a reply's files go out with `sendPhoto` (images) or `sendDocument` (anything else), as
+multipart uploads, the text as the first one's caption when it fits.
+
 The Bot API's base URL is a channel setting (default: settings.TELEGRAM_API_BASE_URL), so
 tests and local trials point the channel at a stand-in server on loopback.
 """
@@ -21,9 +26,39 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from . import Adapter, ChannelError, Inbound, Outgoing, register
+from . import Adapter, ChannelError, File, Inbound, Outgoing, download, register
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
+CAPTION = 1024  # the longest caption a photo or a document may carry
+PHOTOS = ("image/jpeg", "image/png", "image/gif", "image/webp")
+
+
+def _files(message: dict) -> tuple[File, ...]:
+    """The files a message carries, by reference (their file_id)."""
+    found = []
+    photo = message.get("photo")
+    if isinstance(photo, list) and photo:
+        # Telegram sends every size it made: the largest is the last.
+        largest = photo[-1] if isinstance(photo[-1], dict) else {}
+        if largest.get("file_id"):
+            found.append(File("photo.jpg", "image/jpeg", ref=str(largest["file_id"])))
+    for key, name, content_type in (
+        ("document", "document", "application/octet-stream"),
+        ("voice", "voice.ogg", "audio/ogg"),
+        ("video", "video.mp4", "video/mp4"),
+        ("audio", "audio.mp3", "audio/mpeg"),
+        ("video_note", "video_note.mp4", "video/mp4"),
+    ):
+        item = message.get(key)
+        if isinstance(item, dict) and item.get("file_id"):
+            found.append(
+                File(
+                    name=str(item.get("file_name") or name),
+                    content_type=str(item.get("mime_type") or content_type),
+                    ref=str(item["file_id"]),
+                )
+            )
+    return tuple(found)
 
 
 class Telegram(Adapter):
@@ -61,11 +96,18 @@ class Telegram(Adapter):
             ),
         }
 
-    def _call(self, channel, method: str, body: dict) -> dict:
-        base = channel.settings.get("api_base_url") or settings.TELEGRAM_API_BASE_URL
-        url = f"{base}/bot{channel.secrets['bot_token']}/{method}"
+    def _base(self, channel) -> str:
+        return channel.settings.get("api_base_url") or settings.TELEGRAM_API_BASE_URL
+
+    def _call(self, channel, method: str, body: dict, files: dict | None = None) -> dict:
+        url = f"{self._base(channel)}/bot{channel.secrets['bot_token']}/{method}"
         try:
-            response = requests.post(url, json=body, timeout=settings.INTEGRATIONS_HTTP_TIMEOUT)
+            if files:  # a multipart upload: the fields as form data beside the file
+                response = requests.post(
+                    url, data=body, files=files, timeout=settings.INTEGRATIONS_HTTP_TIMEOUT
+                )
+            else:
+                response = requests.post(url, json=body, timeout=settings.INTEGRATIONS_HTTP_TIMEOUT)
             answer = response.json()
         except requests.RequestException as exc:
             # The URL carries the bot token: say what failed without it.
@@ -139,12 +181,38 @@ class Telegram(Adapter):
             sender_name=name[:200] or str(sender.get("username") or ""),
             username=str(sender.get("username") or "")[:64],
             phones=phones,
+            files=_files(message),
         )
 
+    def fetch_file(self, channel, ref: str) -> bytes:
+        result = self._call(channel, "getFile", {"file_id": ref}).get("result") or {}
+        path = result.get("file_path") if isinstance(result, dict) else None
+        if not path:
+            raise ChannelError(_("Telegram gave no path for the file."))
+        # The URL carries the bot token: download.fetch never names it in an error.
+        url = f"{self._base(channel)}/file/bot{channel.secrets['bot_token']}/{path}"
+        return download.fetch(url, service=self.label, name=str(path))
+
+    def _send_file(self, channel, chat_id: str, file: File, caption: str) -> dict:
+        photo = file.content_type.split(";")[0].strip().lower() in PHOTOS
+        method, field = ("sendPhoto", "photo") if photo else ("sendDocument", "document")
+        body = {"chat_id": chat_id, **({"caption": caption} if caption else {})}
+        upload = {field: (file.name, file.data, file.content_type or "application/octet-stream")}
+        return self._call(channel, method, body, files=upload)
+
     def send(self, channel, outgoing: Outgoing) -> str:
-        chat_id = outgoing.chat_id
-        answer = self._call(channel, "sendMessage", {"chat_id": chat_id, "text": outgoing.text})
-        result = answer.get("result") or {}
+        """The text (`sendMessage`), or the files (`sendPhoto` / `sendDocument`) with the
+        text as the first one's caption when it fits; the first message's id is the
+        reply's."""
+        chat_id, text = outgoing.chat_id, outgoing.text
+        answers = []
+        if text and (not outgoing.files or len(text) > CAPTION):
+            answers.append(self._call(channel, "sendMessage", {"chat_id": chat_id, "text": text}))
+            text = ""
+        for file in outgoing.files:
+            answers.append(self._send_file(channel, chat_id, file, text))
+            text = ""
+        result = answers[0].get("result") or {}
         return f"{chat_id}:{result.get('message_id', '')}"
 
 

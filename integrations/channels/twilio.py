@@ -65,7 +65,7 @@ class Twilio(Adapter):
     # Calls through this channel may be placed from a client's card.
     can_dial = True
     # Settings → Channels shows the webhook's address, for the provider's console.
-    show_webhook_url = True
+    pasted_webhook = True
 
     def clean_settings(self, raw: dict) -> tuple[dict, dict]:
         from .. import calls

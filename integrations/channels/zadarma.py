@@ -78,7 +78,7 @@ class Zadarma(Adapter):
     public_fields = ("api_base_url", "callback_to")
     can_dial = True
     # Settings → Channels shows the webhook's address, for the provider's console.
-    show_webhook_url = True
+    pasted_webhook = True
 
     def clean_settings(self, raw: dict) -> tuple[dict, dict]:
         from .. import calls

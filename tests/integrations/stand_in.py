@@ -8,6 +8,8 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .http_stand_in import parse_body
+
 BOT_TOKEN = "123456789:AAEhBOweik6ad9r_QXMENQKAZXYZwxyz"
 
 
@@ -15,17 +17,33 @@ class TelegramStandIn:
     def __init__(self):
         self.calls: list[tuple[str, str, dict]] = []  # (token, method, body)
         self.refuse: set[str] = set()  # methods to answer with ok: false
+        self.files: dict[str, bytes] = {}  # file_id -> the bytes getFile and the download give
         self._ids = itertools.count(1000)
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
+                raw = self.rfile.read(length)
+                # JSON, or a multipart upload (sendPhoto, sendDocument): its fields, and
+                # its files under "files" as (name, content type, bytes).
+                body, files = parse_body(self.headers.get("Content-Type", ""), raw)
+                if files:
+                    body = {**body, "files": files}
                 _, bot, method = self.path.split("/", 2)
                 stand_in.calls.append((bot.removeprefix("bot"), method, body))
                 if method in stand_in.refuse:
                     answer = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+                elif method == "getFile" and body.get("file_id") in stand_in.files:
+                    path = f"documents/{body['file_id']}.bin"
+                    answer = {"ok": True, "result": {"file_id": body["file_id"],
+                                                     "file_path": path}}  # fmt: skip
+                elif method == "getFile":
+                    answer = {"ok": False, "error_code": 400,
+                              "description": "Bad Request: invalid file_id"}  # fmt: skip
+                elif method in ("sendPhoto", "sendDocument"):
+                    sent = {"message_id": next(stand_in._ids), "chat": {"id": body.get("chat_id")}}
+                    answer = {"ok": True, "result": sent}
                 elif method == "sendMessage":
                     answer = {"ok": True, "result": {"message_id": next(stand_in._ids),
                                                      "chat": {"id": body.get("chat_id")},
@@ -38,6 +56,16 @@ class TelegramStandIn:
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
                 self.wfile.write(raw)
+
+            def do_GET(self):
+                # A file's download: /file/bot<token>/documents/<file id>.bin
+                prefix = f"/file/bot{BOT_TOKEN}/documents/"
+                file_id = self.path.removeprefix(prefix).removesuffix(".bin")
+                data = stand_in.files.get(file_id) if self.path.startswith(prefix) else None
+                self.send_response(200 if data else 404)
+                self.send_header("Content-Length", str(len(data or b"")))
+                self.end_headers()
+                self.wfile.write(data or b"")
 
             def log_message(self, *args):
                 pass

@@ -92,3 +92,27 @@ def test_a_new_year_starts_again_at_one(workspace, deal):
         first.refresh_from_db()
         second.refresh_from_db()
     assert (first.number, second.number) == ("INV-2026-00001", "INV-2027-00001")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("{series}-{yyyy}-{n:05}", ["INV-2026-00001", "INV-2026-00002"]),  # one statement
+        ("{n}/{yy}", ["1/26", "2/26"]),  # one statement, nothing before the number
+        ("{series}{n:03}x", ["INV001x", "INV002x"]),
+        ("{series}-{n:>4}", ["INV-   1", "INV-   2"]),  # aligned: rendered in Python
+    ],
+)
+def test_the_number_is_written_as_the_format_says(workspace, deal, fmt, expected):
+    tenant, owner = workspace
+    with tenant_scope(tenant, owner.user):
+        Series.objects.filter(kind=Series.INVOICE, is_default=True).update(format=fmt)
+        made = [services.invoice_create_from_deal(actor=owner, deal=deal) for _i in expected]
+        numbers = [
+            services.invoice_issue(actor=owner, invoice=i, day=date(2026, 5, 1)).number
+            for i in made
+        ]
+        stored = [Invoice.objects.get(pk=i.pk).number for i in made]
+    assert numbers == stored == expected
+    assert numbering.render(Series(code="INV", format=fmt), 1, date(2026, 5, 1)) == expected[0]

@@ -189,6 +189,15 @@ def build(tenant, admin: Membership) -> Scenario:
         assignee=colleague.user,
         contact=contact,
     )
+    with tenant_scope(tenant, admin.user):
+        from integrations import files as inbox_files
+        from integrations.channels import File
+
+        inbox_files.attach(
+            s.records["conversation"].messages.first(),
+            (File(name="quokka-price-list.txt", content_type="text/plain", data=b"Quokka"),),
+        )
+        s.records["inbox_attachment"] = s.records["conversation"].messages.first().attachments.get()
     with tenant_scope(tenant, viewer.user):
         own_contact = contact_services.record_create(
             actor=viewer, model=Contact, data={"first_name": "Visible", "last_name": "Client"}

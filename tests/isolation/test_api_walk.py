@@ -22,8 +22,9 @@ from crm.tenancy.context import tenant_scope
 from deals import services as deal_services
 from deals.models import Deal, DealContact, LineItem, Product
 from integrations.models import Channel, Conversation
+from invoices import flows as invoice_flows
 from invoices import services as invoice_services
-from invoices.models import Invoice, Payment
+from invoices.models import Invoice, InvoiceRequest, Payment, StatementImport
 from pipelines import services as pipeline_services
 from pipelines.models import LostReason, Pipeline, Stage
 from tests.conftest import add_member, api_client
@@ -79,6 +80,16 @@ def _payment(tenant, owner):
     )
 
 
+def _statement(tenant, owner):
+    invoice = _invoice(tenant, owner)
+    raw = f"2026-03-01,4.00,Secret payer,,Invoice {invoice.number}\n".encode()
+    return invoice_flows.statement_import(actor=owner, name="secret.csv", raw=raw)
+
+
+def _invoice_request(tenant, owner):
+    return invoice_flows.invoice_request(actor=owner, deal=_deal(tenant, owner))
+
+
 FACTORIES = {
     ImportJob: lambda tenant, owner: import_create(
         actor=owner, upload=SimpleUploadedFile("s.csv", b"Email\r\nsecret@x.io\r\n")
@@ -125,6 +136,8 @@ FACTORIES = {
     Conversation: lambda tenant, owner: conversation_create(channel_create(owner), "Secret"),
     Invoice: _invoice,
     Payment: _payment,
+    StatementImport: _statement,
+    InvoiceRequest: _invoice_request,
 }
 
 ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]

@@ -152,17 +152,21 @@ PAGES: dict[str, object] = {
     "inbox_messages": ("record", "conversation"),
     "inbox_reply": ("record", "conversation"),
     "inbox_update": ("record", "conversation"),
+    "inbox_attachment": ("record", "inbox_attachment"),
     "channels": LIST,
     "channel_reconnect": ("record", "nothing"),
     "channel_retry": ("record", "nothing"),
     "telegram_webhook": PUBLIC,
+    "whatsapp_webhook": PUBLIC,
+    "messenger_webhook": PUBLIC,
+    "instagram_webhook": PUBLIC,
+    "vk_webhook": PUBLIC,
     "twilio_webhook": PUBLIC,
     "zadarma_webhook": PUBLIC,
     "pbx_webhook": PUBLIC,
     # The client is named in the query string (its card's "Call via"): none here, and the
     # hidden contact in the POST, answer 404 (tests/integrations/test_calls.py dials too).
     "call_dial": ("record", "contact"),
-    "inbox_attachment": ("record", "nothing"),
     "invoices": LIST,
     "invoice_export": LIST,
     "invoice_create": ("record", "deal"),
@@ -177,6 +181,25 @@ PAGES: dict[str, object] = {
     "invoice_payment": ("record", "invoice"),
     "invoice_pdf": ("record", "invoice"),
     "invoice_settings": LIST,
+    "invoice_receipt": ("record", "invoice"),
+    "invoice_tax_settings": LIST,
+    "invoice_series_new": LIST,
+    "invoice_series_edit": ("record", "nothing"),
+    "invoice_rate_new": LIST,
+    "invoice_rate_edit": ("record", "nothing"),
+    "invoice_rate_archive": ("record", "nothing"),
+    "invoice_client_page": PUBLIC,  # the token is the key (tests/invoices/test_client_page.py)
+    "invoice_client_pdf": PUBLIC,
+    "invoice_client_other_pdf": PUBLIC,
+    "payment_webhook": PUBLIC,  # signed by the provider (tests/invoices/test_webhooks.py)
+    "invoice_link_create": ("record", "invoice"),
+    "invoice_link_revoke": ("record", "invoice"),
+    "invoice_reminders": LIST,
+    "invoice_request": ("record", "deal"),
+    "invoice_request_fulfil": ("record", "nothing"),  # a colleague's: test_overdue_and_requests
+    "invoice_statements": LIST,
+    "invoice_statement": ("record", "nothing"),  # a colleague's: test_statements
+    "payment_provider_settings": LIST,
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
@@ -400,6 +423,10 @@ TARGETS = {
     "invoices": "invoice",
     "payments": "payment",
     "api-keys": None,  # the colleague's key is never listed; there is no id to aim at here
+    # A colleague's statement and request are aimed at in tests/invoices/test_statements.py
+    # and test_overdue_and_requests.py; here the lists and actions are walked.
+    "statements": None,
+    "invoice-requests": None,
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
 
