@@ -19,7 +19,7 @@ from crm.api.filters import members_of_workspace
 from crm.web.decorators import manager_required, member_required
 from crm.web.forms import errors_to_form
 from crm.web.params import as_id, clean_text, parse_id, parse_ids, parse_page
-from crm.web.templatetags.crm_tags import phones
+from crm.web.templatetags.crm_tags import phones, tels
 
 from . import duplicates, exporter, forms, panels, selectors, services
 from .models import Company, Contact, CustomField, Segment
@@ -177,6 +177,8 @@ def _display(record, name):
             return _("Yes") if value else _("No")
         return ", ".join(value) if isinstance(value, list) else value
     value = getattr(record, name)
+    if name == "phones":  # click to call
+        return tels(value if isinstance(value, list) else [value] if value else [])
     if name in ("phones", "whatsapp"):
         return phones(value if isinstance(value, list) else [value] if value else [])
     if isinstance(value, list):

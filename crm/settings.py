@@ -340,6 +340,10 @@ META_GRAPH_API_BASE_URL = os.environ.get(
     "META_GRAPH_API_BASE_URL", "https://graph.facebook.com/v21.0"
 )
 VK_API_BASE_URL = os.environ.get("VK_API_BASE_URL", "https://api.vk.com/method")
+# Telephony: the providers' REST APIs (recordings, click-to-call), unless a channel names
+# another address (a stand-in in tests and local trials).
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
+ZADARMA_API_BASE_URL = os.environ.get("ZADARMA_API_BASE_URL", "https://api.zadarma.com")
 INTEGRATIONS_HTTP_TIMEOUT = float(os.environ.get("INTEGRATIONS_HTTP_TIMEOUT", "10"))
 # The largest file a message may carry in or out (a larger one fails its delivery, with
 # the reason shown on the channel's page).

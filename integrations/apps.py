@@ -41,3 +41,7 @@ class IntegrationsConfig(AppConfig):
         demo_data.register(desk_demo.seed, order=42)
         panels.register(inbox_panels.client_panel)  # the client cards' "Conversations"
         demo_data.register(demo_site.seed, order=43)  # the site's form and chat
+
+        from . import calls
+
+        calls.register()  # telephony: its channel kinds, call events, click-to-call

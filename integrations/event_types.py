@@ -62,3 +62,22 @@ def declare_all() -> None:
         subject="contact",
         payload=("url", "title", "referrer", "returned_after_days", "visit"),
     )
+    declare(
+        "call.ended",
+        _("Call ended"),
+        subject="conversation",
+        payload=("channel", "message", "contact", "direction", "from", "to", "duration",
+                 "answered", "text", "audio"),
+    )  # fmt: skip
+    declare(
+        "call.missed",
+        _("Missed call"),
+        subject="conversation",
+        payload=("channel", "message", "contact", "from", "to", "task", "assignee", "text"),
+    )
+    declare(
+        "call.recorded",
+        _("Call recorded"),
+        subject="conversation",
+        payload=("channel", "message", "contact", "text", "audio"),
+    )

@@ -63,6 +63,20 @@ def _kept_out(channel: Channel, inbound: Inbound) -> str | None:
     return None
 
 
+# Kinds whose entries are stored their own way, instead of one new message per inbound: a
+# call is one entry that each of its events updates (calls.py). {kind: fn(channel, inbound)
+# -> Message | None}; it runs in the ingesting transaction, as `_store` does.
+STORERS: dict[str, object] = {}
+
+
+def stores(kind: str):
+    def register(fn):
+        STORERS[kind] = fn
+        return fn
+
+    return register
+
+
 def process(delivery_id: int) -> Message | None:
     """Ingest one stored delivery (inside its workspace's scope); the last message it made,
     or None (nothing to make, already made, or failed)."""
@@ -85,7 +99,8 @@ def process(delivery_id: int) -> Message | None:
                     if note:
                         notes.append(note)
                         continue
-                    message = _store(delivery.channel, inbound) or message
+                    store = STORERS.get(inbound.kind, _store)
+                    message = store(delivery.channel, inbound) or message
                 apply_statuses(delivery.channel, adapter.statuses(delivery.payload))
         except (ValueError, KeyError, TypeError, AttributeError, channels.ChannelError) as exc:
             log.warning("delivery %s of channel %s failed: %s", delivery.pk, delivery.channel_id,

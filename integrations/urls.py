@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import canned_views, desk_views, form_views, public_views, team_views, views
+from . import (
+    call_views,
+    canned_views,
+    desk_views,
+    form_views,
+    public_views,
+    team_views,
+    views,
+)
 
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
@@ -86,4 +94,15 @@ urlpatterns = [
     path("settings/forms/new/", form_views.form_edit, name="webform_new"),
     path("settings/forms/<int:pk>/", form_views.form_edit, name="webform_edit"),
     path("settings/forms/<int:pk>/delete/", form_views.form_delete, name="webform_delete"),
+    path(
+        "integrations/twilio/<str:token>/", views.webhook, {"kind": "twilio"}, name="twilio_webhook"
+    ),
+    path(
+        "integrations/zadarma/<str:token>/",
+        views.webhook,
+        {"kind": "zadarma"},
+        name="zadarma_webhook",
+    ),
+    path("integrations/pbx/<str:token>/", views.webhook, {"kind": "pbx"}, name="pbx_webhook"),
+    path("inbox/calls/dial/", call_views.dial, name="call_dial"),
 ]

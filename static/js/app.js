@@ -24,3 +24,12 @@ document.addEventListener("keydown", (event) => {
 document.addEventListener("change", (event) => {
   if (event.target.matches("[data-autosubmit]")) event.target.form.requestSubmit();
 });
+
+// A phone's tel: link inside a field edited in place calls; it does not open the editor.
+document.addEventListener(
+  "click",
+  (event) => {
+    if (event.target.closest('.editable a[href^="tel:"]')) event.stopPropagation();
+  },
+  true,
+);

@@ -5,6 +5,7 @@ system, so a newcomer can watch a message arrive in the inbox:
     make manage ARGS="simulate_inbound demo 'Hi' --channel 3 --name Ivan --username ivan_p"
     make manage ARGS="simulate_inbound demo 'Hi' --kind whatsapp --phone +14155550100"
     make manage ARGS="simulate_inbound demo 'Привет' --kind vk --chat 15150001"
+    make manage ARGS="simulate_inbound demo --call missed --from +15005550123"
 
 `--kind` is telegram (the default), whatsapp, messenger, instagram or vk: each delivery is
 signed as its far end signs it (Meta's X-Hub-Signature-256 with the app secret, VK's
@@ -24,7 +25,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from crm.tenancy.context import tenant_scope
 from crm.tenancy.models import Tenant
-from integrations import services, simulated
+from integrations import call_simulation, services, simulated
 from integrations.channels.telegram import SECRET_HEADER
 from integrations.models import Channel
 
@@ -34,7 +35,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("workspace", help="the workspace's address (slug)")
-        parser.add_argument("text")
+        parser.add_argument("text", nargs="?", default="")
+        parser.add_argument(
+            "--call",
+            choices=["missed", "answered"],
+            help="post a phone call's signed events to a telephony channel instead",
+        )
+        parser.add_argument("--from", dest="caller", default="+15005550123",
+                            help="the caller's number (with --call)")  # fmt: skip
         parser.add_argument("--channel", type=int, help="the channel's id (default: the first)")
         parser.add_argument("--chat", type=int, default=424242, help="the sender's chat id")
         parser.add_argument("--name", default="Test sender")
@@ -46,6 +54,10 @@ class Command(BaseCommand):
         tenant = Tenant.objects.filter(slug=options["workspace"]).first()
         if tenant is None:
             raise CommandError(f"No workspace {options['workspace']!r}.")
+        if options["call"]:
+            return self._call(tenant, options)
+        if not options["text"]:
+            raise CommandError("Give the message's text (or --call missed|answered).")
         with tenant_scope(tenant):
             kind = options["kind"]
             channels = Channel.objects.filter(kind=kind).order_by("pk")
@@ -80,3 +92,18 @@ class Command(BaseCommand):
                           f"{response.status_code}")  # fmt: skip
         if response.status_code != 200:
             raise CommandError(response.text[:500])
+
+    def _call(self, tenant, options):
+        with tenant_scope(tenant):
+            channels = Channel.objects.filter(kind__in=call_simulation.KINDS).order_by("pk")
+            if options["channel"]:
+                channels = channels.filter(pk=options["channel"])
+            channel = channels.first()
+            if channel is None:
+                raise CommandError("No telephony channel there: add one under Settings, Channels.")
+            url = services.webhook_url(channel)
+        codes = call_simulation.post_call(channel, url, outcome=options["call"],
+                                          caller=options["caller"])  # fmt: skip
+        self.stdout.write(f"{channel.label} call ({options['call']}) → {codes}")
+        if any(code != 200 for code in codes):
+            raise CommandError(f"The webhook answered {codes}.")
