@@ -11,7 +11,12 @@ class IntegrationsConfig(AppConfig):
 
         from . import demo, event_types, object_types
         from .channels import telegram  # noqa: F401  registers the "telegram" adapter
+        from .channels import email  # noqa: F401  registers the "email" adapter
+        from . import autoreply  # noqa: F401  its after-store steps
 
         event_types.declare_all()
         object_types.register()  # "conversation": the inbox
         demo_data.register(demo.seed, order=40)
+        from . import demo_email
+
+        demo_data.register(demo_email.seed, order=41)

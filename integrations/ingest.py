@@ -10,6 +10,7 @@ with the reason, for the channel's page: never a 500 to the sender, never silent
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from django.db import IntegrityError, transaction
@@ -39,6 +40,19 @@ AFTER_STORE: dict[str, list] = {}
 def after_store(kind: str):
     def register(fn):
         AFTER_STORE.setdefault(kind, []).append(fn)
+        return fn
+
+    return register
+
+
+# Kinds whose conversation is found from the message itself, not from a chat id the far end
+# gives (an email's In-Reply-To and References): {kind: fn(channel, inbound) -> chat id}.
+THREADERS: dict = {}
+
+
+def threader(kind: str):
+    def register(fn):
+        THREADERS[kind] = fn
         return fn
 
     return register
@@ -136,6 +150,8 @@ def apply_statuses(channel: Channel, updates: list[StatusUpdate]) -> None:
 
 
 def _store(channel: Channel, inbound: Inbound) -> Message | None:
+    if inbound.kind in THREADERS:
+        inbound = dataclasses.replace(inbound, chat_id=THREADERS[inbound.kind](channel, inbound))
     conversation = _conversation(channel, inbound)
     try:
         with transaction.atomic():

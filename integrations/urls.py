@@ -16,6 +16,11 @@ urlpatterns = [
         "settings/channels/<int:pk>/reconnect/", views.channel_reconnect, name="channel_reconnect"
     ),
     path("settings/channels/<int:pk>/retry/", views.channel_retry, name="channel_retry"),
+    path(
+        "settings/channels/<int:pk>/auto-replies/",
+        views.channel_autoreply,
+        name="channel_autoreply",
+    ),
     # One route per kind, so services.webhook_url can reverse "<kind>_webhook".
     path(
         "integrations/telegram/<str:token>/",
