@@ -92,11 +92,13 @@ def main() -> int:
             failed = RawDelivery.objects.filter(channel=channel, status="failed").count()
         app.control.purge()
         rate = messages / took
-        print(f"  polled: {made:,} new messages ({messages:,} stored, {conversations:,} "
-              f"conversations, {failed} failed deliveries) in {took:.1f} s", flush=True)
+        print(
+            f"  polled: {made:,} new messages ({messages:,} stored, {conversations:,} "
+            f"conversations, {failed} failed deliveries) in {took:.1f} s",
+            flush=True,
+        )
         print(f"  load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
-              f"after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
-        # fmt: skip
+              f"after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)  # fmt: skip
         ok = messages == MAILS and failed == 0 and rate >= GOAL_RATE
         figure("imap_initial_sync_rate", rate, "messages/s", f">= {GOAL_RATE:.0f}", ok)
         return 0 if ok else 1

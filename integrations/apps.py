@@ -9,10 +9,10 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from crm.accounts import demo as demo_data
 
+        from . import autoreply as _autoreply  # noqa: F401  its after-store steps
         from . import demo, event_types, object_types
+        from .channels import email as _email  # noqa: F401  registers the "email" adapter
         from .channels import telegram  # noqa: F401  registers the "telegram" adapter
-        from .channels import email  # noqa: F401  registers the "email" adapter
-        from . import autoreply  # noqa: F401  its after-store steps
 
         event_types.declare_all()
         object_types.register()  # "conversation": the inbox

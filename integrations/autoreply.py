@@ -53,9 +53,7 @@ def allowed(channel, inbound: Inbound) -> bool:
         sender = (meta.get("from") or "").lower()
         if not sender or mailparse.sender_is_machine(sender):
             return False
-        ours = {
-            str(channel.settings.get(k) or "").lower() for k in ("from_address", "imap_user")
-        }
+        ours = {str(channel.settings.get(k) or "").lower() for k in ("from_address", "imap_user")}
         if sender in ours:
             return False
     return True
@@ -130,9 +128,7 @@ def consider(conversation: Conversation, message: Message, inbound: Inbound) -> 
     from .tasks import send_autoreply
 
     tenant_id, conversation_id = conversation.tenant_id, conversation.pk
-    transaction.on_commit(
-        lambda: send_autoreply.delay(tenant_id, conversation_id, text, reason)
-    )
+    transaction.on_commit(lambda: send_autoreply.delay(tenant_id, conversation_id, text, reason))
     return reason
 
 
@@ -145,9 +141,7 @@ def _after_store(conversation, message, inbound) -> None:
 def send(conversation_id: int, text: str, reason: str) -> Message | None:
     """Send the answer through the conversation's channel and keep it in the thread (the
     task's body). A refusal keeps it as a failed message, with the reason."""
-    conversation = (
-        Conversation.objects.select_related("channel").filter(pk=conversation_id).first()
-    )
+    conversation = Conversation.objects.select_related("channel").filter(pk=conversation_id).first()
     if conversation is None:
         return None
     channel = conversation.channel

@@ -81,10 +81,13 @@ def seed(admin, sellers) -> None:
         kind="email",
         name="Email",
         raw_settings={
-            "from_address": OUR_ADDRESS, "from_name": admin.tenant.name,
-            "imap_host": "imap.demo.example.com", "imap_user": OUR_ADDRESS,
-            "imap_password": "demo-without-a-mailbox", "smtp_host": "smtp.demo.example.com",
-        },  # fmt: skip
+            "from_address": OUR_ADDRESS,
+            "from_name": admin.tenant.name,
+            "imap_host": "imap.demo.example.com",
+            "imap_user": OUR_ADDRESS,
+            "imap_password": "demo-without-a-mailbox",
+            "smtp_host": "smtp.demo.example.com",
+        },
         connect=False,
     )
     now = timezone.now()

@@ -45,7 +45,7 @@ WEEKDAYS = [("1", _("Mon")), ("2", _("Tue")), ("3", _("Wed")), ("4", _("Thu")), 
 
 
 def _keyword_lines(text: str) -> list[tuple[str, str]]:
-    """"keyword: answer", one a line; a line without the colon is a mistake to report."""
+    """ "keyword: answer", one a line; a line without the colon is a mistake to report."""
     rules = []
     for number, line in enumerate((text or "").splitlines(), 1):
         if not line.strip():
@@ -63,24 +63,32 @@ class AutoReplyForm(forms.Form):
     """A channel's automatic answers (integrations/autoreply.py)."""
 
     first_contact = forms.CharField(
-        label=_("First-contact reply"), required=False, max_length=2000,
+        label=_("First-contact reply"),
+        required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Sent once to a client who writes for the first time."),
     )
     out_of_hours = forms.CharField(
-        label=_("Out-of-hours reply"), required=False, max_length=2000,
+        label=_("Out-of-hours reply"),
+        required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Sent to a client who writes outside the working hours."),
     )
     work_start = forms.TimeField(label=_("Working hours from"), required=False)
     work_end = forms.TimeField(label=_("Working hours until"), required=False)
     work_days = forms.MultipleChoiceField(
-        label=_("Working days"), choices=WEEKDAYS, required=False,
+        label=_("Working days"),
+        choices=WEEKDAYS,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
     keywords = forms.CharField(
-        label=_("Keyword answers"), required=False, max_length=20000,
+        label=_("Keyword answers"),
+        required=False,
+        max_length=20000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One a line: keyword: answer. Sent when a message contains the keyword."),
     )

@@ -113,9 +113,7 @@ def _poll_folder(channel: Channel, client, folder: str) -> int:
             break  # another poll took the folder over
         count += taken
     with transaction.atomic():
-        MailboxState.objects.filter(channel=channel, folder=folder).update(
-            polled_at=timezone.now()
-        )
+        MailboxState.objects.filter(channel=channel, folder=folder).update(polled_at=timezone.now())
     return count
 
 

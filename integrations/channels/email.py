@@ -16,6 +16,7 @@ into the same conversation.
 from __future__ import annotations
 
 import base64
+import contextlib
 import imaplib
 import smtplib
 import ssl
@@ -216,7 +217,7 @@ class Email(Adapter):
             for folder in folders(channel.settings.get("folders", "INBOX")):
                 try:
                     client.select_folder(folder, readonly=True)
-                except Exception as exc:  # noqa: BLE001  (any refusal names the folder)
+                except Exception as exc:
                     raise ChannelError(
                         _("The IMAP folder %(folder)s cannot be opened: %(error)s")
                         % {"folder": folder, "error": _reason(exc)}
@@ -224,10 +225,8 @@ class Email(Adapter):
         finally:
             _logout(client)
         server = smtp_login(channel)
-        try:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
             server.quit()
-        except (smtplib.SMTPException, OSError):
-            pass
 
     def verify(self, channel, request) -> bool:
         return False  # no webhook: nothing is ever posted to an email channel
@@ -287,10 +286,8 @@ class Email(Adapter):
                 _("The SMTP server refused the email: %(error)s") % {"error": _reason(exc)}
             ) from None
         finally:
-            try:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
                 server.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
         return mailparse.key_for(message_id)
 
 
@@ -307,10 +304,8 @@ def reply_subject(subject: str) -> str:
 
 
 def _logout(client) -> None:
-    try:
+    with contextlib.suppress(Exception):  # a connection already gone is logged out
         client.logout()
-    except Exception:  # noqa: BLE001, S110  (a connection already gone is logged out)
-        pass
 
 
 def _thread_of(conversation) -> tuple[str, str, list[str]]:

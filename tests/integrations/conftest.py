@@ -54,6 +54,5 @@ def mail_server():
 def connect_email(owner, imap, mail_server=None, name="Support mail", **extra) -> Channel:
     port = mail_server.port if mail_server is not None else 1
     with tenant_scope(owner.tenant_id, owner.user):
-        return services.channel_create(
-            actor=owner, kind="email", name=name, raw_settings=imap.settings(smtp_port=port, **extra)
-        )
+        settings = imap.settings(smtp_port=port, **extra)
+        return services.channel_create(actor=owner, kind="email", name=name, raw_settings=settings)

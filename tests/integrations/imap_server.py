@@ -14,11 +14,11 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import UTC, datetime
 
-USER, PASSWORD = "support@shop.example", "imap-secret-pass"  # noqa: S105  (test mailbox)
+USER, PASSWORD = "support@shop.example", "imap-secret-pass"
 
 
 def free_port() -> int:
@@ -34,7 +34,7 @@ class IMAPServer:
 
     def start(self) -> IMAPServer:
         code = "from pymap.main import main; main()"
-        self.process = subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
+        self.process = subprocess.Popen(
             [sys.executable, "-c", code, "--host", "127.0.0.1", "--port", str(self.port),
              "--no-tls", "dict", "--demo-user", USER, "--demo-password", PASSWORD],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
