@@ -96,8 +96,9 @@ def _poll_folder(channel: Channel, client, folder: str) -> int:
         if state.uidvalidity != uidvalidity:
             # The folder was rebuilt: its UIDs mean nothing now. Start again from the first
             # one; the Message-ID keys keep what is already in from coming in twice.
-            log.info("channel %s folder %s: UIDVALIDITY %s -> %s, resyncing", channel.pk,
-                     folder, state.uidvalidity, uidvalidity)  # fmt: skip
+            if state.uidvalidity:
+                log.info("channel %s folder %s: UIDVALIDITY %s -> %s, resyncing", channel.pk,
+                         folder, state.uidvalidity, uidvalidity)  # fmt: skip
             state.uidvalidity, state.last_uid = uidvalidity, 0
             state.save(update_fields=["uidvalidity", "last_uid"])
         start = state.last_uid + 1
