@@ -18,6 +18,8 @@ first response nor stops the client's waiting time: a person still owes the answ
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import zoneinfo
 from datetime import datetime
@@ -34,6 +36,9 @@ from .channels import ChannelError, Inbound
 from .models import AutoReplyLog, AutoReplySettings, Conversation, Message
 
 log = logging.getLogger(__name__)
+
+# A batch (a poll's chunk of mail) reads each channel's settings once: {channel id: settings}.
+_batch: contextvars.ContextVar[dict | None] = contextvars.ContextVar("autoreply", default=None)
 
 FIRST_CONTACT, OUT_OF_HOURS, KEYWORD, HANDOFF = "first", "hours", "keyword", "handoff"
 NOT_AUTOMATIC = ("", "no")
@@ -107,7 +112,11 @@ def choose(config: AutoReplySettings, conversation, message, inbound) -> tuple[s
 def consider(conversation: Conversation, message: Message, inbound: Inbound) -> str:
     """Decide on an automatic answer to a message just stored, and queue it; its reason,
     or "" when none is due."""
-    config = AutoReplySettings.objects.filter(channel_id=conversation.channel_id).first()
+    known = _batch.get()
+    if known is not None and conversation.channel_id in known:
+        config = known[conversation.channel_id]
+    else:
+        config = AutoReplySettings.objects.filter(channel_id=conversation.channel_id).first()
     if config is None:
         return ""
     channel = conversation.channel
@@ -204,3 +213,14 @@ def settings_save(*, actor, channel, data: dict) -> AutoReplySettings:
             channel=channel, defaults=values
         )
     return config
+
+
+@contextlib.contextmanager
+def batch(channel_id: int):
+    """Within this block a channel's settings are read once, not once per message."""
+    config = AutoReplySettings.objects.filter(channel_id=channel_id).first()
+    token = _batch.set({channel_id: config})
+    try:
+        yield
+    finally:
+        _batch.reset(token)

@@ -91,12 +91,12 @@ def seed(admin, sellers) -> None:
         connect=False,
     )
     now = timezone.now()
-    clients = [c for c in contacts_for(admin).order_by("pk")[5:20] if c.email][:2]
+    clients = [c for c in contacts_for(admin).order_by("pk")[5:20] if c.emails][:2]
     for i, (subject, first, ours, answer) in enumerate(THREADS[language]):
         at = now - timedelta(hours=30 - i * 7)
         if i < len(clients):
             client = clients[i]
-            sender = (f"{client.first_name} {client.last_name}".strip(), client.email)
+            sender = (f"{client.first_name} {client.last_name}".strip(), client.emails[0])
         else:
             client, sender = None, ("Logistics Partner", "partners@cargo.example.net")
         root = f"demo-{i}-1@{sender[1].partition('@')[2]}"

@@ -23,7 +23,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import ingest
+from . import autoreply, ingest
 from .channels import ChannelError
 from .channels import email as email_channel
 from .models import Channel, MailboxState, RawDelivery
@@ -153,9 +153,10 @@ def _take(channel, client, folder: str, uidvalidity: int, uids: list[int]) -> in
             ).values_list("external_id", "pk")
         )
         made = 0
-        for key in dict.fromkeys(keys):
-            if key in waiting and ingest.process(waiting[key]) is not None:
-                made += 1
+        with autoreply.batch(channel.pk):
+            for key in dict.fromkeys(keys):
+                if key in waiting and ingest.process(waiting[key]) is not None:
+                    made += 1
         state.last_uid = max(uids)
         state.save(update_fields=["last_uid"])
     return made

@@ -43,7 +43,7 @@ def test_an_email_reply_threads_into_its_conversation(
 ):
     _tenant, owner = make_workspace("Acme")
     channel = connect_email(owner, imap, mail_server, name="Support mail")
-    new_contact(owner, first_name="Ivan", last_name="Petrov", email="ivan@client.example")
+    ivan = new_contact(owner, first_name="Ivan", last_name="Petrov", emails=["ivan@client.example"])
     imap.append(mail(1, subject="Order 1042", text="Hello! When does order 1042 ship?"))
     assert poll(channel) == 1
 
@@ -53,6 +53,7 @@ def test_an_email_reply_threads_into_its_conversation(
     thread = page.get_by_test_id("thread")
     expect(thread.get_by_test_id("messages")).to_contain_text("When does order 1042 ship?")
     expect(thread.get_by_test_id("messages")).to_contain_text("Order 1042")
+    expect(thread.get_by_test_id("contact-link")).to_have_attribute("href", f"/contacts/{ivan.pk}/")
 
     page.get_by_label("Message").fill("It ships tomorrow morning.")
     page.get_by_role("button", name="Send").click()

@@ -107,7 +107,7 @@ def test_the_settings_page_has_an_email_tab_and_never_shows_the_password(
 
 
 def test_initial_sync_stores_every_mail_once_and_marks_nothing_seen(channel, imap):
-    ivan = new_contact_for(channel, email="ivan@client.example")
+    ivan = new_contact_for(channel, emails=["ivan@client.example"])
     imap.append(*(mail(i, subject=f"Question {i}") for i in range(1, 4)))
     before = imap.flags()
     assert poll(channel) == 3
