@@ -155,6 +155,7 @@ PAGES: dict[str, object] = {
     "channels": LIST,
     "channel_reconnect": ("record", "nothing"),
     "channel_retry": ("record", "nothing"),
+    "channel_autoreply": ("record", "nothing"),
     "telegram_webhook": PUBLIC,
     "invoices": LIST,
     "invoice_export": LIST,
