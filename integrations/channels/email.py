@@ -339,25 +339,19 @@ def thread(channel, inbound: Inbound) -> str:
     """The conversation an email joins: the one holding a message it answers (In-Reply-To,
     then References, latest first), else its thread's root Message-ID (a new one, or the
     one an earlier mail of the same thread opened)."""
-    from ..models import Conversation, Message
+    from ..models import Message
 
     named = [*inbound.meta.get("in_reply_to", ()), *reversed(inbound.meta.get("references", ()))]
     named = [k for k in dict.fromkeys(named) if k and k != inbound.external_id]
     if named:
         found = dict(
             Message.objects.filter(channel=channel, external_id__in=named).values_list(
-                "external_id", "conversation_id"
+                "external_id", "conversation__external_chat_id"
             )
         )
         for key in named:
-            if key in found:
-                chat = (
-                    Conversation.objects.filter(pk=found[key])
-                    .values_list("external_chat_id", flat=True)
-                    .first()
-                )
-                if chat:
-                    return chat
+            if found.get(key):
+                return found[key]
     return inbound.chat_id[:100]
 
 
