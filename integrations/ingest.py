@@ -103,7 +103,9 @@ def match_contact(inbound: Inbound) -> int | None:
         )
         if first is not None:
             return first
-    region = Tenant.objects.values_list("country", flat=True).get(pk=require_tenant_id())
+    region = "US"  # only phones need the workspace's country (an email matches as it is)
+    if inbound.phones:
+        region = Tenant.objects.values_list("country", flat=True).get(pk=require_tenant_id())
     keys = matching.keys_for(emails=inbound.emails, phones=inbound.phones, region=region)
     ids = sorted(i for found in matching.match(keys).values() for i in found)
     return ids[0] if ids else None
