@@ -316,6 +316,8 @@ CELERY_TASK_ROUTES = {
     "contacts.recover_imports": {"queue": "heavy"},
     "integrations.ingest_delivery": {"queue": "ingest"},
     "integrations.wake_snoozed": {"queue": "ingest"},
+    "integrations.poll_mail": {"queue": "ingest"},
+    "integrations.send_autoreply": {"queue": "mail"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
@@ -329,6 +331,8 @@ CELERY_BEAT_SCHEDULE = {
     "task-reminders": {"task": "activity.send_due_reminders", "schedule": 60.0},
     # Snoozed conversations whose time has come open again in the inbox.
     "wake-snoozed": {"task": "integrations.wake_snoozed", "schedule": 60.0},
+    # Email channels fetch their new mail over IMAP.
+    "poll-mail": {"task": "integrations.poll_mail", "schedule": 60.0},
 }
 
 # Channels (integrations/): the public Bot API, unless a channel names another (a stand-in in

@@ -10,6 +10,8 @@ class IntegrationsConfig(AppConfig):
         from contacts import panels
         from crm.accounts import demo as demo_data
 
+        from . import autoreply as _autoreply  # noqa: F401  its after-store steps
+
         # profiles names senders; visitors and webforms register their steps after ingestion.
         from . import (  # noqa: F401
             demo,
@@ -23,9 +25,9 @@ class IntegrationsConfig(AppConfig):
         )
         from . import panels as inbox_panels
 
-        # Each registers its adapters: telegram; whatsapp, messenger, instagram; vk; the
+        # Each registers its adapters: email; telegram; whatsapp, messenger, instagram; vk; the
         # site's chat and its web forms.
-        from .channels import meta, sitechat, telegram, vk, webform  # noqa: F401
+        from .channels import email, meta, sitechat, telegram, vk, webform  # noqa: F401
 
         event_types.declare_all()
         from . import consumers  # noqa: F401  notifications of @mentions in notes
@@ -45,3 +47,7 @@ class IntegrationsConfig(AppConfig):
         from . import calls
 
         calls.register()  # telephony: its channel kinds, call events, click-to-call
+
+        from . import demo_email
+
+        demo_data.register(demo_email.seed, order=45)

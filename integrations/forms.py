@@ -81,3 +81,101 @@ class TeamMessageForm(forms.Form):
     text = forms.CharField(
         label=_("Message"), max_length=4096, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+WEEKDAYS = [("1", _("Mon")), ("2", _("Tue")), ("3", _("Wed")), ("4", _("Thu")), ("5", _("Fri")),
+            ("6", _("Sat")), ("7", _("Sun"))]  # fmt: skip
+
+
+def _keyword_lines(text: str) -> list[tuple[str, str]]:
+    """ "keyword: answer", one a line; a line without the colon is a mistake to report."""
+    rules = []
+    for number, line in enumerate((text or "").splitlines(), 1):
+        if not line.strip():
+            continue
+        keyword, colon, answer = line.partition(":")
+        if not colon or not keyword.strip() or not answer.strip():
+            raise forms.ValidationError(
+                _("Line %(n)s: write a keyword, a colon, then the answer.") % {"n": number}
+            )
+        rules.append((keyword.strip()[:100], answer.strip()[:2000]))
+    return rules
+
+
+class AutoReplyForm(forms.Form):
+    """A channel's automatic answers (integrations/autoreply.py)."""
+
+    first_contact = forms.CharField(
+        label=_("First-contact reply"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Sent once to a client who writes for the first time."),
+    )
+    out_of_hours = forms.CharField(
+        label=_("Out-of-hours reply"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Sent to a client who writes outside the working hours."),
+    )
+    work_start = forms.TimeField(label=_("Working hours from"), required=False)
+    work_end = forms.TimeField(label=_("Working hours until"), required=False)
+    work_days = forms.MultipleChoiceField(
+        label=_("Working days"),
+        choices=WEEKDAYS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
+    keywords = forms.CharField(
+        label=_("Keyword answers"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One a line: keyword: answer. Sent when a message contains the keyword."),
+    )
+    handoff = forms.CharField(
+        label=_("Hand-off keywords"), required=False, max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One a line: keyword: answer. The answer tells the client a person "
+                    "will write back; the conversation waits for one."),
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        from crm.tenancy.models import TIME_ZONES
+
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [("", _("The workspace's")), *TIME_ZONES]
+
+    def clean_keywords(self):
+        return _keyword_lines(self.cleaned_data["keywords"])
+
+    def clean_handoff(self):
+        return _keyword_lines(self.cleaned_data["handoff"])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("out_of_hours", "").strip() and not (
+            data.get("work_start") and data.get("work_end")
+        ):
+            raise forms.ValidationError(_("An out-of-hours reply needs the working hours."))
+        return data
+
+    @classmethod
+    def initial_from(cls, config) -> dict:
+        if config is None:
+            return {"work_days": list("12345")}
+        rules = config.keywords or []
+        return {
+            "first_contact": config.first_contact,
+            "out_of_hours": config.out_of_hours,
+            "work_start": config.work_start,
+            "work_end": config.work_end,
+            "work_days": list(config.work_days),
+            "time_zone": config.time_zone,
+            "keywords": "\n".join(f"{r['keyword']}: {r['answer']}" for r in rules
+                                  if not r.get("handoff")),
+            "handoff": "\n".join(f"{r['keyword']}: {r['answer']}" for r in rules
+                                 if r.get("handoff")),
+        }  # fmt: skip

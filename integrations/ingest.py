@@ -10,6 +10,7 @@ with the reason, for the channel's page: never a 500 to the sender, never silent
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from django.db import IntegrityError, transaction
@@ -77,6 +78,19 @@ def stores(kind: str):
     return register
 
 
+# Kinds whose conversation is found from the message itself, not from a chat id the far end
+# gives (an email's In-Reply-To and References): {kind: fn(channel, inbound) -> chat id}.
+THREADERS: dict = {}
+
+
+def threader(kind: str):
+    def register(fn):
+        THREADERS[kind] = fn
+        return fn
+
+    return register
+
+
 def process(delivery_id: int) -> Message | None:
     """Ingest one stored delivery (inside its workspace's scope); the last message it made,
     or None (nothing to make, already made, or failed)."""
@@ -129,7 +143,9 @@ def match_contact(inbound: Inbound) -> int | None:
         )
         if first is not None:
             return first
-    region = Tenant.objects.values_list("country", flat=True).get(pk=require_tenant_id())
+    region = "US"  # only phones need the workspace's country (an email matches as it is)
+    if inbound.phones:
+        region = Tenant.objects.values_list("country", flat=True).get(pk=require_tenant_id())
     keys = matching.keys_for(emails=inbound.emails, phones=inbound.phones, region=region)
     ids = sorted(i for found in matching.match(keys).values() for i in found)
     return ids[0] if ids else None
@@ -176,6 +192,8 @@ def apply_statuses(channel: Channel, updates: list[StatusUpdate]) -> None:
 
 
 def _store(channel: Channel, inbound: Inbound) -> Message | None:
+    if inbound.kind in THREADERS:
+        inbound = dataclasses.replace(inbound, chat_id=THREADERS[inbound.kind](channel, inbound))
     conversation = _conversation(channel, inbound)
     try:
         with transaction.atomic():

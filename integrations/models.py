@@ -572,3 +572,68 @@ class PageVisit(TenantModel):
 
     def __str__(self):
         return self.url
+
+
+class MailboxState(TenantModel):
+    """Where an email channel's polling stands in one IMAP folder: the folder's UIDVALIDITY
+    and the last UID taken in. A poll locks this row (SKIP LOCKED), so two polls never take
+    the same mail; a changed UIDVALIDITY starts the folder again from UID 1 (the messages'
+    own Message-IDs keep that from doubling anything)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="mailboxes")
+    folder = models.CharField(max_length=200)
+    uidvalidity = models.BigIntegerField(default=0)
+    last_uid = models.BigIntegerField(default=0)
+    polled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "channel", "folder"], name="mailbox_state_folder"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.channel_id}:{self.folder}"
+
+
+class AutoReplySettings(TenantModel):
+    """A channel's automatic answers (integrations/autoreply.py): a first-contact reply,
+    an out-of-hours reply outside the working hours in a time zone, and keyword answers
+    (some of which hand the conversation to a person)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    first_contact = models.TextField(_("first-contact reply"), blank=True)
+    out_of_hours = models.TextField(_("out-of-hours reply"), blank=True)
+    work_start = models.TimeField(_("working hours from"), null=True, blank=True)
+    work_end = models.TimeField(_("working hours until"), null=True, blank=True)
+    # ISO weekdays the working hours apply to, "12345" for Monday to Friday.
+    work_days = models.CharField(_("working days"), max_length=7, default="12345")
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    # [{"keyword": "...", "answer": "...", "handoff": bool}, ...]
+    keywords = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "channel"], name="autoreply_channel"),
+        ]
+        verbose_name = _("auto-reply settings")
+
+
+class AutoReplyLog(TenantModel):
+    """One automatic answer given: at most one per sender, per channel, per day (the
+    constraint is the limit, so two workers racing give one)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    sender = models.CharField(max_length=254)
+    day = models.DateField()
+    reason = models.CharField(max_length=20)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "channel", "sender", "day"], name="autoreply_once_a_day"
+            ),
+        ]

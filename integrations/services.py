@@ -60,8 +60,10 @@ def channel_create(
 def channel_connect(*, actor: Membership, channel: Channel) -> Channel:
     """(Re-)register the channel's webhook with its far end and record how it went."""
     require_admin(actor)
+    adapter = channels.get(channel.kind)
     try:
-        channels.get(channel.kind).connect(channel, webhook_url(channel))
+        # A polled channel (email) has no webhook to register.
+        adapter.connect(channel, webhook_url(channel) if adapter.webhook else "")
     except ChannelError as exc:
         channel.status, channel.last_error = Channel.ERROR, str(exc)[:2000]
     else:
@@ -183,6 +185,7 @@ def reply_send(
     with transaction.atomic():
         found = _visible(actor, conversation)  # checked before anything leaves
     channel = found.channel
+    subject = subject or channels.get(channel.kind).reply_subject(found)
     outgoing = channels.Outgoing(
         chat_id=found.external_chat_id,
         text=text,

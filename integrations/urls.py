@@ -42,6 +42,11 @@ urlpatterns = [
         desk_views.sender_unblock,
         name="sender_unblock",
     ),
+    path(
+        "settings/channels/<int:pk>/auto-replies/",
+        views.channel_autoreply,
+        name="channel_autoreply",
+    ),
     # One route per kind, so services.webhook_url can reverse "<kind>_webhook".
     path(
         "integrations/telegram/<str:token>/",

@@ -279,3 +279,23 @@ def webhook(request, kind, token):
             return early
         receiver.receive(channel, payload)
         return adapter.acknowledge(channel, payload)
+
+
+@manager_required
+def channel_autoreply(request, pk):
+    """A channel's automatic answers: first contact, out of hours, keywords."""
+    from . import autoreply
+    from .models import AutoReplySettings
+
+    channel = get_object_or_404(selectors.channels(), pk=pk)
+    config = AutoReplySettings.objects.filter(channel=channel).first()
+    form = forms.AutoReplyForm(
+        request.POST or None, initial=forms.AutoReplyForm.initial_from(config)
+    )
+    if request.method == "POST" and form.is_valid():
+        autoreply.settings_save(actor=request.membership, channel=channel, data=form.cleaned_data)
+        messages.success(request, _("Auto-replies of %(name)s saved.") % {"name": channel})
+        return redirect("channels")
+    return render(
+        request, "integrations/channel_autoreply.html", {"channel": channel, "form": form}
+    )

@@ -74,6 +74,8 @@ class Outgoing:
     files: tuple[File, ...] = ()
     subject: str = ""
     conversation: object = None
+    # An automatic answer (integrations/autoreply.py): email marks it Auto-Submitted.
+    auto: bool = False
 
 
 class Adapter:
@@ -166,6 +168,11 @@ class Adapter:
     def send(self, channel, outgoing: Outgoing) -> str:
         """Send a reply; the sent message's external id. ChannelError on failure."""
         raise NotImplementedError
+
+    def reply_subject(self, conversation) -> str:
+        """The subject a reply in the conversation carries when none is given ("Re: ..."
+        for email); empty for channels without subjects."""
+        return ""
 
 
 ADAPTERS: dict[str, Adapter] = {}

@@ -28,3 +28,31 @@ def connect_channel(owner, telegram, name="Support bot") -> Channel:
 @pytest.fixture
 def channel(workspace, telegram):
     return connect_channel(workspace[1], telegram)
+
+
+@pytest.fixture
+def imap():
+    """A real IMAP server (pymap) on loopback, empty but for its mailbox user."""
+    from .imap_server import IMAPServer
+
+    server = IMAPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_server():
+    """A real SMTP server (aiosmtpd) on loopback that keeps what the channel sends."""
+    from tests.conftest import SMTPInbox
+
+    inbox = SMTPInbox()
+    inbox.port = inbox.start()
+    yield inbox
+    inbox.stop()
+
+
+def connect_email(owner, imap, mail_server=None, name="Support mail", **extra) -> Channel:
+    port = mail_server.port if mail_server is not None else 1
+    with tenant_scope(owner.tenant_id, owner.user):
+        settings = imap.settings(smtp_port=port, **extra)
+        return services.channel_create(actor=owner, kind="email", name=name, raw_settings=settings)

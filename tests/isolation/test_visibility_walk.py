@@ -168,6 +168,7 @@ PAGES: dict[str, object] = {
     "channels": LIST,
     "channel_reconnect": ("record", "nothing"),
     "channel_retry": ("record", "nothing"),
+    "channel_autoreply": ("record", "nothing"),
     "telegram_webhook": PUBLIC,
     "whatsapp_webhook": PUBLIC,
     "messenger_webhook": PUBLIC,
