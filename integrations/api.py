@@ -6,6 +6,7 @@ their assignee, see its docstring); a conversation's messages are read and writt
 it, so a conversation one cannot see has no messages one can reach.
 """
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -180,11 +181,25 @@ class MessageSerializer(serializers.ModelSerializer):
         help_text=_("out: sent to the client through the channel; note: kept, never sent."),
     )
     text = serializers.CharField(max_length=services.MAX_TEXT)
+    attachments = serializers.SerializerMethodField(
+        help_text=_("The message's files: id, name, content_type, size, url.")
+    )
 
     class Meta:
         model = Message
-        fields = ["id", "direction", "text", "created_at", "external_id", "author"]
-        read_only_fields = ["id", "created_at", "external_id", "author"]
+        fields = ["id", "direction", "text", "created_at", "external_id", "author", "kind",
+                  "subject", "status", "meta", "attachments"]  # fmt: skip
+        read_only_fields = ["id", "created_at", "external_id", "author", "kind", "subject",
+                            "status", "meta"]  # fmt: skip
+
+    def get_attachments(self, message) -> list[dict]:
+        if message.pk is None:
+            return []
+        return [
+            {"id": f.pk, "name": f.name, "content_type": f.content_type, "size": f.size,
+             "url": reverse("inbox_attachment", args=[f.pk])}
+            for f in message.attachments.all()
+        ]  # fmt: skip
 
 
 class RecentPagination(CursorPagination):
@@ -265,7 +280,9 @@ class ConversationViewSet(
         conversation = self.get_object()
         if request.method == "GET":
             paginator = ThreadPagination()
-            page = paginator.paginate_queryset(selectors.thread(conversation), request, self)
+            page = paginator.paginate_queryset(
+                selectors.thread(conversation).prefetch_related("attachments"), request, self
+            )
             return paginator.get_paginated_response(MessageSerializer(page, many=True).data)
         body = MessageSerializer(data=request.data)
         body.is_valid(raise_exception=True)
