@@ -87,6 +87,7 @@ def _thread_context(request, conversation, form=None) -> dict:
         "contact_visible": conversation.contact_id in visible,
         "reply_form": form or forms.ReplyForm(),
         "can_reply": request.membership.can(selectors.OBJECT_TYPE, "create"),
+        "can_send": channels.get(conversation.channel.kind).written_replies,
         "can_edit": request.membership.can(selectors.OBJECT_TYPE, "edit"),
         "statuses": Conversation.STATUSES,
         **desk_views.thread_extras(request, conversation),

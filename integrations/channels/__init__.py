@@ -86,6 +86,8 @@ class Adapter:
     public_fields: tuple[str, ...] = ()
     # Whether the far end pushes deliveries to our webhook (False: we poll it, as IMAP).
     webhook: bool = True
+    # Whether a written reply can go back through it (not through a phone line or a form).
+    written_replies: bool = True
     # Whether admins add channels of this kind on Settings → Channels (a web form's channel
     # is made by the form builder instead).
     addable: bool = True

@@ -37,6 +37,7 @@ def signature(secret: str, body: bytes) -> str:
 
 
 class Pbx(Adapter):
+    written_replies = False
     kind = "pbx"
     label = gettext_lazy("Other PBX (JSON webhook)")
     secret_fields = ("signing_secret",)

@@ -58,6 +58,7 @@ def signature(auth_token: str, url: str, params) -> str:
 
 
 class Twilio(Adapter):
+    written_replies = False
     kind = "twilio"
     label = "Twilio"
     secret_fields = ("auth_token",)

@@ -22,6 +22,7 @@ from . import Adapter, ChannelError, Inbound, Outgoing, register
 
 
 class WebFormAdapter(Adapter):
+    written_replies = False
     kind = "form"
     label = gettext_lazy("Web form")
     webhook = False

@@ -72,6 +72,7 @@ def api_authorization(key: str, secret: str, method: str, params: dict) -> str:
 
 
 class Zadarma(Adapter):
+    written_replies = False
     kind = "zadarma"
     label = "Zadarma"
     secret_fields = ("api_key", "api_secret")

@@ -312,6 +312,10 @@ def test_an_answered_twilio_call_keeps_its_duration_and_recording(
     assert "02:05" in body
     assert f'<audio controls preload="none" src="{ended.data["audio"]}"' in body
     assert client.get(ended.data["audio"]).status_code == 200
+    # A phone line takes no written reply: the thread offers notes, and says why not "Send".
+    assert 'data-testid="no-written-replies"' in body
+    assert 'name="direction" value="out"' not in body
+    assert 'name="direction" value="note"' in body
 
 
 def test_a_recording_elsewhere_than_the_api_is_never_fetched_and_the_delivery_is_retryable(

@@ -89,6 +89,8 @@ def test_reply_and_note_from_the_thread(client, workspace, telegram):
     c = conversation(channel, 777, text="Price?")
     login(client, owner)
     url = reverse("inbox_reply", args=[c.pk])
+    page = client.get(reverse("inbox_conversation", args=[c.pk])).content.decode()
+    assert 'name="direction" value="out"' in page and "no-written-replies" not in page
     sent = client.post(url, {"text": "100 USD", "direction": "out"}, headers=HTMX)
     assert sent.status_code == 200 and "100 USD" in sent.content.decode()
     assert telegram.called("sendMessage") == [{"chat_id": "777", "text": "100 USD"}]
