@@ -14,8 +14,7 @@ import dataclasses
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 
 from contacts import matching
@@ -214,16 +213,17 @@ def _store(channel: Channel, inbound: Inbound) -> Message | None:
     files.attach(message, inbound.files, channel)
     if conversation.contact_id is None:  # a new conversation, or a sender not known yet
         conversation.contact_id = match_contact(inbound)
-    Conversation.objects.filter(pk=conversation.pk).update(
-        unread=F("unread") + 1,
-        last_message_at=max(conversation.last_message_at, inbound.sent_at),
-        contact_id=conversation.contact_id,
-        # The client writing again reopens a closed or snoozed conversation.
-        status=Conversation.OPEN,
-        snoozed_until=None,
-        waiting_since=Coalesce(F("waiting_since"), Value(inbound.sent_at)),
-    )
-    conversation.refresh_from_db()
+    # The row is locked (or new) in this transaction, so its values in memory are current:
+    # one UPDATE, and the steps below read the conversation as stored, without a re-read.
+    conversation.unread += 1
+    conversation.last_message_at = max(conversation.last_message_at, inbound.sent_at)
+    # The client writing again reopens a closed or snoozed conversation.
+    conversation.status, conversation.snoozed_until = Conversation.OPEN, None
+    conversation.waiting_since = conversation.waiting_since or inbound.sent_at
+    conversation.save(
+        update_fields=["unread", "last_message_at", "contact", "status", "snoozed_until",
+                       "waiting_since"]
+    )  # fmt: skip
     for step in AFTER_STORE.get(inbound.kind, ()):
         step(conversation, message, inbound)
     emit(
