@@ -1,0 +1,3 @@
+"""Automation's pages."""
+
+urlpatterns: list = []
