@@ -4,7 +4,6 @@ replaced secret or a deleted channel counts at once), and deliveries ingested by
 per wake-up, none left behind."""
 
 import pytest
-from django.core.cache import cache
 
 from crm.tenancy.context import tenant_scope
 from integrations import services, tasks
@@ -58,7 +57,7 @@ def test_deliveries_stored_while_a_run_is_pending_are_ingested_by_that_run(
     client, channel, django_capture_on_commit_callbacks
 ):
     # A run already woken (its task still queued): the webhooks publish no other.
-    assert cache.add(tasks._signal(channel.pk), 1, timeout=tasks.WAKE_TTL)
+    assert tasks.signals().set(tasks.signal(channel.pk), 1, nx=True, ex=tasks.WAKE_TTL)
     for i in range(1, 4):
         deliver(client, channel, update(i, text=f"Hello {i}"),
                 capture=django_capture_on_commit_callbacks)  # fmt: skip
@@ -76,7 +75,7 @@ def test_a_long_queue_is_ingested_in_batches_to_the_end(
     client, channel, django_capture_on_commit_callbacks, monkeypatch
 ):
     monkeypatch.setattr(tasks, "WAKE_BATCH", 2)
-    assert cache.add(tasks._signal(channel.pk), 1, timeout=tasks.WAKE_TTL)
+    assert tasks.signals().set(tasks.signal(channel.pk), 1, nx=True, ex=tasks.WAKE_TTL)
     for i in range(1, 6):
         deliver(client, channel, update(i), capture=django_capture_on_commit_callbacks)
     # Each run wakes the next (eager here, queued behind other work in production).
