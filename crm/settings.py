@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Webhooks skip the browser's middleware below (sessions, login, CSRF...): crm/web/lean.py.
+    "crm.web.lean.LeanViewMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -316,6 +318,7 @@ CELERY_TASK_ROUTES = {
     "contacts.import_contacts": {"queue": "heavy"},
     "contacts.recover_imports": {"queue": "heavy"},
     "integrations.ingest_delivery": {"queue": "ingest"},
+    "integrations.ingest_pending": {"queue": "ingest"},
     "integrations.wake_snoozed": {"queue": "ingest"},
     "integrations.poll_mail": {"queue": "ingest"},
     "integrations.send_autoreply": {"queue": "mail"},

@@ -9,6 +9,7 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from contacts import panels
         from crm.accounts import demo as demo_data
+        from crm.web import lean
 
         from . import autoreply as _autoreply  # noqa: F401  its after-store steps
 
@@ -20,6 +21,7 @@ class IntegrationsConfig(AppConfig):
             event_types,
             object_types,
             profiles,
+            urls,
             visitors,
             webforms,
         )
@@ -29,6 +31,8 @@ class IntegrationsConfig(AppConfig):
         # site's chat and its web forms.
         from .channels import email, meta, sitechat, telegram, vk, webform  # noqa: F401
 
+        # The webhooks skip the browser's middleware.
+        lean.register(urls.WEBHOOK_PREFIX, urls.webhook_patterns)
         event_types.declare_all()
         from . import consumers  # noqa: F401  notifications of @mentions in notes
 

@@ -128,6 +128,28 @@ def process(delivery_id: int) -> Message | None:
         return message
 
 
+def process_waiting(channel_id: int, limit: int) -> bool:
+    """Ingest the channel's deliveries still waiting, oldest first, at most `limit`; whether
+    there may be more. One that raises what `process` does not expect (a database error) is
+    marked failed, as `process` marks those it does: it must not stop those behind it in
+    every run to come; `retry_failed` queues it again."""
+    waiting = list(
+        RawDelivery.objects.filter(channel_id=channel_id, status=RawDelivery.RECEIVED)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for delivery_id in waiting:
+        try:
+            process(delivery_id)
+        except Exception as exc:
+            log.exception("delivery %s of channel %s failed", delivery_id, channel_id)
+            RawDelivery.objects.filter(pk=delivery_id, status=RawDelivery.RECEIVED).update(
+                status=RawDelivery.FAILED, error=str(exc)[:2000] or repr(exc),
+                processed_at=timezone.now(),
+            )  # fmt: skip
+    return len(waiting) == limit
+
+
 def match_contact(inbound: Inbound) -> int | None:
     """The client who wrote: by their handle at the channel (the contact's `telegram`
     field, with or without the @), then by a phone or email they shared. The oldest match

@@ -10,7 +10,20 @@ from . import (
     views,
 )
 
+# The channels' webhooks, one route per kind, so services.webhook_url can reverse
+# "<kind>_webhook". Meta's (WhatsApp, Messenger, Instagram), VK's and the telephony ones:
+# the admin pastes these URLs into the far end's console. Served without the browser's
+# middleware (crm/web/lean.py, registered in apps.py): only views that need none go here.
+WEBHOOK_PREFIX = "/integrations/"
+webhook_patterns = [
+    path(f"integrations/{kind}/<str:token>/", views.webhook, {"kind": kind},
+         name=f"{kind}_webhook")
+    for kind in ("telegram", "whatsapp", "messenger", "instagram", "vk", "twilio", "zadarma",
+                 "pbx")
+]  # fmt: skip
+
 urlpatterns = [
+    *webhook_patterns,
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/list/", views.inbox_list, name="inbox_list"),
     path("inbox/unread/", views.inbox_unread, name="inbox_unread"),
@@ -47,34 +60,6 @@ urlpatterns = [
         views.channel_autoreply,
         name="channel_autoreply",
     ),
-    # One route per kind, so services.webhook_url can reverse "<kind>_webhook".
-    path(
-        "integrations/telegram/<str:token>/",
-        views.webhook,
-        {"kind": "telegram"},
-        name="telegram_webhook",
-    ),
-    # Meta's (WhatsApp, Messenger, Instagram) and VK's: the admin pastes these URLs into
-    # the far end's console.
-    path(
-        "integrations/whatsapp/<str:token>/",
-        views.webhook,
-        {"kind": "whatsapp"},
-        name="whatsapp_webhook",
-    ),
-    path(
-        "integrations/messenger/<str:token>/",
-        views.webhook,
-        {"kind": "messenger"},
-        name="messenger_webhook",
-    ),
-    path(
-        "integrations/instagram/<str:token>/",
-        views.webhook,
-        {"kind": "instagram"},
-        name="instagram_webhook",
-    ),
-    path("integrations/vk/<str:token>/", views.webhook, {"kind": "vk"}, name="vk_webhook"),
     # Canned responses, and the thread composer's picker and @mention suggestions.
     path("inbox/canned/", canned_views.canned_list, name="canned_responses"),
     path("inbox/canned/<int:pk>/", canned_views.canned_edit, name="canned_edit"),
@@ -99,15 +84,5 @@ urlpatterns = [
     path("settings/forms/new/", form_views.form_edit, name="webform_new"),
     path("settings/forms/<int:pk>/", form_views.form_edit, name="webform_edit"),
     path("settings/forms/<int:pk>/delete/", form_views.form_delete, name="webform_delete"),
-    path(
-        "integrations/twilio/<str:token>/", views.webhook, {"kind": "twilio"}, name="twilio_webhook"
-    ),
-    path(
-        "integrations/zadarma/<str:token>/",
-        views.webhook,
-        {"kind": "zadarma"},
-        name="zadarma_webhook",
-    ),
-    path("integrations/pbx/<str:token>/", views.webhook, {"kind": "pbx"}, name="pbx_webhook"),
     path("inbox/calls/dial/", call_views.dial, name="call_dial"),
 ]

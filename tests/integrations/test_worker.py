@@ -19,6 +19,7 @@ from .test_telegram import deliver
 
 def test_the_ingest_task_is_routed_to_the_ingest_queue():
     assert settings.CELERY_TASK_ROUTES["integrations.ingest_delivery"] == {"queue": "ingest"}
+    assert settings.CELERY_TASK_ROUTES["integrations.ingest_pending"] == {"queue": "ingest"}
 
 
 def test_a_real_worker_ingests_the_update_and_it_shows_in_the_api(celery_worker_real, telegram):
