@@ -320,6 +320,7 @@ CELERY_TASK_ROUTES = {
     "integrations.ingest_delivery": {"queue": "ingest"},
     "integrations.ingest_pending": {"queue": "ingest"},
     "integrations.wake_snoozed": {"queue": "ingest"},
+    "integrations.wake_stalled": {"queue": "ingest"},
     "integrations.poll_mail": {"queue": "ingest"},
     "integrations.send_autoreply": {"queue": "mail"},
 }
@@ -335,6 +336,7 @@ CELERY_BEAT_SCHEDULE = {
     "task-reminders": {"task": "activity.send_due_reminders", "schedule": 60.0},
     # Snoozed conversations whose time has come open again in the inbox.
     "wake-snoozed": {"task": "integrations.wake_snoozed", "schedule": 60.0},
+    "wake-stalled": {"task": "integrations.wake_stalled", "schedule": 60.0},
     # Email channels fetch their new mail over IMAP.
     "poll-mail": {"task": "integrations.poll_mail", "schedule": 60.0},
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -148,6 +149,17 @@ def process_waiting(channel_id: int, limit: int) -> bool:
                 processed_at=timezone.now(),
             )  # fmt: skip
     return len(waiting) == limit
+
+
+def stalled_channels(older_than: int) -> list[int]:
+    """The workspace's channels with a delivery still waiting after `older_than` seconds."""
+    since = timezone.now() - timedelta(seconds=older_than)
+    return list(
+        RawDelivery.objects.filter(status=RawDelivery.RECEIVED, received_at__lt=since)
+        .values_list("channel_id", flat=True)
+        .distinct()
+        .order_by()
+    )
 
 
 def match_contact(inbound: Inbound) -> int | None:

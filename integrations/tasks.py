@@ -45,6 +45,21 @@ def ingest_pending(tenant_id: int, channel_id: int):
         wake(tenant_id, channel_id)
 
 
+@shared_task(name="integrations.wake_stalled")
+def wake_stalled() -> int:
+    """Beat, every minute: a channel whose deliveries have waited longer than a signal lives
+    (its wake-up task lost with a worker or a Redis restart) is woken again, so a stored
+    delivery is always ingested, at worst a couple of minutes late."""
+
+    def sweep(tenant_id: int) -> int:
+        channels = ingest.stalled_channels(older_than=WAKE_TTL)
+        for channel_id in channels:
+            wake(tenant_id, channel_id)
+        return len(channels)
+
+    return for_each_tenant(sweep)
+
+
 @tenant_task(name="integrations.ingest_delivery")
 def ingest_delivery(tenant_id: int, delivery_id: int):
     """One delivery (a failed one retried; the webhooks wake ingest_pending instead)."""

@@ -3,7 +3,10 @@
 replaced secret or a deleted channel counts at once), and deliveries ingested by one run
 per wake-up, none left behind."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from crm.tenancy.context import tenant_scope
 from integrations import services, tasks
@@ -81,3 +84,21 @@ def test_a_long_queue_is_ingested_in_batches_to_the_end(
     # Each run wakes the next (eager here, queued behind other work in production).
     tasks.ingest_pending(channel.tenant_id, channel.pk)
     assert statuses(channel) == ["processed"] * 5
+
+
+def test_a_lost_wake_up_is_made_good_by_the_beat_sweep(
+    client, channel, django_capture_on_commit_callbacks
+):
+    # The wake-up's task was lost (a worker killed, Redis restarted) while its signal lived.
+    assert tasks.signals().set(tasks.signal(channel.pk), 1, nx=True, ex=tasks.WAKE_TTL)
+    deliver(client, channel, update(1), capture=django_capture_on_commit_callbacks)
+    tasks.signals().delete(tasks.signal(channel.pk))  # the signal has expired since
+    # Still young: the sweep leaves it to the run that may yet come.
+    assert tasks.wake_stalled() == 0
+    assert statuses(channel) == ["received"]
+    with tenant_scope(channel.tenant_id):
+        RawDelivery.objects.update(
+            received_at=timezone.now() - timedelta(seconds=tasks.WAKE_TTL + 5)
+        )
+    assert tasks.wake_stalled() == 1
+    assert statuses(channel) == ["processed"]
