@@ -659,12 +659,19 @@ def store_payment(
         external_id=external_id[:120],
         created_by=user,
     )
+    changed = []
     for invoice, amount in rows:
         Allocation.objects.create(payment=payment, invoice=invoice, amount=amount)
         was = invoice.payment_status
         invoice.paid_amount += -amount if refund else amount
         invoice.payment_status = payment_status_of(invoice, refunded=refund)
-        invoice.save(update_fields=["paid_amount", "payment_status"])
+        changed.append((invoice, amount, was))
+    # One statement for all the invoices: the kept totals' rows (InvoiceTotal) it moves are
+    # then locked in one sorted pass, so two payments over several invoices never wait for
+    # each other crosswise (a deadlock).
+    Invoice.objects.bulk_update([invoice for invoice, *_ in changed],
+                                ["paid_amount", "payment_status"])  # fmt: skip
+    for invoice, amount, was in changed:
         data = {**_payload(invoice), "amount": str(amount),
                 "payment_status": invoice.payment_status, "refund": refund}  # fmt: skip
         emit("invoice.payment_recorded", actor=user, subject=invoice, data=data,
