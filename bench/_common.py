@@ -171,7 +171,7 @@ def _columns(model, given: dict[str, str], prefix: str) -> tuple[str, str, dict]
 
     columns, values, params = [], [], {}
     for field in model._meta.concrete_fields:
-        if field.primary_key:
+        if field.primary_key or field.generated:
             continue
         if field.column in given:
             expr = given[field.column]

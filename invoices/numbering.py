@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from crm.activity.models import Event
 from crm.tenancy.context import require_tenant_id
 
 from .models import Counter, Invoice, Series
@@ -107,33 +108,64 @@ def _split(series: Series, day: date) -> tuple[str, int, str] | None:
     )
 
 
-def assign(series: Series, day: date, invoice_id: int) -> str:
-    """Take the next number of `series` and write it on the invoice, in one statement (one
-    round trip while the counter row is locked, instead of two); the number as written.
-    Must run inside the issuing transaction, as its last write but the event."""
+def _set_clause(invoice: Invoice, fields) -> tuple[str, list]:
+    """`col = %s, ...` and its parameters for the invoice's `fields`, adapted as the ORM would
+    save them."""
+    sets, params = [], []
+    for name in fields:
+        field = Invoice._meta.get_field(name)
+        sets.append(f'"{field.column}" = %s')
+        params.append(field.get_db_prep_save(getattr(invoice, field.attname), connection))
+    return "".join(f"{s}, " for s in sets), params
+
+
+def assign(series: Series, day: date, invoice: Invoice, fields=(), event: Event | None = None):
+    """Take the next number of `series` and write it on the invoice with its `fields` (as
+    they are on `invoice`), and into `event` (already written in this transaction, its
+    payload's "number" and its subject's text), in one statement: while the counter row is
+    locked, that statement and the commit are all that run. The number as written. Must
+    run inside the issuing transaction, as its last write."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("assign() belongs inside the issuing transaction")
     parts = _split(series, day)
     tenant_id = require_tenant_id()
     if parts is None:
-        number = render(series, next_number(series, day), day)
-        Invoice.objects.filter(pk=invoice_id).update(number=number)
-        return number
+        # A format written in Python ({n:>6}): the number, then the writes.
+        invoice.number = render(series, next_number(series, day), day)
+        Invoice.objects.filter(pk=invoice.pk).update(
+            number=invoice.number, **{name: getattr(invoice, name) for name in fields}
+        )
+        if event is not None:
+            Event.objects.filter(pk=event.pk).update(
+                subject_repr=invoice.number[:200], data={**event.data, "number": invoice.number}
+            )
+        return invoice.number
     before, width, after = parts
-    counter, invoice = Counter._meta.db_table, Invoice._meta.db_table
+    counter, table = Counter._meta.db_table, Invoice._meta.db_table
+    sets, set_params = _set_clause(invoice, fields)
+    stamp, stamp_params = "", []
+    if event is not None:
+        events = Event._meta.db_table
+        stamp = (
+            f", e AS (UPDATE {events} SET subject_repr = left(u.number, 200), "  # noqa: S608
+            "data = jsonb_set(data, '{number}', to_jsonb(u.number)) "
+            f"FROM u WHERE {events}.id = %s AND {events}.tenant_id = %s)"
+        )
+        stamp_params = [event.pk, tenant_id]
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH c AS (INSERT INTO {counter} (tenant_id, series_id, period, last_number) "  # noqa: S608
             "VALUES (%s, %s, %s, 1) ON CONFLICT (tenant_id, series_id, period) "
-            f"DO UPDATE SET last_number = {counter}.last_number + 1 RETURNING last_number) "
-            f"UPDATE {invoice} SET number = %s || lpad(c.last_number::text, "
+            f"DO UPDATE SET last_number = {counter}.last_number + 1 RETURNING last_number), "
+            f"u AS (UPDATE {table} SET {sets}number = %s || lpad(c.last_number::text, "
             "GREATEST(%s, length(c.last_number::text)), '0') || %s "
-            f"FROM c WHERE {invoice}.id = %s AND {invoice}.tenant_id = %s "
-            f"RETURNING {invoice}.number",
-            [tenant_id, series.pk, period_key(series.period, day), before, width, after,
-             invoice_id, tenant_id],
+            f"FROM c WHERE {table}.id = %s AND {table}.tenant_id = %s "
+            f"RETURNING {table}.number){stamp} SELECT number FROM u",
+            [tenant_id, series.pk, period_key(series.period, day), *set_params, before, width,
+             after, invoice.pk, tenant_id, *stamp_params],
         )  # fmt: skip
         row = cursor.fetchone()
     if row is None:
         raise RuntimeError("the invoice to number is not in this workspace")
-    return row[0]
+    invoice.number = row[0]
+    return invoice.number

@@ -437,14 +437,19 @@ def invoice_update(*, actor: Membership, invoice, data: dict) -> Invoice:
 # --- issue, cancel, credit notes ---------------------------------------------------------
 
 
+# What an issue writes on the invoice, with its number, in numbering.assign's statement.
+ISSUED_FIELDS = ("client", "seller", "series", "issue_date", "status", "issued_at", "due_date")
+
+
 @transaction.atomic
 def invoice_issue(*, actor: Membership, invoice, day=None) -> Invoice:
     """Number it and freeze it. The number comes from the series' counter in this very
     transaction: if anything below fails, the number goes back with it. Everything that
     can be done before is done before: the counter row stays locked from the moment the
     number is taken until the commit, and every other issue in the series waits for it, so
-    the number is taken by the last write but one (numbering.assign: the counter and the
-    invoice's number in one statement), followed only by the event."""
+    the number is taken by the last statement (numbering.assign: the counter, the invoice
+    with its number and the event's number in one statement), followed only by the
+    commit."""
     require(actor, "edit")
     pk = invoice.pk if isinstance(invoice, Invoice) else invoice
     invoice = (
@@ -470,10 +475,12 @@ def invoice_issue(*, actor: Membership, invoice, day=None) -> Invoice:
     invoice.status, invoice.issued_at = Invoice.ISSUED, timezone.now()
     if invoice.due_date is None or invoice.due_date < day:
         invoice.due_date = day
-    invoice.save(update_fields=["client", "seller", "series", "issue_date", "status",
-                                "issued_at", "due_date"])  # fmt: skip
+    # The event is written before the number and gets it in the numbering statement: once
+    # the counter row is locked, one statement and the commit are all that run.
+    event = emit("invoice.issued", actor=actor.user, subject=invoice, data=_payload(invoice),
+                 related=_related(invoice))  # fmt: skip
     try:
-        invoice.number = numbering.assign(series, day, invoice.pk)
+        numbering.assign(series, day, invoice, fields=ISSUED_FIELDS, event=event)
     except IntegrityError:
         # Only a series whose format was changed can give a number it gave before; the
         # error leaves the transaction, which rolls the counter back with it.
@@ -488,12 +495,11 @@ def invoice_issue(*, actor: Membership, invoice, day=None) -> Invoice:
     if (actor.tenant.country == "IN" or invoice.template == Invoice.INDIA) and len(
         invoice.number
     ) > 16:
-        # GST rules: an invoice number has at most 16 characters.
+        # GST rules: an invoice number has at most 16 characters (raised after the number
+        # is taken: the rollback gives it back).
         raise ValidationError(
             {"number": _("In India an invoice number has at most 16 characters.")}
         )
-    emit("invoice.issued", actor=actor.user, subject=invoice, data=_payload(invoice),
-         related=_related(invoice))  # fmt: skip
     return invoice
 
 
@@ -653,12 +659,19 @@ def store_payment(
         external_id=external_id[:120],
         created_by=user,
     )
+    changed = []
     for invoice, amount in rows:
         Allocation.objects.create(payment=payment, invoice=invoice, amount=amount)
         was = invoice.payment_status
         invoice.paid_amount += -amount if refund else amount
         invoice.payment_status = payment_status_of(invoice, refunded=refund)
-        invoice.save(update_fields=["paid_amount", "payment_status"])
+        changed.append((invoice, amount, was))
+    # One statement for all the invoices: the kept totals' rows (InvoiceTotal) it moves are
+    # then locked in one sorted pass, so two payments over several invoices never wait for
+    # each other crosswise (a deadlock).
+    Invoice.objects.bulk_update([invoice for invoice, *_ in changed],
+                                ["paid_amount", "payment_status"])  # fmt: skip
+    for invoice, amount, was in changed:
         data = {**_payload(invoice), "amount": str(amount),
                 "payment_status": invoice.payment_status, "refund": refund}  # fmt: skip
         emit("invoice.payment_recorded", actor=user, subject=invoice, data=data,

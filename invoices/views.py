@@ -86,7 +86,7 @@ def invoice_list(request):
         page_number = parse_page(params.get("page"))
     except (ValidationError, InvalidParameter):
         raise Http404 from None
-    totals = selectors.totals_by_currency(qs)
+    totals = selectors.list_totals(request.membership, params, qs)
     for row in totals:
         row["total_display"] = format_money(row["total"] or 0, row["currency"])
         row["due_display"] = format_money(row["due"], row["currency"])
