@@ -83,6 +83,23 @@ def assign_new(conversation: Conversation, message: Message, inbound) -> None:
          data={"assignee": user_id, "previous": None})  # fmt: skip
 
 
+def _assign_new_many(entries) -> None:
+    """`assign_new` for a batch of (conversation, message, inbound): one query tells which
+    channels hand out at all; only their conversations are looked at one by one."""
+    channel_ids = {conversation.channel_id for conversation, _m, _i in entries}
+    handing_out = set(
+        AssignmentRule.objects.filter(channel_id__in=channel_ids)
+        .exclude(mode=AssignmentRule.NONE)
+        .values_list("channel_id", flat=True)
+    )
+    for entry in entries:
+        if entry[0].channel_id in handing_out:
+            assign_new(*entry)
+
+
+assign_new.many = _assign_new_many
+
+
 def register() -> None:
     for kind, _label in Message.KINDS:
         ingest.after_store(kind)(assign_new)
