@@ -72,7 +72,8 @@ def assign_new(conversation: Conversation, message: Message, inbound) -> None:
     assigned, goes to whom the channel's rule says. Emits conversation.assigned."""
     if conversation.assignee_id is not None or conversation.is_spam:
         return
-    if Message.objects.filter(conversation_id=conversation.pk).exclude(pk=message.pk).exists():
+    # A message before this one (a poll stores a chunk's messages before this runs).
+    if Message.objects.filter(conversation_id=conversation.pk, pk__lt=message.pk).exists():
         return  # not new: an unassigned conversation the team has not taken yet
     user_id = pick(conversation.channel_id)
     if user_id is None:

@@ -70,12 +70,17 @@ def _kept_out_many(channel: Channel, inbounds: list[Inbound]) -> list[str | None
         waiting = [i for i, note in enumerate(notes) if not note]
         if not waiting:
             break
-        many = getattr(check, "many", None)
-        subset = [inbounds[i] for i in waiting]
-        found = many(channel, subset) if many else [check(channel, x) for x in subset]
+        found = _answers(check, channel, [inbounds[i] for i in waiting])
         for i, note in zip(waiting, found, strict=True):
             notes[i] = note or None
     return notes
+
+
+def _answers(fn, channel: Channel, inbounds: list[Inbound]) -> list:
+    """What fn(channel, inbound) answers for each inbound: through its batch variant
+    `fn.many(channel, inbounds)` when it has one."""
+    many = getattr(fn, "many", None)
+    return list(many(channel, inbounds)) if many else [fn(channel, i) for i in inbounds]
 
 
 # Kinds whose entries are stored their own way, instead of one new message per inbound: a
@@ -413,9 +418,7 @@ def _threaded(channel: Channel, inbounds: list[Inbound]) -> list[Inbound]:
         at = [n for n, i in enumerate(out) if i.kind == kind]
         if not at:
             continue
-        many = getattr(threader, "many", None)
-        subset = [out[n] for n in at]
-        chats = many(channel, subset) if many else [threader(channel, i) for i in subset]
+        chats = _answers(threader, channel, [out[n] for n in at])
         for n, chat in zip(at, chats, strict=True):
             out[n] = dataclasses.replace(out[n], chat_id=chat)
     return out

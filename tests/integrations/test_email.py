@@ -15,6 +15,7 @@ from integrations import mailpoll, services
 from integrations.channels import File
 from integrations.models import (
     Attachment,
+    AutoReplySettings,
     BlockedSender,
     Channel,
     Conversation,
@@ -405,6 +406,27 @@ def test_a_chunk_is_threaded_matched_and_kept_out_as_mail_by_mail(channel, imap,
     assert [e.data["contact"] for e in events] == [ivan.pk] * 3 + [None]
     assert events[0].related == [["contact", ivan.pk]]
     assert poll(channel) == 0 and len(rows(channel)) == 4
+
+
+def test_a_thread_new_in_one_chunk_is_assigned_and_greeted_once(
+    channel, imap, mail_server, workspace, django_capture_on_commit_callbacks
+):
+    from integrations import assignment
+
+    tenant, owner = workspace
+    with tenant_scope(tenant, owner.user):
+        assignment.rule_save(actor=owner, channel=channel, mode="round_robin", department=None,
+                             limit=0)  # fmt: skip
+        AutoReplySettings.objects.create(channel=channel, first_contact="Thanks for writing!")
+    imap.append(mail(1), mail(2, in_reply_to="<m1@client.example>"))
+    with tenant_scope(tenant), django_capture_on_commit_callbacks(execute=True):
+        assert mailpoll.poll_all() == 2
+    [conversation] = rows(channel, Conversation)
+    assert conversation.assignee_id == owner.user_id
+    assert len(rows(channel, Event, type="conversation.assigned")) == 1
+    [greeting] = mail_server.messages
+    assert greeting["In-Reply-To"] == "<m2@client.example>"
+    assert [m.meta.get("auto") for m in rows(channel, direction="out")] == ["first"]
 
 
 def test_a_chunk_costs_the_same_statements_for_three_mails_or_thirty(channel, imap):
