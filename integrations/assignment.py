@@ -72,7 +72,8 @@ def assign_new(conversation: Conversation, message: Message, inbound) -> None:
     assigned, goes to whom the channel's rule says. Emits conversation.assigned."""
     if conversation.assignee_id is not None or conversation.is_spam:
         return
-    if Message.objects.filter(conversation_id=conversation.pk).exclude(pk=message.pk).exists():
+    # A message before this one (a poll stores a chunk's messages before this runs).
+    if Message.objects.filter(conversation_id=conversation.pk, pk__lt=message.pk).exists():
         return  # not new: an unassigned conversation the team has not taken yet
     user_id = pick(conversation.channel_id)
     if user_id is None:
@@ -81,6 +82,23 @@ def assign_new(conversation: Conversation, message: Message, inbound) -> None:
     conversation.assignee_id = user_id
     emit("conversation.assigned", actor=None, subject=conversation,
          data={"assignee": user_id, "previous": None})  # fmt: skip
+
+
+def _assign_new_many(entries) -> None:
+    """`assign_new` for a batch of (conversation, message, inbound): one query tells which
+    channels hand out at all; only their conversations are looked at one by one."""
+    channel_ids = {conversation.channel_id for conversation, _m, _i in entries}
+    handing_out = set(
+        AssignmentRule.objects.filter(channel_id__in=channel_ids)
+        .exclude(mode=AssignmentRule.NONE)
+        .values_list("channel_id", flat=True)
+    )
+    for entry in entries:
+        if entry[0].channel_id in handing_out:
+            assign_new(*entry)
+
+
+assign_new.many = _assign_new_many
 
 
 def register() -> None:

@@ -103,7 +103,8 @@ def choose(config: AutoReplySettings, conversation, message, inbound) -> tuple[s
     if config.out_of_hours.strip() and out_of_hours(config, inbound.sent_at):
         return OUT_OF_HOURS, config.out_of_hours.strip()
     if config.first_contact.strip():
-        first = not conversation.messages.exclude(pk=message.pk).exists()
+        # No message before this one (a poll stores a chunk's messages before this runs).
+        first = not conversation.messages.filter(pk__lt=message.pk).exists()
         if first:
             return FIRST_CONTACT, config.first_contact.strip()
     return "", ""

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from contacts import matching
 from contacts.models import Contact
-from crm.activity.events import emit
+from crm.activity.events import emit, emit_each
+from crm.tenancy.bulk import update_rows
 from crm.tenancy.context import require_tenant_id
 from crm.tenancy.models import Tenant
 
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 AFTER_STORE: dict[str, list] = {}
 
 
+# A step may also take a whole batch at once (`process_many`): `fn.many(entries)` with
+# entries [(conversation, message, inbound)] in order; without it, fn runs on each in turn.
 def after_store(kind: str):
     def register(fn):
         AFTER_STORE.setdefault(kind, []).append(fn)
@@ -57,11 +60,28 @@ def keep_out(fn):
 
 
 def _kept_out(channel: Channel, inbound: Inbound) -> str | None:
+    return _kept_out_many(channel, [inbound])[0]
+
+
+def _kept_out_many(channel: Channel, inbounds: list[Inbound]) -> list[str | None]:
+    """The note keeping each inbound out, or None; a check with a `many(channel, inbounds)`
+    variant answers for the whole batch at once."""
+    notes: list[str | None] = [None] * len(inbounds)
     for check in KEEP_OUT:
-        note = check(channel, inbound)
-        if note:
-            return note
-    return None
+        waiting = [i for i, note in enumerate(notes) if not note]
+        if not waiting:
+            break
+        found = _answers(check, channel, [inbounds[i] for i in waiting])
+        for i, note in zip(waiting, found, strict=True):
+            notes[i] = note or None
+    return notes
+
+
+def _answers(fn, channel: Channel, inbounds: list[Inbound]) -> list:
+    """What fn(channel, inbound) answers for each inbound: through its batch variant
+    `fn.many(channel, inbounds)` when it has one."""
+    many = getattr(fn, "many", None)
+    return list(many(channel, inbounds)) if many else [fn(channel, i) for i in inbounds]
 
 
 # Kinds whose entries are stored their own way, instead of one new message per inbound: a
@@ -79,7 +99,9 @@ def stores(kind: str):
 
 
 # Kinds whose conversation is found from the message itself, not from a chat id the far end
-# gives (an email's In-Reply-To and References): {kind: fn(channel, inbound) -> chat id}.
+# gives (an email's In-Reply-To and References): {kind: fn(channel, inbound) -> chat id}. A
+# batch variant `fn.many(channel, inbounds) -> chat ids` threads a batch in order, each
+# inbound seeing the ones before it as stored.
 THREADERS: dict = {}
 
 
@@ -230,18 +252,8 @@ def _store(channel: Channel, inbound: Inbound) -> Message | None:
     conversation = _conversation(channel, inbound)
     try:
         with transaction.atomic():
-            message = Message.objects.create(
-                conversation=conversation,
-                channel=channel,
-                direction=Message.IN,
-                kind=inbound.kind,
-                text=inbound.text,
-                subject=inbound.subject[:300],
-                html=files.sanitise(inbound.html) if inbound.html else "",
-                meta=inbound.meta,
-                external_id=inbound.external_id,
-                created_at=inbound.sent_at,
-            )
+            message = _message(channel, conversation, inbound)
+            message.save()
     except IntegrityError:
         return None  # this message is in already: a re-delivery, or a second run
     files.attach(message, inbound.files, channel)
@@ -249,26 +261,50 @@ def _store(channel: Channel, inbound: Inbound) -> Message | None:
         conversation.contact_id = match_contact(inbound)
     # The row is locked (or new) in this transaction, so its values in memory are current:
     # one UPDATE, and the steps below read the conversation as stored, without a re-read.
+    _touch(conversation, inbound)
+    conversation.save(update_fields=TOUCHED)
+    for step in AFTER_STORE.get(inbound.kind, ()):
+        step(conversation, message, inbound)
+    emit("message.received", actor=None, **_received(channel, conversation, message, inbound))
+    return message
+
+
+TOUCHED = ["unread", "last_message_at", "contact", "status", "snoozed_until", "waiting_since"]
+
+
+def _message(channel: Channel, conversation: Conversation, inbound: Inbound) -> Message:
+    """The stored form of an incoming message (unsaved)."""
+    return Message(
+        conversation=conversation,
+        channel=channel,
+        direction=Message.IN,
+        kind=inbound.kind,
+        text=inbound.text,
+        subject=inbound.subject[:300],
+        html=files.sanitise(inbound.html) if inbound.html else "",
+        meta=inbound.meta,
+        external_id=inbound.external_id,
+        created_at=inbound.sent_at,
+    )
+
+
+def _touch(conversation: Conversation, inbound: Inbound) -> None:
+    """A conversation's fields after a message of it came in (the TOUCHED ones)."""
     conversation.unread += 1
     conversation.last_message_at = max(conversation.last_message_at, inbound.sent_at)
     # The client writing again reopens a closed or snoozed conversation.
     conversation.status, conversation.snoozed_until = Conversation.OPEN, None
     conversation.waiting_since = conversation.waiting_since or inbound.sent_at
-    conversation.save(
-        update_fields=["unread", "last_message_at", "contact", "status", "snoozed_until",
-                       "waiting_since"]
-    )  # fmt: skip
-    for step in AFTER_STORE.get(inbound.kind, ()):
-        step(conversation, message, inbound)
-    emit(
-        "message.received",
-        actor=None,
-        subject=conversation,
-        data={"channel": channel.pk, "kind": channel.kind, "message": message.pk,
-              "contact": conversation.contact_id, "text": inbound.text[:200]},
-        related=_client(conversation.contact_id),
-    )  # fmt: skip
-    return message
+
+
+def _received(channel: Channel, conversation: Conversation, message: Message, inbound) -> dict:
+    """The `message.received` event's subject, data and related records."""
+    return {
+        "subject": conversation,
+        "data": {"channel": channel.pk, "kind": channel.kind, "message": message.pk,
+                 "contact": conversation.contact_id, "text": inbound.text[:200]},
+        "related": _client(conversation.contact_id),
+    }  # fmt: skip
 
 
 def _client(contact_id: int | None) -> list:
@@ -282,3 +318,193 @@ def wake_snoozed() -> int:
     return Conversation.objects.filter(
         status=Conversation.SNOOZED, snoozed_until__lte=timezone.now()
     ).update(status=Conversation.OPEN, snoozed_until=None)
+
+
+# --- a batch of deliveries at once (a mail poll's chunk) --------------------------------
+
+
+class _OneByOne(Exception):
+    """The batch cannot be taken in at once: each delivery goes through `process`."""
+
+
+FAILURES = (ValueError, KeyError, TypeError, AttributeError, channels.ChannelError)
+
+
+def process_many(delivery_ids: list[int]) -> int:
+    """Ingest stored deliveries of one channel together, in their order: what `process` on
+    each in turn would do, with a few statements for the whole batch instead of a dozen per
+    message. How many of them made a message. A delivery that cannot be read fails alone;
+    a batch that cannot be stored at once (a storer kind, statuses, a file refused, a
+    message another worker stored a moment ago) goes through `process` one by one."""
+    with transaction.atomic():
+        deliveries = {
+            d.pk: d
+            for d in RawDelivery.objects.select_for_update()
+            .select_related("channel")
+            .filter(pk__in=delivery_ids, status=RawDelivery.RECEIVED)
+            .order_by("pk")
+        }
+        deliveries = [deliveries[i] for i in dict.fromkeys(delivery_ids) if i in deliveries]
+        if not deliveries:
+            return 0
+        try:
+            with transaction.atomic():  # a batch that fails rolls back this part only
+                return _ingest_batch(deliveries)
+        except (_OneByOne, IntegrityError, *FAILURES) as exc:
+            log.info("batch of %s deliveries taken one by one: %r", len(deliveries), exc)
+        return sum(process(d.pk) is not None for d in deliveries)
+
+
+def _ingest_batch(deliveries: list[RawDelivery]) -> int:
+    channel = deliveries[0].channel
+    if any(d.channel_id != channel.pk for d in deliveries):
+        raise _OneByOne("several channels")
+    adapter = channels.get(channel.kind)
+    read: list[tuple[RawDelivery, Inbound]] = []
+    for delivery in deliveries:
+        try:
+            inbounds = adapter.inbounds(delivery.payload)
+            if adapter.statuses(delivery.payload):
+                raise _OneByOne("status updates")
+        except FAILURES as exc:
+            log.warning("delivery %s of channel %s failed: %s", delivery.pk, channel.pk, exc)
+            delivery.status, delivery.error = RawDelivery.FAILED, str(exc)[:2000] or repr(exc)
+            continue
+        if any(inbound.kind in STORERS for inbound in inbounds):
+            raise _OneByOne("a kind stored its own way")
+        read += [(delivery, inbound) for inbound in inbounds]
+    notes: dict[int, list[str]] = {}
+    taken = []
+    for (delivery, inbound), note in zip(
+        read, _kept_out_many(channel, [i for _d, i in read]), strict=True
+    ):
+        if note:
+            notes.setdefault(delivery.pk, []).append(note)
+        else:
+            taken.append((delivery, inbound))
+    stored = _store_many(channel, [i for _d, i in taken])
+    made = {d.pk for (d, _i), message in zip(taken, stored, strict=True) if message}
+    now = timezone.now()
+    for delivery in deliveries:
+        if delivery.status != RawDelivery.FAILED:
+            delivery.status = RawDelivery.PROCESSED
+            delivery.error = "; ".join(notes.get(delivery.pk, ()))[:2000]
+        delivery.processed_at = now
+    update_rows(deliveries, ["status", "error", "processed_at"])
+    return len(made)
+
+
+def _store_many(channel: Channel, inbounds: list[Inbound]) -> list[Message | None]:
+    """`_store` for a batch, in order: the message each inbound made, None for one already
+    stored (or stored earlier in the batch)."""
+    inbounds = _threaded(channel, inbounds)
+    known = set(
+        Message.objects.filter(
+            channel=channel, external_id__in={i.external_id for i in inbounds}
+        ).values_list("external_id", flat=True)
+    )
+    fresh = []
+    for inbound in inbounds:
+        if inbound.external_id not in known:
+            known.add(inbound.external_id)
+            fresh.append(inbound)
+    if not fresh:
+        return [None] * len(inbounds)
+    conversations = _conversations(channel, fresh)
+    # A message another worker stores meanwhile raises IntegrityError: one by one, then.
+    messages = Message.objects.bulk_create(
+        [_message(channel, conversations[i.chat_id], i) for i in fresh]
+    )
+    for message, inbound in zip(messages, fresh, strict=True):
+        if inbound.files:
+            files.attach(message, inbound.files, channel)
+    unmatched = [i for i in fresh if conversations[i.chat_id].contact_id is None]
+    matched = dict(zip(map(id, unmatched), match_contacts(unmatched), strict=True))
+    for inbound in fresh:
+        conversation = conversations[inbound.chat_id]
+        if conversation.contact_id is None:
+            conversation.contact_id = matched[id(inbound)]
+        _touch(conversation, inbound)
+    update_rows(conversations.values(), TOUCHED)
+    entries = [(conversations[i.chat_id], m, i) for m, i in zip(messages, fresh, strict=True)]
+    for kind in dict.fromkeys(i.kind for i in fresh):
+        of_kind = [e for e in entries if e[2].kind == kind]
+        for step in AFTER_STORE.get(kind, ()):
+            many = getattr(step, "many", None)
+            if many:
+                many(of_kind)
+            else:
+                for entry in of_kind:
+                    step(*entry)
+    emit_each(
+        "message.received",
+        actor=None,
+        items=[tuple(_received(channel, c, m, i).values()) for c, m, i in entries],
+    )
+    by_key = {m.external_id: m for m in messages}
+    return [by_key.pop(i.external_id, None) for i in inbounds]
+
+
+def _threaded(channel: Channel, inbounds: list[Inbound]) -> list[Inbound]:
+    """The inbounds with the chat ids their kinds' threaders give."""
+    out = list(inbounds)
+    for kind, threader in THREADERS.items():
+        at = [n for n, i in enumerate(out) if i.kind == kind]
+        if not at:
+            continue
+        chats = _answers(threader, channel, [out[n] for n in at])
+        for n, chat in zip(at, chats, strict=True):
+            out[n] = dataclasses.replace(out[n], chat_id=chat)
+    return out
+
+
+def _conversations(channel: Channel, inbounds: list[Inbound]) -> dict[str, Conversation]:
+    """{chat id: its conversation, locked}, opening the missing ones (each titled by the
+    first inbound of its chat)."""
+
+    def locked(chats):
+        return {
+            c.external_chat_id: c
+            for c in Conversation.objects.select_for_update().filter(
+                channel=channel, external_chat_id__in=chats
+            )
+        }
+
+    firsts = {}
+    for inbound in inbounds:
+        firsts.setdefault(inbound.chat_id, inbound)
+    found = locked(list(firsts))
+    missing = [i for chat, i in firsts.items() if chat not in found]
+    if missing:
+        # Another worker may open one of them a moment before: its row is taken as it is.
+        Conversation.objects.bulk_create(
+            [
+                Conversation(channel=channel, external_chat_id=i.chat_id, title=i.sender_name,
+                             last_message_at=i.sent_at)
+                for i in missing
+            ],
+            ignore_conflicts=True,
+        )  # fmt: skip
+        found |= locked([i.chat_id for i in missing])
+    for conversation in found.values():
+        conversation.channel = channel  # the steps after storing read it
+    return found
+
+
+def match_contacts(inbounds: list[Inbound]) -> list[int | None]:
+    """`match_contact` for a batch: one query for all their emails and phones."""
+    if not inbounds:
+        return []
+    region = "US"
+    if any(i.phones for i in inbounds):
+        region = Tenant.objects.values_list("country", flat=True).get(pk=require_tenant_id())
+    keys = [matching.keys_for(emails=i.emails, phones=i.phones, region=region) for i in inbounds]
+    found = matching.match(k for ks in keys for k in ks)
+    out = []
+    for inbound, own in zip(inbounds, keys, strict=True):
+        if inbound.username:  # a handle first, as match_contact does
+            out.append(match_contact(inbound))
+            continue
+        ids = sorted(i for k in own for i in found.get(k, ()))
+        out.append(ids[0] if ids else None)
+    return out

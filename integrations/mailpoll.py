@@ -6,8 +6,9 @@ Mail is fetched in chunks with BODY.PEEK[] from a folder opened read-only (EXAMI
 nothing is marked seen. Each chunk is one transaction: the state row is locked with SKIP
 LOCKED (a second poll of the same folder skips it instead of fetching the same mail), the
 chunk's mails are stored as raw deliveries (one INSERT, a mail already stored is skipped by
-the unique constraint on its Message-ID), ingested through `ingest.process` (a mail that
-cannot be read becomes a failed delivery, shown and retryable), and the last UID moves on.
+the unique constraint on its Message-ID), ingested together (`ingest.process_many`: a few
+statements per chunk, not per mail; a mail that cannot be read becomes a failed delivery,
+shown and retryable), and the last UID moves on.
 A worker killed mid-chunk rolls the chunk back: the next poll takes it again.
 
 After downtime the poll simply continues from the last UID. A changed UIDVALIDITY (the
@@ -152,11 +153,8 @@ def _take(channel, client, folder: str, uidvalidity: int, uids: list[int]) -> in
                 channel=channel, external_id__in=keys, status=RawDelivery.RECEIVED
             ).values_list("external_id", "pk")
         )
-        made = 0
         with autoreply.batch(channel.pk):
-            for key in dict.fromkeys(keys):
-                if key in waiting and ingest.process(waiting[key]) is not None:
-                    made += 1
+            made = ingest.process_many([waiting[k] for k in dict.fromkeys(keys) if k in waiting])
         state.last_uid = max(uids)
         state.save(update_fields=["last_uid"])
     return made
@@ -168,8 +166,4 @@ def _ingest_stuck(channel: Channel) -> int:
     stuck = RawDelivery.objects.filter(
         channel=channel, status=RawDelivery.RECEIVED, received_at__lt=timezone.now() - STUCK
     ).values_list("pk", flat=True)[:CHUNK]
-    made = 0
-    for delivery_id in list(stuck):
-        with transaction.atomic():
-            made += ingest.process(delivery_id) is not None
-    return made
+    return ingest.process_many(list(stuck))

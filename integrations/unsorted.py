@@ -21,6 +21,7 @@ from contacts import services as contact_services
 from contacts.models import Contact
 from crm.accounts.models import Membership
 from crm.activity.events import emit
+from crm.tenancy.bulk import update_rows
 from crm.tenancy.context import require_tenant_id
 from crm.tenancy.models import Tenant
 from deals import services as deal_services
@@ -199,11 +200,34 @@ def _blocked(channel: Channel, inbound) -> str | None:
     return f"Kept out: the sender {found} is blocked (message {inbound.external_id})."
 
 
-def remember_sender(conversation: Conversation, message: Message, inbound) -> None:
-    """While no client is linked, keep what the sender told the channel about themselves:
-    accepting the request makes the contact from it."""
-    if conversation.contact_id is not None:
-        return
+def _blocked_many(channel: Channel, inbounds: list) -> list[str | None]:
+    """`_blocked` for a batch: one query finds whether any of its senders is blocked; only
+    then are those senders' inbounds looked at one by one."""
+    chats = {i.chat_id for i in inbounds if i.chat_id}
+    emails = {e.strip().lower() for i in inbounds for e in i.emails if e.strip()}
+    phones = set(e164([p for i in inbounds for p in i.phones]))
+    rows = list(
+        BlockedSender.objects.filter(channel=channel)
+        .filter(Q(external_chat_id__in=chats) | Q(email__in=emails) | Q(phone__in=phones))
+        .values_list("external_chat_id", "email", "phone")
+    )
+    if not rows:
+        return [None] * len(inbounds)
+    hit = {v for row in rows for v in row if v}
+    return [
+        _blocked(channel, i)
+        if hit & {i.chat_id, *(e.strip().lower() for e in i.emails), *i.phones} or i.phones
+        else None
+        for i in inbounds
+    ]
+
+
+_blocked.many = _blocked_many
+
+
+def _sender(conversation: Conversation, inbound) -> bool:
+    """Merge what the sender told about themselves into `conversation.sender`; whether it
+    changed."""
     known = conversation.sender or {}
     merged = {
         "name": inbound.sender_name or known.get("name", ""),
@@ -211,9 +235,30 @@ def remember_sender(conversation: Conversation, message: Message, inbound) -> No
         "phones": sorted({*known.get("phones", ()), *inbound.phones})[:5],
         "emails": sorted({*known.get("emails", ()), *(e.lower() for e in inbound.emails)})[:5],
     }
-    if merged != known:
-        Conversation.objects.filter(pk=conversation.pk).update(sender=merged)
-        conversation.sender = merged
+    if merged == known:
+        return False
+    conversation.sender = merged
+    return True
+
+
+def remember_sender(conversation: Conversation, message: Message, inbound) -> None:
+    """While no client is linked, keep what the sender told the channel about themselves:
+    accepting the request makes the contact from it."""
+    if conversation.contact_id is None and _sender(conversation, inbound):
+        Conversation.objects.filter(pk=conversation.pk).update(sender=conversation.sender)
+
+
+def _remember_senders(entries) -> None:
+    """`remember_sender` for a batch of (conversation, message, inbound): one UPDATE."""
+    changed = {}
+    for conversation, _message, inbound in entries:
+        if conversation.contact_id is None and _sender(conversation, inbound):
+            changed[conversation.pk] = conversation
+    if changed:
+        update_rows(changed.values(), ["sender"])
+
+
+remember_sender.many = _remember_senders
 
 
 def register() -> None:

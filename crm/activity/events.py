@@ -82,12 +82,22 @@ def emit_many(
     """One event per subject, written in one statement and dispatched by one task: for a
     change that touches many records at once (the contacts a company merge moves)."""
     _require_transaction("emit_many")
-    if not subjects:
-        return []
     pairs = _pairs(related)
-    events = Event.objects.bulk_create(
-        [_event(type, actor, s, data(s) if data else None, pairs) for s in subjects]
-    )
+    return _save_all([_event(type, actor, s, data(s) if data else None, pairs) for s in subjects])
+
+
+def emit_each(type: str, *, actor, items: list[tuple[models.Model, dict, list]]) -> list[Event]:
+    """One event per (subject, data, related) item, each with its own payload, written in
+    one statement and dispatched by one task: for a batch of separate changes of one kind
+    (the messages a mail poll takes in)."""
+    _require_transaction("emit_each")
+    return _save_all([_event(type, actor, s, d, _pairs(r)) for s, d, r in items])
+
+
+def _save_all(events: list[Event]) -> list[Event]:
+    if not events:
+        return []
+    events = Event.objects.bulk_create(events)
     tenant_id, ids = events[0].tenant_id, [e.pk for e in events]
     transaction.on_commit(lambda: dispatch_events.delay(tenant_id, ids))
     return events

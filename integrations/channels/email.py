@@ -339,20 +339,35 @@ def thread(channel, inbound: Inbound) -> str:
     """The conversation an email joins: the one holding a message it answers (In-Reply-To,
     then References, latest first), else its thread's root Message-ID (a new one, or the
     one an earlier mail of the same thread opened)."""
+    return thread_many(channel, [inbound])[0]
+
+
+def thread_many(channel, inbounds: list[Inbound]) -> list[str]:
+    """`thread` for a batch of emails in order, with one query: a mail answering one
+    earlier in the batch joins that one's conversation, as if it were stored already."""
     from ..models import Message
 
-    named = [*inbound.meta.get("in_reply_to", ()), *reversed(inbound.meta.get("references", ()))]
-    named = [k for k in dict.fromkeys(named) if k and k != inbound.external_id]
-    if named:
+    named = []
+    for inbound in inbounds:
+        keys = [*inbound.meta.get("in_reply_to", ()), *reversed(inbound.meta.get("references", ()))]
+        named.append([k for k in dict.fromkeys(keys) if k and k != inbound.external_id])
+    wanted = {k for keys in named for k in keys}
+    found = {}
+    if wanted:
         found = dict(
-            Message.objects.filter(channel=channel, external_id__in=named).values_list(
+            Message.objects.filter(channel=channel, external_id__in=wanted).values_list(
                 "external_id", "conversation__external_chat_id"
             )
         )
-        for key in named:
-            if found.get(key):
-                return found[key]
-    return inbound.chat_id[:100]
+    chats = []
+    for inbound, keys in zip(inbounds, named, strict=True):
+        chat = next((found[k] for k in keys if found.get(k)), inbound.chat_id[:100])
+        found.setdefault(inbound.external_id, chat)
+        chats.append(chat)
+    return chats
+
+
+thread.many = thread_many
 
 
 register(Email())

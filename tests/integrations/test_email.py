@@ -9,11 +9,14 @@ from email import policy
 import pytest
 
 from contacts.models import Contact
+from crm.activity.models import Event
 from crm.tenancy.context import tenant_scope
 from integrations import mailpoll, services
 from integrations.channels import File
 from integrations.models import (
     Attachment,
+    AutoReplySettings,
+    BlockedSender,
     Channel,
     Conversation,
     MailboxState,
@@ -365,6 +368,87 @@ def test_a_refused_reply_stores_nothing(channel, imap, mail_server, workspace):
     with tenant_scope(tenant, owner.user), pytest.raises(ChannelError):
         services.reply_send(actor=owner, conversation=conversation, text="Hello")
     assert len(rows(channel, Message, direction="out")) == 0
+
+
+# --- a chunk taken in together --------------------------------------------------------
+
+
+def test_a_chunk_is_threaded_matched_and_kept_out_as_mail_by_mail(channel, imap, workspace):
+    tenant = workspace[0]
+    ivan = new_contact_for(channel, emails=["ivan@client.example"])
+    with tenant_scope(tenant):
+        BlockedSender.objects.create(channel=channel, email="spam@junk.example")
+    imap.append(
+        mail(1, subject="Order question"),
+        # A reply to the mail just before it, in the same chunk, and a reply to that reply.
+        mail(2, sender="Olga <olga@other.example>", in_reply_to="<m1@client.example>",
+             references="<m1@client.example>"),
+        mail(3, in_reply_to="<m2@client.example>"),
+        mail(4, sender="spam@junk.example"),
+        mail(5, sender="Olga <olga@other.example>", subject="Something else"),
+        mail(1, subject="Order question"),  # the same mail again: kept once
+    )  # fmt: skip
+    assert poll(channel) == 4
+    messages = rows(channel)
+    assert [m.external_id for m in messages] == [f"m{i}@client.example" for i in (1, 2, 3, 5)]
+    first, other = rows(channel, Conversation)
+    assert [m.conversation_id for m in messages] == [first.pk] * 3 + [other.pk]
+    assert (first.external_chat_id, first.unread, first.contact_id) == (
+        "m1@client.example", 3, ivan.pk
+    )  # fmt: skip
+    # Olga is no client yet: her conversation is an unsorted request that remembers her.
+    assert other.contact_id is None and other.sender["emails"] == ["olga@other.example"]
+    kept_out = rows(channel, RawDelivery, external_id="m4@client.example")[0]
+    assert kept_out.status == RawDelivery.PROCESSED and "blocked" in kept_out.error
+    with tenant_scope(tenant):
+        events = list(Event.objects.filter(type="message.received").order_by("pk"))
+    assert [e.data["message"] for e in events] == [m.pk for m in messages]
+    assert [e.data["contact"] for e in events] == [ivan.pk] * 3 + [None]
+    assert events[0].related == [["contact", ivan.pk]]
+    assert poll(channel) == 0 and len(rows(channel)) == 4
+
+
+def test_a_thread_new_in_one_chunk_is_assigned_and_greeted_once(
+    channel, imap, mail_server, workspace, django_capture_on_commit_callbacks
+):
+    from integrations import assignment
+
+    tenant, owner = workspace
+    with tenant_scope(tenant, owner.user):
+        assignment.rule_save(actor=owner, channel=channel, mode="round_robin", department=None,
+                             limit=0)  # fmt: skip
+        AutoReplySettings.objects.create(channel=channel, first_contact="Thanks for writing!")
+    imap.append(mail(1), mail(2, in_reply_to="<m1@client.example>"))
+    with tenant_scope(tenant), django_capture_on_commit_callbacks(execute=True):
+        assert mailpoll.poll_all() == 2
+    [conversation] = rows(channel, Conversation)
+    assert conversation.assignee_id == owner.user_id
+    assert len(rows(channel, Event, type="conversation.assigned")) == 1
+    [greeting] = mail_server.messages
+    assert greeting["In-Reply-To"] == "<m2@client.example>"
+    assert [m.meta.get("auto") for m in rows(channel, direction="out")] == ["first"]
+
+
+def test_a_chunk_costs_the_same_statements_for_three_mails_or_thirty(channel, imap):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    imap.append(*(mail(i, sender=f"c{i}@client.example") for i in range(1, 4)))
+    with CaptureQueriesContext(connection) as few:
+        assert poll(channel) == 3
+    imap.append(*(mail(i, sender=f"c{i}@client.example") for i in range(10, 40)))
+    with CaptureQueriesContext(connection) as many:
+        assert poll(channel) == 30
+    assert len(many) <= len(few) + 2
+
+
+def test_a_mail_the_batch_cannot_take_fails_alone(channel, imap, settings):
+    settings.INBOX_MAX_FILE_BYTES = 1000
+    imap.append(mail(1), mail(2, files=[("big.pdf", "application/pdf", b"x" * 5000)]), mail(3))
+    assert poll(channel) == 2
+    assert [m.external_id for m in rows(channel)] == ["m1@client.example", "m3@client.example"]
+    [failed] = rows(channel, RawDelivery, status=RawDelivery.FAILED)
+    assert failed.external_id == "m2@client.example" and "big.pdf" in failed.error
 
 
 def new_contact_for(channel, **fields) -> Contact:

@@ -150,3 +150,24 @@ def test_a_changed_policy_definition_is_reapplied_by_migrate(monkeypatch):
     monkeypatch.undo()
     rls.apply_policies()
     assert rls.protected_tables()[table] == before
+
+
+@pytest.mark.django_db
+def test_update_rows_sets_each_row_to_its_values_in_this_workspace_only(workspace, other_workspace):
+    from crm.tenancy.bulk import update_rows
+
+    (tenant_a, owner_a), (tenant_b, owner_b) = workspace, other_workspace
+    with tenant_scope(tenant_b):
+        theirs = Widget.objects.create(name="theirs", owner=owner_b.user)
+    with tenant_scope(tenant_a):
+        ours = [Widget.objects.create(name=f"w{i}", owner=owner_a.user) for i in range(3)]
+        for i, widget in enumerate(ours):
+            widget.name = f"renamed {i}"
+        theirs.name = "taken over"
+        assert update_rows([*ours, theirs], ["name"]) == 3
+        assert sorted(Widget.objects.values_list("name", flat=True)) == [
+            "renamed 0", "renamed 1", "renamed 2"
+        ]  # fmt: skip
+        assert update_rows([], ["name"]) == 0
+    with tenant_scope(tenant_b):
+        assert Widget.objects.get().name == "theirs"
