@@ -190,3 +190,49 @@ def test_dry_run_says_what_would_happen_and_does_nothing(workspace):
     assert "Call the client" in fired["Call on Qualified"]["actions"][0]["does"]
     with tenant_scope(tenant):
         assert Task.objects.count() == before
+
+
+def test_another_workspaces_rules_runs_and_deals_are_not_found(workspace, other_workspace):
+    (_, owner), (other, their_owner) = workspace, other_workspace
+    _, theirs = funnel(other)
+    their_client = api_client(their_owner)
+    rule = their_client.post(RULES, _rule_body(theirs["Qualified"]), format="json").json()
+    deal = new_deal(their_owner, stage=theirs["Qualified"])
+    settle(other)
+    client = api_client(owner)
+    assert client.get(f"{RULES}{rule['id']}/").status_code == 404
+    assert client.get(f"{RULES}{rule['id']}/versions/").status_code == 404
+    assert client.get("/api/v1/automation/runs/", {"rule": rule["id"]}).json()["results"] == []
+    dry = client.post(f"{RULES}dry-run/", {"object_id": deal.pk}, format="json")
+    assert dry.status_code == 404
+    moved = client.post(f"{RULES}reorder/", {"rules": [rule["id"]]}, format="json")
+    assert moved.status_code == 400
+    assert their_client.get(f"{RULES}{rule['id']}/").json()["position"] == 0
+
+
+def test_a_member_granted_automation_with_own_visibility_cannot_dry_run_a_colleagues_deal(
+    workspace,
+):
+    tenant, owner = workspace
+    _, stages = funnel(tenant)
+    colleague, member = add_member(tenant, "manager"), add_member(tenant, "manager")
+    with tenant_scope(tenant):
+        role = member.role
+        role.grants = {**role.grants, "automation": {"actions": ["view"], "visibility": "own"}}
+        role.save()
+    api_client(owner).post(RULES, _rule_body(stages["Qualified"]), format="json")
+    hidden = new_deal(colleague, title="Colleague's secret", stage=stages["Qualified"])
+    mine = new_deal(member, title="Mine", stage=stages["Qualified"])
+    settle(tenant)
+    client = api_client(member)
+    assert (
+        client.post(f"{RULES}dry-run/", {"object_id": hidden.pk}, format="json").status_code == 404
+    )
+    assert client.post(f"{RULES}dry-run/", {"object_id": mine.pk}, format="json").status_code == 200
+    # Runs show ids, not what the hidden deal is; and a viewer cannot edit rules.
+    assert "secret" not in client.get("/api/v1/automation/runs/").content.decode()
+    rule = client.get(RULES).json()["results"][0]
+    assert (
+        client.patch(f"{RULES}{rule['id']}/", {"name": "Hacked"}, format="json").status_code == 403
+    )
+    assert client.post("/api/v1/automation/runs/1/retry/").status_code in (403, 404)
