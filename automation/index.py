@@ -53,9 +53,11 @@ class Index:
             return []
         found = []
         for trigger in automations.triggers_of(event.type):
-            key = trigger.event_index(event)
             found += buckets.get((trigger.key, None), ())
-            if key is not None:
+            keys = trigger.event_index(event)
+            if keys is None:
+                continue
+            for key in keys if isinstance(keys, list | tuple | set | frozenset) else (keys,):
                 found += buckets.get((trigger.key, key), ())
         return sorted(found, key=lambda r: (r.position, r.rule_id))
 

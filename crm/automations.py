@@ -118,8 +118,8 @@ class Trigger:
     # The ids of the records an event concerns for these parameters ([] when it does not
     # match): cheap, on the event's data where it can be.
     records: Callable[[Any, Any], list[int]] = _subject_records
-    # Index: a rule is filed under key(params), an event looks up event_key(event) (and
-    # the rules filed under None, which take every event of the trigger).
+    # Index: a rule is filed under index(params), an event looks up event_index(event), a
+    # key or a list of keys (and the rules filed under None, which take every event).
     index: Callable[[Any], Hashable | None] = _no_key
     event_index: Callable[[Any], Hashable | None] = _no_event_key
     validate: Callable[[Any], None] = _nothing_to_check

@@ -93,6 +93,17 @@ def _changed(event, params) -> list[int]:
     return [event.subject_id] if key in ((event.data or {}).get("changes") or {}) else []
 
 
+def _changed_key(params) -> str | None:
+    """What `changes` calls the field: custom fields ("cf_...") change as "custom"."""
+    if params.field is None:
+        return None
+    return "custom" if params.field.startswith("cf_") else params.field
+
+
+def _changed_keys(event) -> list[str]:
+    return list((event.data or {}).get("changes") or {})
+
+
 def _funnel_scope(params):
     return (params.pipeline, None)
 
@@ -273,6 +284,7 @@ def register() -> None:
                 FunnelParams, records=_in_funnel, validate=_check_funnel, scope=_funnel_scope),
         Trigger("deal.changed", gettext_lazy("Deal changed"), ("deal.updated",), "deal",
                 ChangedParams, records=_changed, validate=_check_changed,
+                index=_changed_key, event_index=_changed_keys,
                 help=gettext_lazy("When a field of a deal changes (any, or the one named).")),
         Trigger("deal.assigned", gettext_lazy("Deal assigned"), ("deal.assigned",), "deal",
                 FunnelParams, records=_in_funnel, validate=_check_funnel, scope=_funnel_scope),
