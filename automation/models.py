@@ -140,6 +140,6 @@ class Step(TenantModel):
         ]
         indexes = [
             # The sweep's: only pending steps, by due time.
-            models.Index(fields=["tenant", "due_at"], name="step_due",
+            models.Index(fields=["tenant", "due_at", "id"], name="step_due",
                          condition=models.Q(status="pending")),
         ]  # fmt: skip
