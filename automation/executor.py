@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import automations
+from crm import automations, objects
 from crm.accounts.system import system_actor
 from crm.activity.events import caused_by
 from crm.activity.models import Event
@@ -72,51 +72,80 @@ def run_due(step_ids: list[int] | None = None, *, limit: int = BATCH) -> int:
         if step_ids is not None:
             due = due.filter(pk__in=step_ids)
         steps = list(due[:limit])
+        if not steps:
+            return 0
         runs = Run.objects.select_related("rule", "version").in_bulk({s.run_id for s in steps})
+        records = _records(runs.values())
         for step in steps:
             step.run = runs[step.run_id]
-            execute(step, actor, tenant)
+            # A record read once: a second step on it in this batch reads it again, as the
+            # first may have changed it.
+            record = records.pop((step.run.object_type, step.run.object_id), None)
+            execute(step, actor, tenant, record)
+        # Each step's and run's new state, written with the actions in this transaction.
+        Step.objects.bulk_update(steps, STEP_FIELDS)
+        Run.objects.bulk_update(runs.values(), schedule.RUN_FIELDS)
     return len(steps)
 
 
-def execute(step: Step, actor, tenant) -> None:
-    """One claimed step: act, record, schedule what comes next (or fail, or retry)."""
+STEP_FIELDS = ["status", "error", "done_at", "result", "attempts", "due_at"]
+
+
+def _records(runs) -> dict:
+    """The records the runs act on, one query per record type."""
+    wanted: dict[str, set] = {}
+    for run in runs:
+        wanted.setdefault(run.object_type, set()).add(run.object_id)
+    found = {}
+    for object_type, ids in wanted.items():
+        spec = objects.get(object_type)
+        if spec is None or spec.model is None:
+            continue
+        for pk, record in spec.model.objects.in_bulk(ids).items():
+            found[(object_type, pk)] = record
+    return found
+
+
+def execute(step: Step, actor, tenant, record=None) -> None:
+    """One claimed step: act, then record what it did and schedule what comes next (or
+    fail, or retry). The step's and run's rows are written by the caller."""
     run, rule = step.run, step.run.rule
     if run.status != Run.PENDING:
         _end_step(step, Step.SKIPPED, error=_("The run had already ended."))
         return
     if not rule.is_active:
         _end_step(step, Step.SKIPPED, error=_("The rule was switched off."))
-        schedule.finish(run, Run.DONE, _("The rule was switched off."))
+        schedule.finish(run, Run.DONE, _("The rule was switched off."), save=False)
         return
     actions = run.version.spec["actions"]
     raw = actions[step.index]
     ctx = Context(actor=actor, object_type=run.object_type, object_id=run.object_id,
                   event=_LazyEvent(run.event_id), rule_id=rule.pk, rule_name=rule.name,
-                  run_id=run.pk, step=step.index,
+                  run_id=run.pk, step=step.index, _record=record,
                   count_earlier_runs=lambda: _sequence(run))  # fmt: skip
+    following = {"start": timezone.now(), "zone": tenant.time_zone, "save_run": False}
     try:
         with transaction.atomic():
             result = _act(step, run, rule, raw, ctx)
-            _end_step(step, Step.DONE, result=result)
-            schedule.next_step(run, actions, step.index + 1, start=timezone.now(),
-                               zone=tenant.time_zone)  # fmt: skip
+            schedule.next_step(run, actions, step.index + 1, **following)
+        _end_step(step, Step.DONE, result=result)
     except Stopped as why:
+        run.status = Run.PENDING  # as it was: the savepoint undid what followed
         with transaction.atomic():
-            _end_step(step, Step.SKIPPED, error=str(why))
-            schedule.next_step(run, actions, step.index + 1, start=timezone.now(),
-                               zone=tenant.time_zone)  # fmt: skip
+            schedule.next_step(run, actions, step.index + 1, **following)
+        _end_step(step, Step.SKIPPED, error=str(why))
     except Invalid as exc:  # an id the rule names is no longer there: retrying won't help
+        run.status = Run.PENDING
         _fail(step, run, f"{exc.field}: {exc.message}" if exc.field else str(exc.message))
     except Exception as exc:  # the action's savepoint is rolled back: nothing half-done
         log.exception("automation step %s of run %s failed", step.index, run.pk)
+        run.status = Run.PENDING
         step.attempts += 1
         if step.attempts >= attempts_allowed():
             _fail(step, run, repr(exc))
         else:
             step.error = repr(exc)[:2000]
             step.due_at = timezone.now() + timedelta(seconds=30 * 2 ** (step.attempts - 1))
-            step.save(update_fields=["attempts", "error", "due_at"])
 
 
 def _act(step: Step, run: Run, rule, raw: dict, ctx: Context) -> dict:
@@ -152,13 +181,11 @@ def _end_step(step: Step, status: str, *, result=None, error: str = "") -> None:
     step.status, step.error, step.done_at = status, error[:2000], timezone.now()
     step.result = result or {}
     step.attempts += 1
-    step.save(update_fields=["status", "error", "done_at", "result", "attempts"])
 
 
 def _fail(step: Step, run: Run, error: str) -> None:
     step.status, step.error, step.done_at = Step.FAILED, error[:2000], timezone.now()
-    step.save(update_fields=["status", "error", "done_at", "attempts"])
     schedule.finish(
         run, Run.FAILED, _("Step %(n)s (%(action)s): %(error)s")
-        % {"n": step.index + 1, "action": step.action, "error": error}
+        % {"n": step.index + 1, "action": step.action, "error": error}, save=False,
     )  # fmt: skip

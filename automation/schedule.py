@@ -9,7 +9,9 @@ from . import delays
 from .models import Run, Step
 
 
-def next_step(run: Run, actions: list, index: int, *, start, zone: str) -> Step | None:
+def next_step(
+    run: Run, actions: list, index: int, *, start, zone: str, save_run: bool = True
+) -> Step | None:
     """Write step `index` of the run (due per its delay from `start`), or end the run when
     there is none. A delay on an empty date field skips its step and goes on."""
     while index < len(actions):
@@ -23,10 +25,15 @@ def next_step(run: Run, actions: list, index: int, *, start, zone: str) -> Step 
             error=_("The date field it waits for is empty."), done_at=timezone.now(),
         )  # fmt: skip
         index += 1
-    finish(run, Run.DONE)
+    finish(run, Run.DONE, save=save_run)
     return None
 
 
-def finish(run: Run, status: str, error: str = "") -> None:
+RUN_FIELDS = ["status", "error", "finished_at"]
+
+
+def finish(run: Run, status: str, error: str = "", *, save: bool = True) -> None:
+    """End the run (with `save=False` the caller writes it, with others, in one statement)."""
     run.status, run.error, run.finished_at = status, error[:2000], timezone.now()
-    run.save(update_fields=["status", "error", "finished_at"])
+    if save:
+        run.save(update_fields=RUN_FIELDS)
