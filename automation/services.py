@@ -39,6 +39,9 @@ def _name(value) -> str:
 
 
 def _validated(spec: dict, pipeline_id: int | None) -> tuple[dict, int | None, int | None]:
+    funnels = Rule._meta.get_field("pipeline").related_model.objects
+    if pipeline_id is not None and not funnels.filter(pk=pipeline_id).exists():
+        raise ValidationError({"pipeline": _("No such funnel.")})
     try:
         clean = specs.validate(spec, pipeline_id=pipeline_id)
     except specs.SpecInvalid as exc:

@@ -85,6 +85,11 @@ def test_a_stage_of_another_workspace_or_funnel_is_refused(workspace, other_work
     response = client.post(RULES, _rule_body(theirs["Qualified"]), format="json")
     assert response.status_code == 400
     assert "trigger.stage" in response.json()["error"]["fields"]
+    their_funnel = theirs["Qualified"].pipeline_id
+    _, stages = funnel(tenant)
+    response = client.post(RULES, _rule_body(stages["Qualified"], pipeline=their_funnel),
+                           format="json")  # fmt: skip
+    assert response.status_code == 400 and "pipeline" in response.json()["error"]["fields"]
 
     with tenant_scope(tenant, owner.user):
         from pipelines import services as pipeline_services
