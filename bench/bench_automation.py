@@ -81,6 +81,22 @@ def start_worker() -> subprocess.Popen:
 # --- 1. stage change -> task ----------------------------------------------------------------
 
 
+def cpu_seconds(group: int) -> float:
+    """CPU time used so far by the processes of a process group (a worker and its pool);
+    a figure the other work on the machine does not change."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def latency() -> None:
     print("\n1. stage change -> task created, with a worker running", flush=True)
     owner = workspace("latency")
@@ -151,6 +167,7 @@ def delayed_steps() -> None:
     worker = start_worker()
     with tempfile.TemporaryDirectory() as tmp:
         beat = celery("beat", "-l", "warning", "--schedule", str(Path(tmp) / "schedule"))
+        cpu = cpu_seconds(worker.pid)
         try:
             with tenant_scope(owner.tenant_id):
                 pending = Step.objects.filter(status=Step.PENDING, due_at__lte=due_at)
@@ -164,7 +181,11 @@ def delayed_steps() -> None:
             app.conf.task_always_eager = True
             purge("events", "default", "mail")
     finished = [d for status, d in done if status == Step.DONE]
-    print(f"  {len(finished):,} of {DUE:,} done", flush=True)
+    print(
+        f"  {len(finished):,} of {DUE:,} done; the worker's CPU: "
+        f"{cpu * 1000 / max(1, len(finished)):.2f} ms per step",
+        flush=True,
+    )
     if not finished:
         verdict("delayed_steps_per_second", 0.0, "steps/s", f">= {GOAL_RATE:.0f}", False)
         return
