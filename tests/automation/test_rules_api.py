@@ -241,3 +241,21 @@ def test_a_member_granted_automation_with_own_visibility_cannot_dry_run_a_collea
         client.patch(f"{RULES}{rule['id']}/", {"name": "Hacked"}, format="json").status_code == 403
     )
     assert client.post("/api/v1/automation/runs/1/retry/").status_code in (403, 404)
+
+
+def test_the_lists_cost_the_same_however_long(workspace, django_assert_max_num_queries):
+    tenant, owner = workspace
+    _, stages = funnel(tenant)
+    client = api_client(owner)
+    for i in range(3):
+        client.post(RULES, {**_rule_body(stages["Qualified"]), "name": f"Rule {i}"},
+                    format="json")  # fmt: skip
+    for i in range(4):
+        deal = new_deal(owner, title=f"Deal {i}")
+        client.patch(f"/api/v1/deals/{deal.pk}/", {"stage": stages["Qualified"].pk})
+    settle(tenant)
+    with django_assert_max_num_queries(12):
+        runs = client.get("/api/v1/automation/runs/", {"page_size": 100})
+    assert len(runs.json()["results"]) == 12
+    with django_assert_max_num_queries(10):
+        assert len(client.get(RULES).json()["results"]) == 3
