@@ -166,7 +166,8 @@ def _act(step: Step, run: Run, rule, raw: dict, ctx: Context) -> dict:
     action, params = specs.action_params(raw)
     action.validate(params)  # every id again: a stage or a person may be gone by now
     ctx._record = record
-    cause = {"rule": rule.pk, "run": run.pk, "chain": run.chain, "depth": run.depth + 1}
+    cause = {"rule": rule.pk, "rule_name": rule.name, "run": run.pk, "chain": run.chain,
+             "depth": run.depth + 1}  # fmt: skip
     with caused_by(cause):
         return action.run(ctx, params) or {}
 
