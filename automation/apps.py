@@ -1,3 +1,7 @@
+"""Automation: rules on funnel stages and workspace events, durable delayed steps, run history
+and outgoing webhooks. Apps add triggers and actions through the platform's catalogue
+(crm/automations.py); the engine imports no app."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +9,11 @@ class AutomationConfig(AppConfig):
     name = "automation"
     label = "automation"
     verbose_name = "Automation"
+
+    def ready(self):
+        from . import engine, event_types, object_types
+
+        event_types.declare_all()
+        object_types.register()  # "automation": the right to see and edit rules
+        # Last of the apps (INSTALLED_APPS): every trigger is registered by now.
+        engine.register()

@@ -104,6 +104,39 @@ def _cpu_times() -> tuple[int, int]:
     return sum(values), values[3] + values[4]
 
 
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def verdict(name, value, unit, goal, ok) -> None:
+    """A figure, with the load average beside it."""
+    figure(name, value, unit, goal, ok)
+    print(f"  ({load()})", flush=True)
+
+
+def stop(proc) -> None:
+    """Stop a process the bench started (a worker, beat), killing it if it lingers."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def purge(*queues: str) -> None:
+    """Empty the named Celery queues (app.control.purge empties only the default one):
+    tasks left by a figure, or by an earlier run, would keep the next figure's worker busy."""
+    from crm.celery import app
+
+    with app.connection_for_write() as conn:
+        for queue in queues:
+            conn.default_channel.queue_purge(queue)
+
+
 def figure(name: str, value: float, unit: str, goal: str, ok: bool | None) -> None:
     """One summary line per figure: value, goal and verdict."""
     verdict = "INFO" if ok is None else ("PASS" if ok else "FAIL")

@@ -39,7 +39,18 @@ import time
 import uuid
 from pathlib import Path
 
-from _common import ROOT, _columns, describe, figure, machine_note, setup_django, web_server
+from _common import (
+    ROOT,
+    _columns,
+    describe,
+    load,
+    machine_note,
+    purge,
+    setup_django,
+    stop,
+    verdict,
+    web_server,
+)
 
 os.environ["API_KEY_RATE"] = "1000000/min"
 setup_django()
@@ -65,16 +76,6 @@ GOAL_RECEIVE_P95_MS = 50.0
 VISIBLE_SAMPLES, GOAL_VISIBLE_P95_MS = 60, 1000.0
 UPDATES, COPIES = 10_000, 3
 LIST_ROWS, LIST_ROUNDS, GOAL_LIST_P95_MS = 100_000, 60, 100.0
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
-
-
-def verdict(name, value, unit, goal, ok) -> None:
-    figure(name, value, unit, goal, ok)
-    print(f"  ({load()})", flush=True)
 
 
 def workspace(label: str) -> Membership:
@@ -188,23 +189,6 @@ def wait_ready(worker: subprocess.Popen) -> None:
         if app.control.ping(timeout=1.0):
             return
     raise SystemExit("the ingest worker did not start within 180 s")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def purge(*queues: str) -> None:
-    """Empty the named queues (app.control.purge empties only the default one): tasks
-    left by a figure, or by an earlier run, would keep the next figure's worker busy."""
-    with app.connection_for_write() as conn:
-        for queue in queues:
-            conn.default_channel.queue_purge(queue)
 
 
 def server_cpu_seconds(port: int) -> float:

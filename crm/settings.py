@@ -323,6 +323,10 @@ CELERY_TASK_ROUTES = {
     "integrations.wake_stalled": {"queue": "ingest"},
     "integrations.poll_mail": {"queue": "ingest"},
     "integrations.send_autoreply": {"queue": "mail"},
+    # Automation rules run beside the event spine that starts them (docs/scaling.md).
+    "automation.run_steps": {"queue": "events"},
+    "automation.run_due_steps": {"queue": "events"},
+    "automation.sweep_steps": {"queue": "events"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
@@ -339,7 +343,13 @@ CELERY_BEAT_SCHEDULE = {
     "wake-stalled": {"task": "integrations.wake_stalled", "schedule": 60.0},
     # Email channels fetch their new mail over IMAP.
     "poll-mail": {"task": "integrations.poll_mail", "schedule": 60.0},
+    # Automation steps whose delay is over (and any whose task was lost) run.
+    "automation-steps": {"task": "automation.sweep_steps", "schedule": 2.0},
 }
+# Automation: how deep a chain of rules (one rule's action starting another) may go, and how
+# often a failing step is tried before its run is marked failed.
+AUTOMATION_MAX_DEPTH = int(os.environ.get("AUTOMATION_MAX_DEPTH", "5"))
+AUTOMATION_STEP_ATTEMPTS = int(os.environ.get("AUTOMATION_STEP_ATTEMPTS", "3"))
 
 # Channels (integrations/): the public Bot API, unless a channel names another (a stand-in in
 # tests and local trials); every call to a channel's far end gives up after this many seconds.

@@ -13,7 +13,7 @@ def declare_all() -> None:
         "deal.created",
         _("Deal created"),
         subject="deal",
-        payload=("pipeline", "stage", "amount", "currency"),
+        payload=("pipeline", "stage", "pipeline_id", "stage_id", "amount", "currency"),
     )
     declare("deal.updated", _("Deal changed"), subject="deal", payload=("changes",))
     declare("deal.deleted", _("Deal deleted"), subject="deal")

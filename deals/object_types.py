@@ -37,6 +37,8 @@ FIELDS = (
       for p in ("source", "medium", "campaign", "term", "content")],
     Field("next_activity_at", _("Next activity"), objects.DATETIME, filterable=True,
           sortable=True),
+    # Automation's "in the stage longer than N days" reads it.
+    Field("stage_entered_at", _("In the stage since"), objects.DATETIME),
 )  # fmt: skip
 
 

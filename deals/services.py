@@ -240,6 +240,8 @@ def deal_create(*, actor: Membership, data: dict) -> Deal:
         data={
             "pipeline": pipeline.name,
             "stage": stage.name,
+            "pipeline_id": pipeline.pk,
+            "stage_id": stage.pk,
             "amount": str(deal.amount),
             "currency": deal.currency,
         },

@@ -37,6 +37,9 @@ class IntegrationsConfig(AppConfig):
         from . import consumers  # noqa: F401  notifications of @mentions in notes
 
         object_types.register()  # "conversation": the inbox
+        from . import automations
+
+        automations.register()  # message received, form submitted, call missed, returned
         demo_data.register(demo.seed, order=40)
         demo_data.register(demo_meta.seed, order=41)  # WhatsApp, Instagram, VK
 

@@ -11,10 +11,11 @@ class InvoicesConfig(AppConfig):
         from crm.accounts import initialisers
         from deals import panels
 
-        from . import consumers, demo, event_types, object_types, services, views  # noqa: F401
+        from . import automations, consumers, demo, event_types, object_types, services, views  # noqa: F401
 
         event_types.declare_all()
         object_types.register()  # "invoice"
+        automations.register()  # invoice paid / overdue triggers, "create the invoice"
         initialisers.register(services.workspace_setup)  # series and the country's tax rates
         panels.register(views.deal_panel)  # the deal card's "Invoices" panel
         demo_data.register(demo.seed, order=35)  # after deals: invoices are made from them

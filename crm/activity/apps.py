@@ -10,6 +10,7 @@ class ActivityConfig(AppConfig):
         from crm.accounts import demo as demo_data
 
         from . import (
+            automations,
             consumers,  # noqa: F401  the audit, timeline and notification consumers
             demo,
             event_types,
@@ -18,4 +19,5 @@ class ActivityConfig(AppConfig):
 
         event_types.declare_all()
         object_types.register()  # "task"
+        automations.register()  # create a task, notify, comment: actions of the rules
         demo_data.register(demo.seed, order=30)  # tasks and comments about the demo clients

@@ -3,6 +3,8 @@ must be declared in the event catalogue (catalogue.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections.abc import Callable
 
 from django.db import models, transaction
@@ -10,6 +12,20 @@ from django.db import models, transaction
 from . import catalogue
 from .models import Event
 from .tasks import dispatch_event, dispatch_events
+
+# What causes the events emitted now, when it is not a person: set by whoever acts as the
+# system (an automation rule's step) and stamped on every event emitted inside.
+_cause: contextvars.ContextVar[dict | None] = contextvars.ContextVar("event_cause", default=None)
+
+
+@contextlib.contextmanager
+def caused_by(cause: dict | None):
+    """Stamp `cause` (JSON) on every event emitted inside the block."""
+    token = _cause.set(cause)
+    try:
+        yield
+    finally:
+        _cause.reset(token)
 
 
 def subject_type(obj: models.Model) -> str:
@@ -48,6 +64,7 @@ def _event(type: str, actor, subject: models.Model, data: dict | None, related: 
         subject_repr=str(subject)[:200],
         related=related,
         data=data,
+        cause=_cause.get(),
     )
 
 

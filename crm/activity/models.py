@@ -24,6 +24,9 @@ class Event(TenantModel):
     # Other records whose timeline shows this event: [["company", 4], ["contact", 9]].
     related = models.JSONField(default=list, blank=True)
     data = models.JSONField(default=dict, blank=True)  # {"changes": {field: [old, new]}, ...}
+    # What made the system cause it, when no person did (events.caused_by): an automation
+    # rule's run and its chain, {"rule": 4, "run": 9, "chain": 120, "depth": 1}.
+    cause = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     # Failed deliveries stay visible: how often, and the last error.
@@ -240,11 +243,13 @@ class Notification(TenantModel):
 
     MENTION, ASSIGNMENT, REMINDER = "mention", "assignment", "reminder"
     DEAL_ASSIGNED = "deal_assigned"
+    AUTOMATION = "automation"
     KINDS = [
         (MENTION, _("Mentions in comments")),
         (ASSIGNMENT, _("Tasks assigned to me")),
         (REMINDER, _("Task reminders")),
         (DEAL_ASSIGNED, _("Deals assigned to me")),
+        (AUTOMATION, _("Messages from automation rules")),
     ]
 
     recipient = models.ForeignKey(

@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from automation import services as automation_services
+from automation.models import Rule, Run
 from contacts import services as contact_services
 from contacts.importer.services import import_create
 from contacts.models import Company, Contact, CustomField, ImportJob
@@ -91,6 +93,25 @@ def _invoice_request(tenant, owner):
     return invoice_flows.invoice_request(actor=owner, deal=_deal(tenant, owner))
 
 
+def _rule(tenant, owner):
+    stage = Stage.objects.filter(pipeline__name="Sales").order_by("position").first()
+    return automation_services.rule_create(
+        actor=owner,
+        name="Secret rule",
+        spec={
+            "trigger": {"type": "deal.stage_entered", "stage": stage.pk},
+            "actions": [{"type": "task.create", "title": "Secret call", "kind": "call"}],
+        },
+    )
+
+
+def _run(tenant, owner):
+    rule = _rule(tenant, owner)
+    deal = _deal(tenant, owner)  # created in the rule's stage: the rule runs
+    dispatch_pending()
+    return Run.objects.get(rule=rule, object_id=deal.pk)
+
+
 FACTORIES = {
     ImportJob: lambda tenant, owner: import_create(
         actor=owner, upload=SimpleUploadedFile("s.csv", b"Email\r\nsecret@x.io\r\n")
@@ -145,6 +166,8 @@ FACTORIES = {
     Payment: _payment,
     StatementImport: _statement,
     InvoiceRequest: _invoice_request,
+    Rule: _rule,
+    Run: _run,
 }
 
 ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]

@@ -8,4 +8,8 @@ class TestAppConfig(AppConfig):
     def ready(self):
         from crm.activity.catalogue import declare
 
+        from . import automations
+
+        automations.register()
+
         declare("test.happened", "Something happened in a test", subject="membership")
