@@ -1,1 +1,2 @@
 """Automation's tables."""
+from .webhook_models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from automation.webhooks import api as webhooks_api
 from contacts import api as contacts_api
 from contacts.importer import api as importer_api
 from crm.accounts import api as accounts_api
@@ -43,6 +44,7 @@ router.register("invoices", invoices_api.InvoiceViewSet, basename="invoice")
 router.register("payments", invoices_api.PaymentViewSet, basename="payment")
 router.register("statements", invoices_api.StatementViewSet, basename="statement")
 router.register("invoice-requests", invoices_api.InvoiceRequestViewSet, basename="invoice-request")
+router.register("webhooks", webhooks_api.WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
