@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from automation.models import WebhookEndpoint
+from automation.webhooks import services as webhook_services
 from contacts import services as contact_services
 from contacts.importer.services import import_create
 from contacts.models import Company, Contact, CustomField, ImportJob
@@ -145,6 +147,9 @@ FACTORIES = {
     Payment: _payment,
     StatementImport: _statement,
     InvoiceRequest: _invoice_request,
+    WebhookEndpoint: lambda tenant, owner: webhook_services.endpoint_create(
+        actor=owner, url="http://127.0.0.1:9/secret", events=["deal.*"], description="Secret"
+    )[0],
 }
 
 ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
