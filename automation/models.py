@@ -1,2 +1,3 @@
 """Automation's tables."""
-from .webhook_models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401
+
+from .webhook_models import WebhookDelivery, WebhookEndpoint  # noqa: F401

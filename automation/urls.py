@@ -7,12 +7,8 @@ from .webhooks import views as webhook_views
 urlpatterns: list = [
     path("settings/webhooks/", webhook_views.webhooks, name="webhooks"),
     path("settings/webhooks/<int:pk>/", webhook_views.webhook_detail, name="webhook_detail"),
-    path(
-        "settings/webhooks/<int:pk>/toggle/", webhook_views.webhook_toggle, name="webhook_toggle"
-    ),
-    path(
-        "settings/webhooks/<int:pk>/delete/", webhook_views.webhook_delete, name="webhook_delete"
-    ),
+    path("settings/webhooks/<int:pk>/toggle/", webhook_views.webhook_toggle, name="webhook_toggle"),
+    path("settings/webhooks/<int:pk>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
     path(
         "settings/webhooks/<int:pk>/rotate-secret/",
         webhook_views.webhook_rotate_secret,

@@ -33,9 +33,7 @@ class WebhookEndpoint(TenantModel):
     events = models.JSONField(_("events"), default=list)
     # The signing secret ("whsec_" + base64), encrypted at rest (crm/crypto.py).
     secret_encrypted = models.TextField()
-    owner = models.ForeignKey(
-        Membership, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    owner = models.ForeignKey(Membership, null=True, on_delete=models.SET_NULL, related_name="+")
     is_active = models.BooleanField(_("active"), default=True)
     disabled_reason = models.CharField(max_length=20, choices=DISABLED_REASONS, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)

@@ -25,7 +25,7 @@ class WebhookSerializer(serializers.ModelSerializer):
     url = serializers.CharField(max_length=2000)
     events = serializers.ListField(
         child=serializers.CharField(max_length=64),
-        help_text="Event types of the catalogue (\"deal.stage_changed\") or families (\"deal.*\").",
+        help_text='Event types of the catalogue ("deal.stage_changed") or families ("deal.*").',
     )
 
     class Meta:

@@ -44,9 +44,7 @@ def body(owner: Membership, event: Event) -> dict:
                 "name": event.subject_repr,
             },
             "actor": (
-                {"id": event.actor_id, "name": event.actor.display_name}
-                if event.actor_id
-                else None
+                {"id": event.actor_id, "name": event.actor.display_name} if event.actor_id else None
             ),
             **{key: value for key, value in data.items() if key in declared},
         },

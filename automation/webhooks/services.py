@@ -108,8 +108,8 @@ def endpoint_update(
 @transaction.atomic
 def endpoint_delete(*, actor: Membership, endpoint: WebhookEndpoint) -> None:
     _require_manager(actor)
-    emit("webhook.deleted", actor=actor.user, subject=endpoint,
-         data={"changes": {k: [v, None] for k, v in snapshot(endpoint, FIELDS).items()}})  # fmt: skip
+    gone = {k: [v, None] for k, v in snapshot(endpoint, FIELDS).items()}
+    emit("webhook.deleted", actor=actor.user, subject=endpoint, data={"changes": gone})
     endpoint.delete()
 
 

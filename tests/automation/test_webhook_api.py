@@ -34,7 +34,7 @@ def _deal(member, on_commit, title="Deal"):
 
 
 def test_create_shows_the_secret_once_then_lists(workspace, on_commit):
-    tenant, admin = workspace
+    _, admin = workspace
     client = api_client(admin)
     with Receiver(200) as receiver:
         created = client.post(
@@ -134,9 +134,7 @@ def test_rotate_secret(workspace):
     assert rotated["secret"].startswith("whsec_") and rotated["secret"] != hook["secret"]
 
 
-def test_deliveries_list_in_constant_queries(
-    workspace, on_commit, django_assert_max_num_queries
-):
+def test_deliveries_list_in_constant_queries(workspace, on_commit, django_assert_max_num_queries):
     _, admin = workspace
     client = api_client(admin)
     with Receiver(200) as receiver:
@@ -362,7 +360,7 @@ def test_the_pages_in_constant_queries(workspace, client, on_commit, django_asse
         with tenant_scope(tenant, admin.user):
             endpoint, _ = services.endpoint_create(actor=admin, url=receiver.url,
                                                    events=["deal.*"])  # fmt: skip
-            for n in range(3):
+            for _n in range(3):
                 services.endpoint_create(actor=admin, url=receiver.url, events=["deal.*"])
         for n in range(5):
             _deal(admin, on_commit, title=f"Deal {n}")

@@ -58,7 +58,7 @@ def _sweep(on_commit):
 def test_a_delivery_arrives_signed_and_verifiable(workspace, on_commit):
     tenant, admin = workspace
     with Receiver(200) as receiver:
-        endpoint, secret = _endpoint(admin, receiver.url)
+        _, secret = _endpoint(admin, receiver.url)
         deal = _deal(admin, on_commit)
 
     [got] = receiver.received

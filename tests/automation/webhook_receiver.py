@@ -4,6 +4,7 @@ repeats)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -37,10 +38,9 @@ class Receiver:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(receiver.answer_body)))
                 self.end_headers()
-                try:
+                # The client may stop reading (a capped or timed-out answer).
+                with contextlib.suppress(OSError):
                     self.wfile.write(receiver.answer_body)
-                except OSError:
-                    pass  # the client stopped reading (a capped or timed-out answer)
 
             def log_message(self, *args):
                 pass
