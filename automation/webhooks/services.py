@@ -31,7 +31,7 @@ def clean_url(url: str) -> str:
     if len(url) > 2000:
         raise ValidationError({"url": [_("The URL is longer than 2000 characters.")]})
     try:
-        ssrf.target(url)
+        ssrf.check_url(url)  # names are resolved, and checked again, at each delivery
     except ssrf.Refused as exc:
         raise ValidationError({"url": [str(exc)]}) from None
     return url

@@ -7,6 +7,10 @@ address that was checked (no second lookup that a rebinding DNS could answer dif
 with the name kept for the Host header and for TLS (SNI and certificate check). No redirect
 is followed, the whole exchange has a deadline, and only the start of the answer is read.
 
+When an endpoint is saved, only what needs no DNS is checked (`check_url`): an address
+written out, a scheme, credentials. Names are resolved when a delivery is sent, each time,
+which is where the guard holds.
+
 `settings.WEBHOOK_ALLOWED_NETWORKS` (CIDRs) and `WEBHOOK_ALLOWED_HOSTS` (names) open chosen
 addresses: a receiver on loopback in tests and local trials.
 """
@@ -61,8 +65,10 @@ def address_allowed(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
 
 
-def target(url: str) -> Target:
-    """Parse and resolve `url`, or raise Refused."""
+def check_url(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, path) of `url` if it may be called, as far as can be told without
+    asking DNS (when it is saved): the scheme, a host, no credentials, and a host that is not
+    an inside address written out ("127.0.0.1", "[::1]", "localhost"). Raises Refused."""
     try:
         parts = urllib3.util.parse_url(url)
     except ValueError:
@@ -77,6 +83,31 @@ def target(url: str) -> Target:
         raise Refused(_("The URL may not carry a user name or password."))
     host = parts.host.strip("[]").rstrip(".").lower()
     port = parts.port or (443 if scheme == "https" else 80)
+    if host not in settings.WEBHOOK_ALLOWED_HOSTS:
+        try:
+            literal = str(ipaddress.ip_address(host))
+        except ValueError:
+            literal = None
+        if host == "localhost" or host.endswith(".localhost"):
+            literal = "127.0.0.1"
+        if literal is not None and not address_allowed(literal):
+            raise _inside(host, literal)
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    return scheme, host, port, path
+
+
+def _inside(host: str, address: str) -> Refused:
+    return Refused(
+        _("%(host)s resolves to %(address)s, an address inside a private network.")
+        % {"host": host, "address": address}
+    )
+
+
+def target(url: str) -> Target:
+    """Check and resolve `url` (once), or raise Refused."""
+    scheme, host, port, path = check_url(url)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
@@ -88,13 +119,7 @@ def target(url: str) -> Target:
         # One inside address is enough to refuse: a name that resolves both ways is a trap.
         refused = [a for a in addresses if not address_allowed(a)]
         if refused:
-            raise Refused(
-                _("%(host)s resolves to %(address)s, an address inside a private network.")
-                % {"host": host, "address": refused[0]}
-            )
-    path = parts.path or "/"
-    if parts.query:
-        path = f"{path}?{parts.query}"
+            raise _inside(host, refused[0])
     return Target(scheme, host, port, path, addresses[0])
 
 

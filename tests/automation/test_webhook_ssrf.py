@@ -153,3 +153,25 @@ def test_a_delivery_to_an_address_refused_later_fails_without_a_connection(
         [row] = WebhookDelivery.objects.all()
     assert row.status == "failed" and "private network" in row.error
     assert row.response_code is None
+
+
+@pytest.mark.django_db
+def test_a_name_is_resolved_when_sent_not_when_saved(workspace, monkeypatch):
+    """Saving asks no DNS (an endpoint may be set up before its name exists); each delivery
+    resolves it, and a name that does not resolve fails the attempt with the reason."""
+    lookups = []
+
+    def unknown(host, *args, **kwargs):
+        lookups.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unknown)
+    tenant, admin = workspace
+    with tenant_scope(tenant, admin.user):
+        services.endpoint_create(
+            actor=admin, url="https://hooks.example.test/in", events=["deal.*"]
+        )
+    assert lookups == []
+    with pytest.raises(ssrf.Refused, match="could not be resolved"):
+        ssrf.post("https://hooks.example.test/in", b"{}", {})
+    assert lookups == ["hooks.example.test"]
