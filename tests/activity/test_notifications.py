@@ -280,6 +280,7 @@ def test_preferences_page_saves_email_choices(workspace, client):
         "assignment": True,
         "reminder": False,
         "deal_assigned": True,
+        "webhook_disabled": False,
     }
     settings_nav = client.get(reverse("profile")).content.decode()
     assert reverse("notification_settings") in settings_nav
