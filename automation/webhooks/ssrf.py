@@ -129,8 +129,9 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     to = target(url)
     timeout = settings.WEBHOOK_TIMEOUT
     deadline = time.monotonic() + timeout
-    options = {"timeout": urllib3.Timeout(connect=timeout, read=timeout), "retries": False,
-               "maxsize": 1, "block": False}  # fmt: skip
+    # Connecting and waiting for the answer share one budget; reading it, the same deadline.
+    options = {"timeout": urllib3.Timeout(total=timeout), "retries": False, "maxsize": 1,
+               "block": False}  # fmt: skip
     if to.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
             to.address, to.port, server_hostname=to.host, assert_hostname=to.host,
