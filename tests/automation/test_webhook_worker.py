@@ -41,10 +41,9 @@ def test_a_real_worker_posts_and_the_sweep_retries(celery_worker_real, settings)
 def test_the_sweep_skips_a_row_another_worker_holds(settings):
     settings.WEBHOOK_RETRY_DELAYS = [0]
     tenant, admin = make_workspace()
-    with Receiver(500) as receiver:
-        with tenant_scope(tenant, admin.user):
-            services.endpoint_create(actor=admin, url=receiver.url, events=["deal.*"])
-            deal_services.deal_create(actor=admin, data={"title": "Held", "amount": 5})
+    with Receiver(500) as receiver, tenant_scope(tenant, admin.user):
+        services.endpoint_create(actor=admin, url=receiver.url, events=["deal.*"])
+        deal_services.deal_create(actor=admin, data={"title": "Held", "amount": 5})
     assert _status(tenant) == [("pending", 1, 500)]  # failed once, due again at once
 
     held, release = threading.Event(), threading.Event()
