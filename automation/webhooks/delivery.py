@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import urllib3
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -122,10 +123,15 @@ def attempt(delivery_id: int, attempts: int) -> Outcome | None:
         if not found.endpoint.is_active:
             _fail(found, _("The endpoint is switched off."))
             return None
+        try:
+            secret = signing.decrypt(found.endpoint.secret_encrypted)
+        except InvalidToken:  # SECRET_KEY was rotated: only a new secret helps
+            _fail(found, _("The signing secret cannot be read: make a new one, then resend."))
+            return None
         found.attempts += 1
         found.last_attempt_at, found.next_attempt_at = now, now + lease()
         found.save(update_fields=["attempts", "last_attempt_at", "next_attempt_at"])
-        url, secret = found.endpoint.url, signing.decrypt(found.endpoint.secret_encrypted)
+        url = found.endpoint.url
     outcome = post(url, secret, found, now)
     _finish(found.pk, found.attempts, outcome)
     return outcome

@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from cryptography.fernet import Fernet
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -259,3 +260,19 @@ def test_the_payload_is_json_of_declared_fields_only(workspace, on_commit):
     payloads = [json.loads(r.body) for r in receiver.received]
     updated = next(p for p in payloads if p["type"] == "deal.updated")
     assert updated["data"]["changes"]["title"] == ["Big deal", "Renamed"]
+
+
+def test_an_unreadable_secret_fails_the_delivery_with_the_way_out(workspace, on_commit):
+    """After SECRET_KEY is rotated the stored secret cannot be read: the delivery fails at
+    once with what to do, instead of coming back forever."""
+    tenant, admin = workspace
+    with Receiver(200) as receiver:
+        _endpoint(admin, receiver.url)
+        with tenant_scope(tenant):
+            # Encrypted under another key, as every secret is after SECRET_KEY changes.
+            other_key = Fernet(Fernet.generate_key())
+            WebhookEndpoint.objects.update(secret_encrypted=other_key.encrypt(b"x").decode())
+        _deal(admin, on_commit)
+        assert _sweep(on_commit) == 0
+    [row] = _deliveries(tenant)
+    assert row.status == "failed" and "new one" in row.error and receiver.received == []
