@@ -12,8 +12,11 @@ class AutomationConfig(AppConfig):
 
     def ready(self):
         from . import engine, event_types, object_types
+        from .webhooks import consumers, tasks  # noqa: F401  (they register)
+        from .webhooks import event_types as webhook_event_types
 
         event_types.declare_all()
+        webhook_event_types.declare_all()
         object_types.register()  # "automation": the right to see and edit rules
         # Last of the apps (INSTALLED_APPS): every trigger is registered by now.
         engine.register()

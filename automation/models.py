@@ -143,3 +143,6 @@ class Step(TenantModel):
             models.Index(fields=["tenant", "due_at", "id"], name="step_due",
                          condition=models.Q(status="pending")),
         ]  # fmt: skip
+
+
+from .webhook_models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

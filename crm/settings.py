@@ -345,6 +345,8 @@ CELERY_BEAT_SCHEDULE = {
     "poll-mail": {"task": "integrations.poll_mail", "schedule": 60.0},
     # Automation steps whose delay is over (and any whose task was lost) run.
     "automation-steps": {"task": "automation.sweep_steps", "schedule": 2.0},
+    # Outgoing webhooks due for a retry (or whose task was lost) are sent again.
+    "sweep-webhooks": {"task": "automation.sweep_webhooks", "schedule": 10.0},
 }
 # Automation: how deep a chain of rules (one rule's action starting another) may go, and how
 # often a failing step is tried before its run is marked failed.
@@ -365,6 +367,24 @@ VK_API_BASE_URL = os.environ.get("VK_API_BASE_URL", "https://api.vk.com/method")
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
 ZADARMA_API_BASE_URL = os.environ.get("ZADARMA_API_BASE_URL", "https://api.zadarma.com")
 INTEGRATIONS_HTTP_TIMEOUT = float(os.environ.get("INTEGRATIONS_HTTP_TIMEOUT", "10"))
+# Outgoing webhooks (automation/webhooks/): each post gives up after WEBHOOK_TIMEOUT seconds
+# and reads at most WEBHOOK_MAX_RESPONSE_BYTES of the answer; a failure that may pass is
+# retried after each of WEBHOOK_RETRY_DELAYS (seconds, about a day in all, as Standard Webhooks
+# suggests); an endpoint failing WEBHOOK_DISABLE_AFTER_FAILURES times in a row over at least
+# WEBHOOK_DISABLE_AFTER_SECONDS is switched off. Endpoints must be public https addresses;
+# WEBHOOK_ALLOWED_NETWORKS (CIDRs) and WEBHOOK_ALLOWED_HOSTS (names) open others, and
+# WEBHOOK_ALLOW_HTTP plain http, for a receiver on loopback in tests and local trials.
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_MAX_RESPONSE_BYTES = int(os.environ.get("WEBHOOK_MAX_RESPONSE_BYTES", "4096"))
+WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 36000]
+WEBHOOK_LEASE_SECONDS = 60
+WEBHOOK_DISABLE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_DISABLE_AFTER_FAILURES", "20"))
+WEBHOOK_DISABLE_AFTER_SECONDS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_SECONDS", "86400"))
+WEBHOOK_ALLOWED_NETWORKS = [
+    n for n in os.environ.get("WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n
+]
+WEBHOOK_ALLOWED_HOSTS = [h for h in os.environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",") if h]
+WEBHOOK_ALLOW_HTTP = os.environ.get("WEBHOOK_ALLOW_HTTP", "") == "1"
 # The largest file a message may carry in or out (a larger one fails its delivery, with
 # the reason shown on the channel's page).
 INBOX_MAX_FILE_BYTES = int(os.environ.get("INBOX_MAX_FILE_BYTES", str(25 * 1024 * 1024)))

@@ -244,12 +244,14 @@ class Notification(TenantModel):
     MENTION, ASSIGNMENT, REMINDER = "mention", "assignment", "reminder"
     DEAL_ASSIGNED = "deal_assigned"
     AUTOMATION = "automation"
+    WEBHOOK_DISABLED = "webhook_disabled"
     KINDS = [
         (MENTION, _("Mentions in comments")),
         (ASSIGNMENT, _("Tasks assigned to me")),
         (REMINDER, _("Task reminders")),
         (DEAL_ASSIGNED, _("Deals assigned to me")),
         (AUTOMATION, _("Messages from automation rules")),
+        (WEBHOOK_DISABLED, _("Webhooks switched off after failures")),
     ]
 
     recipient = models.ForeignKey(

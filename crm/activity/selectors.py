@@ -23,6 +23,7 @@ from .models import (
     AuditEntry,
     CalendarFeed,
     Comment,
+    Event,
     Note,
     Notification,
     NotificationPreference,
@@ -101,7 +102,26 @@ def timeline_page(membership: Membership, object_type: str, object_id: int, limi
     contact or company (its `related` records) that the member cannot see, as "Person
     added: <name>" or a company change. One query per type of record named, at most."""
     entries = list(timeline_for(membership, object_type, object_id)[:limit])
-    named = {(kind, int(pk)) for e in entries for kind, pk in e.event.related}
+    hidden = _hidden_related(membership, [entry.event for entry in entries])
+    for entry in entries:
+        kinds = {kind for kind, pk in entry.event.related if (kind, int(pk)) in hidden}
+        if kinds:
+            entry.event.data = _without_names(entry.event.data, kinds)
+    return entries
+
+
+def event_data_seen_by(membership: Membership, event: Event) -> dict:
+    """An event's `data` as `membership` may read it: names of the related records they
+    may not see taken out, as on a timeline (outgoing webhooks send this)."""
+    hidden = _hidden_related(membership, [event])
+    kinds = {kind for kind, pk in event.related if (kind, int(pk)) in hidden}
+    return _without_names(event.data, kinds) if kinds else dict(event.data)
+
+
+def _hidden_related(membership: Membership, events) -> set[tuple[str, int]]:
+    """The (type, id) of the records named by the events' `related` that the member may not
+    see. One query per type of record named, at most."""
+    named = {(kind, int(pk)) for e in events for kind, pk in e.related}
     hidden = set()
     for kind in {kind for kind, _pk in named}:
         spec = records.activity_type(kind)
@@ -110,11 +130,7 @@ def timeline_page(membership: Membership, object_type: str, object_id: int, limi
         ids = {pk for k, pk in named if k == kind}
         seen = set(spec.records(membership).filter(pk__in=ids).values_list("pk", flat=True))
         hidden |= {(kind, pk) for pk in ids - seen}
-    for entry in entries:
-        kinds = {kind for kind, pk in entry.event.related if (kind, int(pk)) in hidden}
-        if kinds:
-            entry.event.data = _without_names(entry.event.data, kinds)
-    return entries
+    return hidden
 
 
 def _without_names(data: dict, kinds: set[str]) -> dict:

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from automation import api as automation_api
+from automation.webhooks import api as webhooks_api
 from contacts import api as contacts_api
 from contacts.importer import api as importer_api
 from crm.accounts import api as accounts_api
@@ -46,6 +47,7 @@ router.register("statements", invoices_api.StatementViewSet, basename="statement
 router.register("invoice-requests", invoices_api.InvoiceRequestViewSet, basename="invoice-request")
 router.register("automation/rules", automation_api.RuleViewSet, basename="automation-rule")
 router.register("automation/runs", automation_api.RunViewSet, basename="automation-run")
+router.register("webhooks", webhooks_api.WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),

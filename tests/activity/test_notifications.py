@@ -281,6 +281,7 @@ def test_preferences_page_saves_email_choices(workspace, client):
         "reminder": False,
         "deal_assigned": True,
         "automation": False,  # automation rules' messages: a kind of its own
+        "webhook_disabled": False,
     }
     settings_nav = client.get(reverse("profile")).content.decode()
     assert reverse("notification_settings") in settings_nav

@@ -26,6 +26,7 @@ SIGNED_IN = [
     ("departments", "/settings/departments/", 200, "Departments"),
     ("api-keys", "/settings/api-keys/", 200, "API keys"),
     ("audit", "/settings/audit/", 200, "Audit trail"),
+    ("webhooks", "/settings/webhooks/", 200, "Webhooks"),
     ("my-day", "/tasks/", 200, "My day"),
     ("not-found", "/no-such-page/", 404, "We could not find that page"),
 ]

@@ -15,12 +15,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from automation.webhooks import delivery as webhook_delivery
+from automation.webhooks import services as webhook_services
 from contacts import services as contact_services
 from contacts.importer.services import import_create
 from contacts.models import Company, Contact, Segment
 from crm.accounts.models import Membership
 from crm.activity import services as activity_services
 from crm.activity.dispatch import dispatch_pending
+from crm.activity.models import Event
 from crm.tenancy.context import tenant_scope
 from deals import services as deal_services
 from integrations import canned, ingest, receiver, team
@@ -221,5 +224,12 @@ def build(tenant, admin: Membership) -> Scenario:
         deal_services.deal_update(actor=admin, deal=deal, data=renewed)
         dispatch_pending()
         s.records["deal"].refresh_from_db()
+        # The admin's webhook, and a delivery of the colleague's deal's last change to it.
+        endpoint, _secret = webhook_services.endpoint_create(
+            actor=admin, url=f"{NOWHERE}/quokka", events=["deal.*"], description="Quokka hook"
+        )
+        webhook_delivery.record(Event.objects.filter(type="deal.updated").order_by("id").last())
+        s.records["webhook"] = endpoint
+        s.records["webhook_delivery"] = endpoint.deliveries.get()
     s.own = {"contact": own_contact, "deal": own_deal}
     return s

@@ -10,7 +10,8 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from automation import services as automation_services
-from automation.models import Rule, Run
+from automation.models import Rule, Run, WebhookEndpoint
+from automation.webhooks import services as webhook_services
 from contacts import services as contact_services
 from contacts.importer.services import import_create
 from contacts.models import Company, Contact, CustomField, ImportJob
@@ -168,6 +169,9 @@ FACTORIES = {
     InvoiceRequest: _invoice_request,
     Rule: _rule,
     Run: _run,
+    WebhookEndpoint: lambda tenant, owner: webhook_services.endpoint_create(
+        actor=owner, url="http://127.0.0.1:9/secret", events=["deal.*"], description="Secret"
+    )[0],
 }
 
 ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
