@@ -11,9 +11,12 @@ class AutomationConfig(AppConfig):
     verbose_name = "Automation"
 
     def ready(self):
-        from . import engine, event_types, object_types
+        from deals import board_links
+
+        from . import engine, event_types, object_types, views
 
         event_types.declare_all()
         object_types.register()  # "automation": the right to see and edit rules
         # Last of the apps (INSTALLED_APPS): every trigger is registered by now.
         engine.register()
+        board_links.register(views.board_link)  # "Automation" beside the board and the list
