@@ -69,6 +69,32 @@ CHOICE_LABELS_IN = {
     ("recipient", "role"): gettext_lazy("Someone with a role"),
 }
 LONG_TEXT = {"notes", "body", "text"}
+# Drawn first, in this order; the rest after, in the schema's.
+ORDER = [
+    "title",
+    "text",
+    "body",
+    "tag",
+    "stage",
+    "field",
+    "value",
+    "kind",
+    "assignee",
+    "recipient",
+    "mode",
+    "user",
+    "role",
+    "department",
+    "due_in_minutes",
+]
+# A parameter that only matters for some choices of another ("user" when the task is for a
+# named person): drawn only then, and the chooser redraws the form when it changes.
+CHOOSERS = ("assignee", "recipient", "mode")
+SHOWN_WHEN = {
+    "user": {"user", "fixed"},
+    "role": {"role"},
+    "department": {"round_robin", "least_loaded"},
+}
 MAX_CONDITIONS = 20
 
 
@@ -84,6 +110,7 @@ class Field:
     required: bool = False
     errors: list = field(default_factory=list)
     help: str = ""
+    refresh: bool = False  # a change redraws the form (it decides what else is asked)
 
     @property
     def id(self) -> str:
@@ -131,9 +158,15 @@ def _coerce(raw: str | None, prop: dict):
 
 
 def _params(prefix: str, schema: dict, data) -> dict:
-    return {
-        name: _coerce(data.get(f"{prefix}.{name}"), prop) for name, prop in _props(schema).items()
-    }
+    """The parameters posted; a required one left empty is left out, for the validation to
+    say it is required."""
+    out = {}
+    for name, prop in _props(schema).items():
+        value = _coerce(data.get(f"{prefix}.{name}"), prop)
+        if value is None and "default" not in prop:
+            continue
+        out[name] = value
+    return out
 
 
 def _indexes(data, prefix: str) -> list[int]:
@@ -249,10 +282,23 @@ def _label(name: str, prop: dict) -> str:
 def _param_fields(prefix: str, schema: dict, values: dict, choices: Choices) -> list[Field]:
     out = []
     required = set(schema.get("required", []))
-    for name, prop in _props(schema).items():
+    props = _props(schema)
+    chooser = next((c for c in CHOOSERS if c in props), None)
+    chosen = values.get(chooser, props[chooser].get("default")) if chooser else None
+    names = sorted(props, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER))
+    for name in names:
+        prop = props[name]
+        if chooser and name in SHOWN_WHEN and chosen not in SHOWN_WHEN[name]:
+            continue
         kind, nullable = _kind(prop)
         value = values.get(name, prop.get("default"))
-        f = Field(f"{prefix}.{name}", _label(name, prop), value=value, required=name in required)
+        f = Field(
+            f"{prefix}.{name}",
+            _label(name, prop),
+            value=value,
+            required=name in required,
+            refresh=name == chooser,
+        )
         if "enum" in prop:
             f.widget = "select"
             f.choices = [

@@ -221,8 +221,11 @@ def rule_save(request, pipeline_id):
         )
     if not request.htmx:
         return _back(pipeline, rule)
+    # The board drawn afresh, the rule in view; the version in the query makes each save a
+    # new address (a change of the #fragment alone would not reload the page).
     response = HttpResponse("")
-    response["HX-Redirect"] = reverse("automation_board", args=[pipeline.pk]) + f"#rule-{rule.pk}"
+    url = reverse("automation_board", args=[pipeline.pk])
+    response["HX-Redirect"] = f"{url}?saved={rule.pk}.{rule.version.number}#rule-{rule.pk}"
     return response
 
 
