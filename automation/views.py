@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm import objects
+from crm import automations, objects
 from crm.web.decorators import member_required
 from crm.web.params import as_id
 from pipelines.models import Pipeline, Stage
@@ -191,16 +191,11 @@ def rule_save(request, pipeline_id):
     rule = _posted_rule(request, pipeline)
     _require(request, "edit" if rule else "create")
     name, spec = editor.from_post(request.POST)
-    funnel = pipeline.pk if request.POST.get("scope") == "funnel" else None
     try:
         if rule is None:
-            rule = services.rule_create(
-                actor=request.membership, name=name, spec=spec, pipeline_id=funnel
-            )
+            rule = services.rule_create(actor=request.membership, name=name, spec=spec)
         else:
-            data = {"name": name, **spec}
-            if funnel or rule.pipeline_id:
-                data["pipeline"] = funnel or rule.pipeline_id
+            data = {"name": name, **spec}  # the rule keeps its funnel
             rule = services.rule_update(actor=request.membership, rule=rule, data=data)
     except ValidationError as exc:
         errors = (
@@ -208,7 +203,7 @@ def rule_save(request, pipeline_id):
         )
         if set(errors) == {"name"}:  # the name is checked first: say what else is wrong too
             try:
-                specs.validate(spec, pipeline_id=funnel or (rule.pipeline_id if rule else None))
+                specs.validate(spec, pipeline_id=rule.pipeline_id if rule else None)
             except specs.SpecInvalid as more:
                 errors = {**errors, **more.errors}
         return _editor(
@@ -301,17 +296,27 @@ def rule_delete(request, pipeline_id, rule_id):
 # --- history and dry run -------------------------------------------------------------------
 
 
+def _history(request, pipeline, rule) -> dict:
+    """The rule's latest runs, each step named by its action, each deal by its title when
+    the member may see it (an id otherwise); three queries."""
+    runs = list(selectors.runs_for(request.membership, {"rule": str(rule.pk)})[:RUNS_SHOWN])
+    ids = {r.object_id for r in runs if r.object_type == "deal"}
+    visible = objects.get("deal").records(request.membership).filter(pk__in=ids)
+    titles = dict(visible.values_list("pk", "title"))
+    for run in runs:
+        run.title = titles.get(run.object_id) if run.object_type == "deal" else None
+        for step in run.steps.all():
+            action = automations.action(step.action)
+            step.label = str(action.label) if action else step.action
+    return {"pipeline": pipeline, "rule": rule, "runs": runs, "can": _can(request)}
+
+
 @member_required
 def rule_runs(request, pipeline_id, rule_id):
     _require(request)
     pipeline = _pipeline(pipeline_id)
     rule = _rule(request, rule_id)
-    runs = list(selectors.runs_for(request.membership, {"rule": str(rule.pk)})[:RUNS_SHOWN])
-    return render(
-        request,
-        "automation/_runs.html",
-        {"pipeline": pipeline, "rule": rule, "runs": runs, "can": _can(request)},
-    )
+    return render(request, "automation/_runs.html", _history(request, pipeline, rule))
 
 
 @member_required
@@ -323,13 +328,8 @@ def run_retry(request, pipeline_id, run_id):
     # One no longer failed is left as it is: the history drawn again says what it is.
     with contextlib.suppress(ValidationError):
         services.step_retry(actor=request.membership, run=run)
-    rule = run.rule
-    runs = list(selectors.runs_for(request.membership, {"rule": str(rule.pk)})[:RUNS_SHOWN])
-    return render(
-        request,
-        "automation/_runs.html",
-        {"pipeline": pipeline, "rule": rule, "runs": runs, "can": _can(request), "retried": run.pk},
-    )
+    context = {**_history(request, pipeline, run.rule), "retried": run.pk}
+    return render(request, "automation/_runs.html", context)
 
 
 @member_required

@@ -196,7 +196,8 @@ def test_run_history_shows_a_failed_step_and_retries_it(workspace, client):
         Step.objects.filter(run=run).update(status=Step.FAILED, error="The SMTP server said no")
     login(client, owner)
     history = client.get(f"{_base(pipeline)}rules/{rule.pk}/runs/").content.decode()
-    assert "The SMTP server said no" in history and f"#{deal.pk}" in history
+    assert "The SMTP server said no" in history and deal.title in history
+    assert "Create a task" in history  # the step named by its action
     assert 'data-testid="run-retry"' in history
     retried = client.post(f"{_base(pipeline)}runs/{run.pk}/retry/", HTTP_HX_REQUEST="true")
     assert retried.status_code == 200
@@ -288,10 +289,16 @@ def test_own_visibility_tests_only_own_deals(workspace, client):
     new_rule(owner, spec=call_task_on(stages["Qualified"]))
     hidden = new_deal(colleague, title="Colleague's secret", stage=stages["Qualified"])
     new_deal(member, title="Mine", stage=stages["Qualified"])
+    settle(tenant)
     login(client, member)
     picker = client.get(f"{_base(pipeline)}test/").content.decode()
     assert "Mine" in picker and "secret" not in picker
     assert client.get(f"{_base(pipeline)}test/", {"deal": hidden.pk}).status_code == 404
+    # The history names their deal by its id only; the member's own by its title.
+    with tenant_scope(tenant):
+        rule = Rule.objects.get()
+    history = client.get(f"{_base(pipeline)}rules/{rule.pk}/runs/").content.decode()
+    assert "Mine" in history and "secret" not in history and f"#{hidden.pk}" in history
 
 
 def test_the_view_in_russian(workspace, client):
