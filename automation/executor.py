@@ -13,13 +13,16 @@ and its run are `failed`, with the error, until someone retries it.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg2.extras import execute_values
 
 from crm import automations, objects
 from crm.accounts.system import system_actor
@@ -27,7 +30,7 @@ from crm.activity.events import caused_by
 from crm.activity.models import Event
 from crm.automations import Context, Invalid, Stopped
 from crm.tenancy.context import require_tenant_id
-from crm.tenancy.models import Tenant
+from crm.tenancy.models import CURRENT_TENANT, Tenant
 
 from . import conditions, schedule
 from . import spec as specs
@@ -83,12 +86,34 @@ def run_due(step_ids: list[int] | None = None, *, limit: int = BATCH) -> int:
             record = records.pop((step.run.object_type, step.run.object_id), None)
             execute(step, actor, tenant, record)
         # Each step's and run's new state, written with the actions in this transaction.
-        Step.objects.bulk_update(steps, STEP_FIELDS)
-        Run.objects.bulk_update(runs.values(), schedule.RUN_FIELDS)
+        _write_back(steps, runs.values())
     return len(steps)
 
 
-STEP_FIELDS = ["status", "error", "done_at", "result", "attempts", "due_at"]
+def _write_back(steps: list[Step], runs) -> None:
+    """Two statements for the whole batch, UPDATE ... FROM (VALUES ...): Django's
+    bulk_update builds a CASE per field and row, which cost more than the steps' actions."""
+    step_rows = [(s.pk, s.status, s.error, s.done_at, json.dumps(s.result, cls=DjangoJSONEncoder),
+                  s.attempts, s.due_at) for s in steps]  # fmt: skip
+    run_rows = [(r.pk, r.status, r.error, r.finished_at) for r in runs]
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor,
+            f"""UPDATE automation_step AS s SET status = v.status, error = v.error,
+                  done_at = v.done_at::timestamptz, result = v.result::jsonb,
+                  attempts = v.attempts, due_at = v.due_at::timestamptz
+                FROM (VALUES %s) AS v(id, status, error, done_at, result, attempts, due_at)
+                WHERE s.id = v.id AND s.tenant_id = {CURRENT_TENANT}""",  # noqa: S608 (a constant)
+            step_rows,
+        )
+        execute_values(
+            cursor,
+            f"""UPDATE automation_run AS r SET status = v.status, error = v.error,
+                  finished_at = v.finished_at::timestamptz
+                FROM (VALUES %s) AS v(id, status, error, finished_at)
+                WHERE r.id = v.id AND r.tenant_id = {CURRENT_TENANT}""",  # noqa: S608 (a constant)
+            run_rows,
+        )
 
 
 def _records(runs) -> dict:

@@ -81,9 +81,9 @@ def start_worker() -> subprocess.Popen:
 # --- 1. stage change -> task ----------------------------------------------------------------
 
 
-def cpu_seconds(group: int) -> float:
-    """CPU time used so far by the processes of a process group (a worker and its pool);
-    a figure the other work on the machine does not change."""
+def cpu_seconds(parent: int) -> float:
+    """CPU time used so far by a process and its children (a worker and its pool); a figure
+    the other work on the machine does not change."""
     total = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -92,7 +92,7 @@ def cpu_seconds(group: int) -> float:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) == group:  # pgrp
+        if int(entry.name) == parent or int(fields[1]) == parent:  # itself, or its child
             total += int(fields[11]) + int(fields[12])  # utime + stime
     return total / os.sysconf("SC_CLK_TCK")
 

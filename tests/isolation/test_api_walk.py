@@ -107,9 +107,9 @@ def _rule(tenant, owner):
 
 def _run(tenant, owner):
     rule = _rule(tenant, owner)
-    _deal(tenant, owner)  # created in the rule's stage: the rule runs
+    deal = _deal(tenant, owner)  # created in the rule's stage: the rule runs
     dispatch_pending()
-    return Run.objects.get(rule=rule)
+    return Run.objects.get(rule=rule, object_id=deal.pk)
 
 
 FACTORIES = {
