@@ -417,6 +417,7 @@ def deal_list(request):
     stages = Stage.objects.filter(kind=Stage.OPEN, pipeline__is_archived=False).select_related(
         "pipeline"
     )
+    current = next((p for p in pipelines if str(p.pk) == request.GET.get("pipeline")), None)
     return render(
         request,
         "deals/list.html",
@@ -436,6 +437,7 @@ def deal_list(request):
             "owners": _owners(),
             "stages": stages,
             "can": _can(request),
+            "board_links": board_links.for_board(request.membership, current),
         },
     )
 
