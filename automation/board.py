@@ -103,49 +103,48 @@ class Template:
     make: object  # (pipeline, stage) -> (name, spec)
 
 
+def _on_entering(stage, action: dict) -> dict:
+    """A stage action's spec: on entering `stage`, do `action`."""
+    return {"trigger": {"type": STAGE_TRIGGER, "stage": stage.pk}, "actions": [action]}
+
+
 def _call_task(pipeline, stage):
-    return _("Call on %(stage)s") % {"stage": stage.name}, {
-        "trigger": {"type": STAGE_TRIGGER, "stage": stage.pk},
-        "actions": [
-            {
-                "type": "task.create",
-                "title": _("Call the client"),
-                "kind": "call",
-                "assignee": "owner",
-                "due_in_minutes": 60,
-            }
-        ],
-    }
+    return _("Call on %(stage)s") % {"stage": stage.name}, _on_entering(
+        stage,
+        {
+            "type": "task.create",
+            "title": _("Call the client"),
+            "kind": "call",
+            "assignee": "owner",
+            "due_in_minutes": 60,
+        },
+    )
 
 
 def _notify_owner(pipeline, stage):
-    return _("Tell the owner: %(stage)s") % {"stage": stage.name}, {
-        "trigger": {"type": STAGE_TRIGGER, "stage": stage.pk},
-        "actions": [
-            {
-                "type": "notify",
-                "recipient": "owner",
-                "text": _("Your deal entered «%(stage)s».") % {"stage": stage.name},
-            }
-        ],
-    }
+    return _("Tell the owner: %(stage)s") % {"stage": stage.name}, _on_entering(
+        stage,
+        {
+            "type": "notify",
+            "recipient": "owner",
+            "text": _("Your deal entered «%(stage)s».") % {"stage": stage.name},
+        },
+    )
 
 
 def _follow_up(pipeline, stage):
-    return _("Follow up on %(stage)s") % {"stage": stage.name}, {
-        "trigger": {"type": STAGE_TRIGGER, "stage": stage.pk},
-        "actions": [
-            {
-                "type": "task.create",
-                "title": _("Follow up with the client"),
-                "kind": "call",
-                "assignee": "owner",
-                "due_in_minutes": 0,
-                "delay": {"days": 3},
-                "if_still_in_stage": True,
-            }
-        ],
-    }
+    return _("Follow up on %(stage)s") % {"stage": stage.name}, _on_entering(
+        stage,
+        {
+            "type": "task.create",
+            "title": _("Follow up with the client"),
+            "kind": "call",
+            "assignee": "owner",
+            "due_in_minutes": 0,
+            "delay": {"days": 3},
+            "if_still_in_stage": True,
+        },
+    )
 
 
 def _paid_to(pipeline, stage):
@@ -183,10 +182,7 @@ def _missed_call(pipeline, stage):
 
 
 def _blank_stage(pipeline, stage):
-    return "", {
-        "trigger": {"type": STAGE_TRIGGER, "stage": stage.pk},
-        "actions": [{"type": "task.create", "kind": "task", "assignee": "owner"}],
-    }
+    return "", _on_entering(stage, {"type": "task.create", "kind": "task", "assignee": "owner"})
 
 
 def _blank_trigger(pipeline, stage):

@@ -81,7 +81,7 @@ def test_an_admins_rule_gives_the_manager_a_call_when_a_deal_is_dragged(
 def test_the_editor_names_a_wrong_field_and_the_dry_run_shows_what_would_happen(
     page, sales_team, screenshot_dir
 ):
-    tenant, admin, stages, _deals = sales_team
+    _tenant, admin, stages, _deals = sales_team
     errors = []
     watch(page, errors)
     log_in(page, admin.user.email)
@@ -111,7 +111,7 @@ def test_the_editor_names_a_wrong_field_and_the_dry_run_shows_what_would_happen(
 
 
 def test_the_view_in_russian(page, sales_team, screenshot_dir):
-    tenant, admin, stages, _deals = sales_team
+    _tenant, admin, _stages, _deals = sales_team
     admin.user.language = "ru"
     admin.user.save(update_fields=["language"])
     log_in(page, admin.user.email)
