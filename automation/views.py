@@ -341,10 +341,9 @@ def dry_run(request, pipeline_id):
     deals = objects.get("deal").records(request.membership).filter(pipeline=pipeline)
     choices = list(deals.order_by("-updated_at").values_list("pk", "title")[:DEALS_TO_TEST])
     result = deal = None
+    rule_id = as_id(request.GET.get("rule"))
+    only_rule = _rule(request, rule_id) if rule_id else None
     if deal_id := as_id(request.GET.get("deal")):
-        rule_id = as_id(request.GET.get("rule"))
-        if rule_id:
-            _rule(request, rule_id)
         result = dryrun.dry_run(
             membership=request.membership, object_type="deal", object_id=deal_id, rule_id=rule_id
         )
@@ -363,6 +362,7 @@ def dry_run(request, pipeline_id):
             "deals": choices,
             "result": result,
             "deal": deal,
+            "only_rule": only_rule,
             "can": _can(request),
         },
     )

@@ -325,3 +325,27 @@ def test_the_view_reads_in_a_fixed_number_of_queries(
     client.get(_base(pipeline))
     with django_assert_max_num_queries(20):
         assert client.get(_base(pipeline)).status_code == 200
+
+
+def test_history_dry_run_and_editor_in_a_fixed_number_of_queries(
+    workspace, client, django_assert_max_num_queries
+):
+    tenant, owner = workspace
+    pipeline, stages = funnel(tenant)
+    rule = new_rule(owner, spec=call_task_on(stages["Qualified"]))
+    other = new_rule(owner, "Other", spec=call_task_on(stages["Proposal"]))
+    deals = [new_deal(owner, title=f"Deal {i}", stage=stages["Qualified"]) for i in range(6)]
+    settle(tenant)
+    login(client, owner)
+    base = _base(pipeline)
+    for url, params in [
+        (f"{base}rules/{rule.pk}/runs/", {}),
+        (f"{base}test/", {"deal": deals[0].pk}),
+        (f"{base}rules/{rule.pk}/", {}),
+    ]:
+        client.get(url, params)
+        with django_assert_max_num_queries(20):
+            assert client.get(url, params).status_code == 200
+    # One rule only: the test names it and says nothing of the others.
+    page = client.get(f"{base}test/", {"deal": deals[0].pk, "rule": rule.pk}).content.decode()
+    assert page.count('data-testid="dry-rule"') == 1 and other.name not in page
