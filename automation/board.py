@@ -33,7 +33,7 @@ def _moves_to(rule) -> set[int]:
     return {a.get("stage") for a in spec.get("actions", []) if a.get("type") == MOVE}
 
 
-def describe(rule) -> dict:
+def describe(rule, stage_names: dict | None = None) -> dict:
     """What a rule does, in words, for its entry on the board."""
     spec = rule.version.spec if rule.version else {}
     trigger = automations.trigger((spec.get("trigger") or {}).get("type", ""))
@@ -43,7 +43,11 @@ def describe(rule) -> dict:
         steps.append(
             {
                 "label": str(action.label) if action else item.get("type"),
-                "title": item.get("title") or item.get("text") or item.get("tag") or "",
+                "title": item.get("title")
+                or item.get("text")
+                or item.get("tag")
+                or (stage_names or {}).get(item.get("stage"))
+                or "",
                 "delay": delay_text(item.get("delay")),
             }
         )
@@ -76,9 +80,10 @@ def view(membership, pipeline) -> dict:
     """The funnel's columns and the rules beside them; two queries."""
     stages = list(Stage.objects.filter(pipeline=pipeline).order_by("position", "id"))
     columns = {s.pk: Column(s, colour_class(s)) for s in stages}
+    names = {s.pk: s.name for s in stages}
     other = []
     for rule in selectors.rules_for(membership):
-        entry = describe(rule)
+        entry = describe(rule, names)
         if rule.stage_id in columns:
             columns[rule.stage_id].actions.append(entry)
             continue

@@ -111,6 +111,8 @@ class Field:
     errors: list = field(default_factory=list)
     help: str = ""
     refresh: bool = False  # a change redraws the form (it decides what else is asked)
+    minimum: int | None = None  # a number's bounds, from the schema
+    maximum: int | None = None
 
     @property
     def id(self) -> str:
@@ -312,6 +314,7 @@ def _param_fields(prefix: str, schema: dict, values: dict, choices: Choices) -> 
             f.widget = "checkbox"
         elif kind == "integer":
             f.widget = "number"
+            f.minimum, f.maximum = prop.get("minimum"), prop.get("maximum")
         elif name in LONG_TEXT:
             f.widget = "textarea"
         out.append(f)
@@ -335,6 +338,7 @@ def _delay_fields(prefix: str, values: dict, choices: Choices) -> list[Field]:
             f.widget = "time"
         else:
             f.widget = "number"
+            f.minimum, f.maximum = prop.get("minimum"), prop.get("maximum")
         out.append(f)
     return out
 

@@ -44,6 +44,10 @@ def _rule(request, pk) -> Rule:
     return get_object_or_404(selectors.rules_for(request.membership), pk=pk)
 
 
+def stage_names(pipeline) -> dict:
+    return dict(Stage.objects.filter(pipeline=pipeline).values_list("pk", "name"))
+
+
 def _can(request) -> dict:
     return {a: services.can(request.membership, a) for a in ("create", "edit", "delete")}
 
@@ -255,7 +259,11 @@ def rule_toggle(request, pipeline_id, rule_id):
         return render(
             request,
             "automation/_rule.html",
-            {"entry": board.describe(rule), "pipeline": pipeline, "can": _can(request)},
+            {
+                "entry": board.describe(rule, stage_names(pipeline)),
+                "pipeline": pipeline,
+                "can": _can(request),
+            },
         )
     return _back(pipeline, rule)
 

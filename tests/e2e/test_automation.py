@@ -101,11 +101,25 @@ def test_the_editor_names_a_wrong_field_and_the_dry_run_shows_what_would_happen(
     editor.get_by_test_id("save-rule").click()
     expect(page.get_by_test_id("rule")).to_contain_text("with conditions")
 
+    # A trigger: when the invoice is paid, the deal moves to Won (the Won column's).
+    won = page.get_by_test_id("auto-column").filter(has_text="Won").first
+    won.get_by_test_id("add-rule").nth(1).click()
+    won.get_by_role("link", name="When the invoice is paid, move the deal to Won").click()
+    expect(page.get_by_test_id("rule-editor").get_by_label("When")).to_have_value("invoice.paid")
+    page.get_by_test_id("save-rule").click()
+    won = page.get_by_test_id("auto-column").filter(has_text="Won").first
+    expect(won.get_by_test_id("rule")).to_contain_text("Move to a stage: Won")
+    won.scroll_into_view_if_needed()
+    page.screenshot(path=screenshot_dir / "automation-triggers.png", full_page=True)
+
     page.get_by_test_id("to-dry-run").click()
     page.locator("#dry-deal").select_option(label="Cold-store doors")
     page.get_by_role("button", name="Test").click()
-    expect(page.get_by_test_id("dry-rule")).to_have_attribute("data-fires", "1")
-    expect(page.get_by_test_id("dry-rule")).to_contain_text("Call the client")
+    call = page.get_by_test_id("dry-rule").filter(has_text="Call on Qualified")
+    expect(call).to_have_attribute("data-fires", "1")
+    expect(call).to_contain_text("Call the client")
+    paid = page.get_by_test_id("dry-rule").filter(has_text="Paid: move to Won")
+    expect(paid).to_have_attribute("data-fires", "0")
     page.screenshot(path=screenshot_dir / "automation-dry-run.png", full_page=True)
     assert errors == []
 
