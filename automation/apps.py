@@ -11,7 +11,9 @@ class AutomationConfig(AppConfig):
     verbose_name = "Automation"
 
     def ready(self):
-        from . import engine, event_types, object_types
+        from deals import board_links
+
+        from . import engine, event_types, object_types, views
         from .webhooks import consumers, tasks  # noqa: F401  (they register)
         from .webhooks import event_types as webhook_event_types
 
@@ -20,3 +22,4 @@ class AutomationConfig(AppConfig):
         object_types.register()  # "automation": the right to see and edit rules
         # Last of the apps (INSTALLED_APPS): every trigger is registered by now.
         engine.register()
+        board_links.register(views.board_link)  # "Automation" beside the board and the list

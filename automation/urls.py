@@ -1,10 +1,58 @@
-"""Automation's pages."""
+"""Automation's pages: the board's automation view of a funnel and what it edits, and
+Settings > Webhooks."""
 
 from django.urls import path
 
+from . import views
 from .webhooks import views as webhook_views
 
-urlpatterns: list = [
+urlpatterns = [
+    path("deals/automation/", views.automation_home, name="automation"),
+    path("deals/automation/<int:pipeline_id>/", views.automation_board, name="automation_board"),
+    path(
+        "deals/automation/<int:pipeline_id>/rules/new/", views.rule_new, name="automation_rule_new"
+    ),
+    path(
+        "deals/automation/<int:pipeline_id>/rules/form/",
+        views.rule_form,
+        name="automation_rule_form",
+    ),
+    path(
+        "deals/automation/<int:pipeline_id>/rules/save/",
+        views.rule_save,
+        name="automation_rule_save",
+    ),
+    path(
+        "deals/automation/<int:pipeline_id>/rules/<int:rule_id>/",
+        views.rule_edit,
+        name="automation_rule_edit",
+    ),
+    path(
+        "deals/automation/<int:pipeline_id>/rules/<int:rule_id>/toggle/",
+        views.rule_toggle,
+        name="automation_rule_toggle",
+    ),
+    path(
+        "deals/automation/<int:pipeline_id>/rules/<int:rule_id>/move/",
+        views.rule_move,
+        name="automation_rule_move",
+    ),
+    path(
+        "deals/automation/<int:pipeline_id>/rules/<int:rule_id>/delete/",
+        views.rule_delete,
+        name="automation_rule_delete",
+    ),
+    path(
+        "deals/automation/<int:pipeline_id>/rules/<int:rule_id>/runs/",
+        views.rule_runs,
+        name="automation_rule_runs",
+    ),
+    path(
+        "deals/automation/<int:pipeline_id>/runs/<int:run_id>/retry/",
+        views.run_retry,
+        name="automation_run_retry",
+    ),
+    path("deals/automation/<int:pipeline_id>/test/", views.dry_run, name="automation_dry_run"),
     path("settings/webhooks/", webhook_views.webhooks, name="webhooks"),
     path("settings/webhooks/<int:pk>/", webhook_views.webhook_detail, name="webhook_detail"),
     path("settings/webhooks/<int:pk>/toggle/", webhook_views.webhook_toggle, name="webhook_toggle"),

@@ -32,7 +32,7 @@ from crm.web.uploads import upload_limit
 from pipelines.models import Pipeline, Stage
 
 from . import board as boards
-from . import forms, panels, selectors, services
+from . import board_links, forms, panels, selectors, services
 from .models import Attachment, Deal, DealContact, LineItem
 
 PAGE_SIZE = 50
@@ -131,6 +131,7 @@ def board_view(request):
         "filter_qs": filters.params().urlencode(),
         "owners": _owners(),
         "can": _can(request),
+        "board_links": board_links.for_board(request.membership, pipeline),
     }
     if pipeline is not None:
         context["board"] = boards.board(request.membership, pipeline, filters)
@@ -416,6 +417,7 @@ def deal_list(request):
     stages = Stage.objects.filter(kind=Stage.OPEN, pipeline__is_archived=False).select_related(
         "pipeline"
     )
+    current = next((p for p in pipelines if str(p.pk) == request.GET.get("pipeline")), None)
     return render(
         request,
         "deals/list.html",
@@ -435,6 +437,7 @@ def deal_list(request):
             "owners": _owners(),
             "stages": stages,
             "can": _can(request),
+            "board_links": board_links.for_board(request.membership, current),
         },
     )
 

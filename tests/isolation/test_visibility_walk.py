@@ -239,6 +239,20 @@ PAGES: dict[str, object] = {
     "invoice_statements": LIST,
     "invoice_statement": ("record", "nothing"),  # a colleague's: test_statements
     "payment_provider_settings": LIST,
+    # The board's automation view: admins and roles granted "automation" only (the viewer
+    # has neither: 403); tests/automation/test_views.py walks it with the right.
+    "automation": LIST,
+    "automation_board": ("record", "pipeline"),
+    "automation_rule_new": ("record", "pipeline"),
+    "automation_rule_form": ("record", "pipeline"),
+    "automation_rule_save": ("record", "pipeline"),
+    "automation_rule_edit": ("record", "pipeline"),
+    "automation_rule_toggle": ("record", "pipeline"),
+    "automation_rule_move": ("record", "pipeline"),
+    "automation_rule_delete": ("record", "pipeline"),
+    "automation_rule_runs": ("record", "pipeline"),
+    "automation_run_retry": ("record", "pipeline"),
+    "automation_dry_run": ("record", "pipeline"),
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
@@ -323,6 +337,9 @@ def _kwargs(s, route: str, converters: list[str], key: str | None) -> dict:
         "name": "title" if route.startswith("deals") else "first_name",
         "token": f"{ids['feed']}.not-the-secret",
         "uidb64": "MQ",
+        "pipeline_id": ids["pipeline"],
+        "rule_id": ids["nothing"],
+        "run_id": ids["nothing"],
     }
     return {c: values[c] for c in converters}
 
