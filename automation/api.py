@@ -7,6 +7,7 @@ Only admins and roles granted "automation" reach it; another workspace's rule or
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -75,7 +76,7 @@ class RuleSerializer(serializers.ModelSerializer):
         }  # fmt: skip
 
 
-class ReorderSerializer(serializers.Serializer):
+class RuleReorderSerializer(serializers.Serializer):
     rules = serializers.ListField(child=IdField(), min_length=1, max_length=1000)
 
 
@@ -159,11 +160,11 @@ class RuleViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         rule = self.get_object()
         return Response(VersionSerializer(rule.versions.order_by("number"), many=True).data)
 
-    @extend_schema(request=ReorderSerializer, responses=RuleSerializer(many=True))
+    @extend_schema(request=RuleReorderSerializer, responses=RuleSerializer(many=True))
     @action(detail=False, methods=["post"])
     def reorder(self, request):
         """Put the rules in this order (a stage's column, say)."""
-        serializer = ReorderSerializer(data=request.data)
+        serializer = RuleReorderSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         rules = services.rules_reorder(
             actor=request.membership, rule_ids=serializer.validated_data["rules"]
@@ -222,5 +223,6 @@ class CatalogueView(APIView):
 
     permission_classes = [AutomationPermission]
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response(services.catalogue())
