@@ -43,6 +43,7 @@ LABELS = {
     "mode": gettext_lazy("How"),
     "tag": gettext_lazy("Tag"),
     "send": gettext_lazy("Email it to the client"),
+    "channel": gettext_lazy("Channel"),
 }
 DELAY_LABELS = {
     "days": gettext_lazy("Wait days"),

@@ -1,16 +1,21 @@
 """What the inbox adds to the automation catalogue (crm/automations.py): triggers on a
 client's message, a submitted form, a missed call and a return to the site, acting on the
 client's open deals (of one funnel, if the rule says), so such an event can move a deal or
-set a call task on it."""
+set a call task on it; and an action that writes to the client through their channel."""
 
 from __future__ import annotations
 
+import logging
+
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pydantic import Field
 
 from crm import automations
-from crm.automations import Invalid, Params, Trigger
+from crm.automations import Action, Invalid, Params, Trigger
+
+log = logging.getLogger(__name__)
 
 
 class ClientParams(Params):
@@ -55,6 +60,112 @@ def _returned(event, params) -> list[int]:
     return _open_deals(event.subject_id, params)
 
 
+class MessageParams(Params):
+    text: str = Field(
+        ...,
+        min_length=1,
+        max_length=4096,
+        description="What to write; placeholders as in canned responses.",
+    )
+    channel: int | None = Field(None, ge=1, description="Through this channel (default: the "
+                                "client's most recent conversation).")  # fmt: skip
+
+
+def _check_message(params) -> None:
+    from . import canned, channels
+    from .models import Channel
+
+    unknown = canned.unknown_placeholders(params.text)
+    if unknown:
+        raise Invalid("text", _("Unknown placeholder: %(names)s. Use one of: %(known)s.") % {
+            "names": ", ".join("{{" + name + "}}" for name in unknown),
+            "known": ", ".join("{{" + name + "}}" for name in canned.PLACEHOLDERS),
+        })  # fmt: skip
+    if params.channel is None:
+        return
+    kind = Channel.objects.filter(pk=params.channel).values_list("kind", flat=True).first()
+    if kind is None:
+        raise Invalid("channel", _("No such channel."))
+    if not channels.get(kind).written_replies:
+        raise Invalid("channel", _("Messages cannot be sent through this channel."))
+
+
+def _conversation(ctx, params):
+    """The client's most recent conversation (on the rule's channel, if it names one) that
+    a written message can go back through; Invalid when the client has none."""
+    from . import channels
+    from .models import Conversation
+
+    if ctx.object_type == "contact":
+        clients = [ctx.object_id]
+    else:  # a deal: its contacts
+        clients = list(ctx.record().deal_contacts.values_list("contact_id", flat=True))
+    found = Conversation.objects.filter(contact_id__in=clients).select_related("channel", "contact")
+    if params.channel is not None:
+        found = found.filter(channel_id=params.channel)
+    writable = [kind for kind, adapter in channels.ADAPTERS.items() if adapter.written_replies]
+    found = found.filter(channel__kind__in=writable).order_by("-last_message_at", "-id")
+    conversation = found.first() if clients else None
+    if conversation is None:
+        raise Invalid("channel", _("The client has no conversation to write to."))
+    return conversation
+
+
+def _send_message(ctx, params) -> dict:
+    from . import canned, tasks
+
+    conversation = _conversation(ctx, params)
+    text = canned.substitute(params.text, canned.values_for(ctx.actor, conversation)).strip()
+    if not text:
+        raise Invalid("text", _("The message is empty once its placeholders are filled."))
+    tenant_id, pk, key = ctx.actor.tenant_id, conversation.pk, ctx.key
+    # Sent after the step commits, once per (run, step): see send_once.
+    transaction.on_commit(lambda: tasks.send_rule_message.delay(tenant_id, pk, text, key))
+    return {"conversation": pk, "channel": conversation.channel_id, "text": text[:200]}
+
+
+def _describe_message(ctx, params) -> str:
+    from . import canned
+
+    try:
+        conversation = _conversation(ctx, params)
+    except Invalid as exc:
+        return _("Send «%(text)s»: %(why)s") % {"text": params.text, "why": exc.message}
+    text = canned.substitute(params.text, canned.values_for(ctx.actor, conversation))
+    client = conversation.contact.full_name if conversation.contact_id else conversation.title
+    return _("Send «%(text)s» via %(channel)s to %(client)s.") % {
+        "text": text, "channel": conversation.channel.label, "client": client,
+    }  # fmt: skip
+
+
+def send_once(tenant_id: int, conversation_id: int, text: str, key: str) -> None:
+    """Send a rule's message unless the message of this (run, step) is already in the
+    thread or being sent (a step run again after a lost commit, a task delivered twice)."""
+    from crm.accounts.system import system_actor
+    from crm.tenancy.models import Tenant
+
+    from . import services
+    from .models import Conversation, Message
+    from .tasks import signals
+
+    if Message.objects.filter(conversation_id=conversation_id, meta__automation=key).exists():
+        return
+    lock = f"automation-send:{tenant_id}:{key}"
+    if not signals().set(lock, 1, nx=True, ex=3600):
+        return
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if conversation is None:
+        return
+    actor = system_actor(Tenant.objects.get(pk=tenant_id))
+    try:
+        services.reply_send(actor=actor, conversation=conversation, text=text,
+                            meta={"automation": key})  # fmt: skip
+    except Exception:
+        signals().delete(lock)  # not sent: a retry of the task may try again
+        log.exception("automation message %s in conversation %s failed", key, conversation_id)
+        raise
+
+
 def register() -> None:
     for key, label, event in (
         ("message.received", gettext_lazy("Message received from the client"),
@@ -72,4 +183,11 @@ def register() -> None:
         ("contact.visited_site",), "deal", ReturnParams, records=_returned, validate=_check,
         scope=lambda p: (p.pipeline, None),
         help=gettext_lazy("After at least N days away; acts on the client's open deals."),
+    ))  # fmt: skip
+    automations.register_action(Action(
+        "message.send", gettext_lazy("Send a message to the client"), MessageParams,
+        _send_message, validate=_check_message, describe=_describe_message,
+        object_types=("deal", "contact"),
+        help=gettext_lazy("Through the client's most recent conversation, or on the channel "
+                          "chosen; placeholders as in canned responses."),
     ))  # fmt: skip

@@ -71,8 +71,9 @@ def values_for(actor: Membership, conversation: Conversation) -> dict[str, str]:
     it). At most three queries."""
     values = dict.fromkeys(PLACEHOLDERS, "")
     manager = conversation.assignee if conversation.assignee_id else actor.user
-    values["manager.first_name"] = manager.first_name or manager.display_name
-    values["manager.full_name"] = manager.display_name
+    if manager is not None:  # the system (a rule) answering an unassigned one is nobody
+        values["manager.first_name"] = manager.first_name or manager.display_name
+        values["manager.full_name"] = manager.display_name
     if not conversation.contact_id:
         return values
     contact = contacts_for(actor).filter(pk=conversation.contact_id).first()

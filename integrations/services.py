@@ -175,10 +175,12 @@ def reply_send(
     text: str,
     files: tuple[channels.File, ...] = (),
     subject: str = "",
+    meta: dict | None = None,
 ) -> Message:
     """Send `text` (and `files`) to the client through the conversation's channel, then
-    keep it in the thread with the id the channel gave it. ChannelError if the channel
-    refused it (then nothing is stored: the manager sees the error and may send again)."""
+    keep it in the thread with the id the channel gave it (and `meta`). ChannelError if the
+    channel refused it (then nothing is stored: the manager sees the error and may send
+    again)."""
     if not actor.can(selectors.OBJECT_TYPE, "create"):
         raise PermissionDenied(_("Your role does not allow this."))
     text = text.strip() if files else _clean_text(text)
@@ -206,6 +208,7 @@ def reply_send(
             subject=subject[:300],
             status=Message.SENT,
             external_id=external_id,
+            meta=meta or {},
             author=actor.user,
             created_at=now,
         )

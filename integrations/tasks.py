@@ -89,3 +89,11 @@ def send_autoreply(tenant_id: int, conversation_id: int, text: str, reason: str)
     from . import autoreply
 
     autoreply.send(conversation_id, text, reason)
+
+
+@tenant_task(name="integrations.send_rule_message")
+def send_rule_message(tenant_id: int, conversation_id: int, text: str, key: str):
+    """An automation rule's message to the client, sent once per (run, step) `key`."""
+    from . import automations
+
+    automations.send_once(tenant_id, conversation_id, text, key)
