@@ -90,7 +90,7 @@ def _related(invoice: Invoice) -> list:
 def default_series(kind: str = Series.INVOICE, country: str = "") -> Series:
     """The workspace's default series of `kind`, made on first use (workspaces older than
     invoices have none)."""
-    found = Series.objects.filter(kind=kind, is_default=True).order_by("pk").first()
+    found = Series.objects.filter(kind=kind, is_default=True).first()
     if found is not None:
         return found
     if kind == Series.CREDIT_NOTE:
