@@ -19,13 +19,20 @@ figures move with it.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import random
 import time
 import uuid
 from decimal import Decimal
 
-from _common import _columns, admin_connection, describe, figure, machine_note, setup_django
+from _common import (
+    _columns,
+    admin_connection,
+    describe,
+    figure,
+    load,
+    machine_note,
+    setup_django,
+)
 
 setup_django()
 
@@ -46,12 +53,6 @@ ISSUES, WORKERS, ROLLBACK_SHARE = 1_000, 16, 0.10
 GOAL_RATE, GOAL_PDF_P95_MS, PDF_ROUNDS = 200.0, 300.0, 60
 LIST_INVOICES, LIST_SLUG, GOAL_LIST_P95_MS, LIST_ROUNDS = 200_000, "bench-invoices-list", 100.0, 8
 SEED_CHUNK = 50_000
-
-
-def load() -> str:
-    """The load average beside each figure: the figures are only as quiet as the machine."""
-    one, five, _fifteen = os.getloadavg()
-    return f"(load average {one:.2f} / {five:.2f})"
 
 
 class Rollback(Exception):
@@ -141,7 +142,7 @@ def main() -> None:
     figure("numbers gapless and unique", int(gapless), "", "1", gapless)
     rate = ISSUES / elapsed
     figure("issue rate, 16 workers", rate, "issues/s", f">= {GOAL_RATE:.0f}", rate >= GOAL_RATE)
-    print(f"  {load()}")
+    print(f"  ({load()})")
 
     with tenant_scope(owner.tenant_id, owner.user_id):
         invoice = services.invoice_create_from_deal(actor=owner, deal=deal_of(owner, 20))
@@ -154,7 +155,7 @@ def main() -> None:
             samples.append((time.perf_counter() - started) * 1000)
     p95 = describe("PDF of a 20-line invoice", samples)["p95"]
     figure("PDF p95, 20 lines", p95, "ms", f"<= {GOAL_PDF_P95_MS:.0f}", p95 <= GOAL_PDF_P95_MS)
-    print(f"  {load()}")
+    print(f"  ({load()})")
 
     measure_list()
 
@@ -262,7 +263,7 @@ def measure_list() -> None:
     ]
     figure("accountant's list p95, 200,000 invoices", p95, "ms", f"<= {GOAL_LIST_P95_MS:.0f}",
            p95 <= GOAL_LIST_P95_MS)  # fmt: skip
-    print(f"  {load()}")
+    print(f"  ({load()})")
     constant = len(set(queries.values())) == 1
     figure("list queries, same for every filter and page", max(queries.values()), "queries",
            "constant", constant)  # fmt: skip
