@@ -41,11 +41,16 @@ class Compiled:
 class Index:
     def __init__(self, rules: list[Compiled]):
         self.by_event: dict[str, dict] = defaultdict(lambda: defaultdict(list))
+        # The rules of triggers on time passing (Trigger.sweep), for beat's trigger sweep.
+        self.swept: dict[str, list[Compiled]] = defaultdict(list)
         for rule in rules:
+            if rule.trigger.sweep is not None:
+                self.swept[rule.trigger.key].append(rule)
             key = rule.trigger.index(rule.params)
             for event_type in rule.trigger.events:
                 self.by_event[event_type][(rule.trigger.key, key)].append(rule)
         self.by_event = {k: dict(v) for k, v in self.by_event.items()}
+        self.swept = dict(self.swept)
 
     def candidates(self, event) -> list[Compiled]:
         buckets = self.by_event.get(event.type)

@@ -11,9 +11,10 @@ import time
 from celery import shared_task
 from django.core.cache import cache
 
+from crm import automations
 from crm.tenancy.tasks import for_each_tenant, tenant_task
 
-from . import executor
+from . import executor, index
 from .models import Step
 
 # A workspace with a sweep under way gets no second one until it ends (or this expires).
@@ -62,3 +63,30 @@ def _sweep_one(tenant_id: int) -> int:
 def sweep_steps() -> int:
     """Beat: the workspaces with due steps get tasks that run them."""
     return for_each_tenant(_sweep_one)
+
+
+def _sweep_triggers_one(tenant_id: int) -> int:
+    """The workspace's triggers on time passing ("idle for N days") emit their due events.
+    A workspace with no such rule costs its cached rule index (a Redis read), no query."""
+    rules = index.for_tenant(tenant_id).swept
+    if not rules or not cache.add(_trigger_lease(tenant_id), 1, LEASE_SECONDS):
+        return 0
+    total = 0
+    try:
+        for key, compiled in rules.items():
+            trigger = automations.trigger(key)
+            if trigger is not None and trigger.sweep is not None:
+                total += trigger.sweep([rule.params for rule in compiled]) or 0
+    finally:
+        cache.delete(_trigger_lease(tenant_id))
+    return total
+
+
+def _trigger_lease(tenant_id: int) -> str:
+    return f"automation:sweeping-triggers:{tenant_id}"
+
+
+@shared_task(name="automation.sweep_triggers")
+def sweep_triggers() -> int:
+    """Beat: the events of triggers on time passing, workspace by workspace."""
+    return for_each_tenant(_sweep_triggers_one)

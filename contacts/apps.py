@@ -10,6 +10,7 @@ class ContactsConfig(AppConfig):
         from crm.accounts import demo as demo_data
 
         from . import (
+            automations,
             consumers,  # noqa: F401  registers the client-activity consumer
             demo,
             event_types,
@@ -18,4 +19,5 @@ class ContactsConfig(AppConfig):
 
         event_types.declare_all()
         object_types.register()  # "contact" and "company"
+        automations.register()  # a new contact; assign its owner, tag it
         demo_data.register(demo.seed, order=10)

@@ -129,6 +129,10 @@ class Trigger:
     # {"type": ..., "data": {...}} (by default the trigger's first event type, no data).
     simulate: Callable[[Any], dict] | None = None
     help: Any = ""
+    # A trigger on time passing rather than on a change ("idle in the stage for N days"):
+    # beat calls sweep(params of the workspace's active rules of this trigger) in the
+    # workspace's scope, and it emits the events that are due, once each; how many.
+    sweep: Callable[[list[Any]], int] | None = None
 
 
 @dataclass(frozen=True)

@@ -310,6 +310,7 @@ CELERY_TASK_ROUTES = {
     "activity.dispatch_events": {"queue": "events"},
     "activity.sweep_outbox": {"queue": "events"},
     "activity.send_due_reminders": {"queue": "events"},
+    "activity.mark_overdue_tasks": {"queue": "events"},
     "activity.send_notification_email": {"queue": "mail"},
     "invoices.send_invoice_email": {"queue": "mail"},
     "invoices.send_reminder_email": {"queue": "mail"},
@@ -327,6 +328,7 @@ CELERY_TASK_ROUTES = {
     "automation.run_steps": {"queue": "events"},
     "automation.run_due_steps": {"queue": "events"},
     "automation.sweep_steps": {"queue": "events"},
+    "automation.sweep_triggers": {"queue": "events"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
@@ -338,6 +340,8 @@ CELERY_BEAT_SCHEDULE = {
     "recover-imports": {"task": "contacts.recover_imports", "schedule": 300.0},
     # Task reminders that are due become notifications (and emails), once per task.
     "task-reminders": {"task": "activity.send_due_reminders", "schedule": 60.0},
+    # Tasks past due and not done: task.overdue, once per task.
+    "tasks-overdue": {"task": "activity.mark_overdue_tasks", "schedule": 60.0},
     # Snoozed conversations whose time has come open again in the inbox.
     "wake-snoozed": {"task": "integrations.wake_snoozed", "schedule": 60.0},
     "wake-stalled": {"task": "integrations.wake_stalled", "schedule": 60.0},
@@ -345,6 +349,8 @@ CELERY_BEAT_SCHEDULE = {
     "poll-mail": {"task": "integrations.poll_mail", "schedule": 60.0},
     # Automation steps whose delay is over (and any whose task was lost) run.
     "automation-steps": {"task": "automation.sweep_steps", "schedule": 2.0},
+    # Triggers on time passing (a deal idle in its stage for N days) emit their events.
+    "automation-triggers": {"task": "automation.sweep_triggers", "schedule": 120.0},
     # Outgoing webhooks due for a retry (or whose task was lost) are sent again.
     "sweep-webhooks": {"task": "automation.sweep_webhooks", "schedule": 10.0},
 }

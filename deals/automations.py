@@ -7,15 +7,14 @@ saved and again when it runs."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pydantic import Field
 
-from crm import automations, objects
-from crm.accounts.models import Department, Membership
+from crm import assigning, automations, objects
 from crm.automations import Action, Invalid, Params, Stopped, Trigger
 from pipelines.models import Stage
 
@@ -108,6 +107,45 @@ def _funnel_scope(params):
     return (params.pipeline, None)
 
 
+class IdleParams(Params):
+    stage: int | None = Field(None, ge=1, description="Idle in this stage.")
+    pipeline: int | None = Field(None, ge=1, description="Or in any stage of this funnel.")
+    days: int = Field(..., ge=1, le=3650, description="For at least this many days.")
+
+
+def _check_idle(params) -> None:
+    if params.stage is not None:
+        _check_stage(params)
+        stage = _stage(params.stage)
+        if params.pipeline is not None and stage.pipeline_id != params.pipeline:
+            raise Invalid("stage", _("This stage is not of the funnel chosen."))
+    else:
+        _check_funnel(params)
+
+
+def _idle(event, params) -> list[int]:
+    data = event.data or {}
+    if "days" in data and data["days"] != params.days:  # a dry run's event has no days
+        return []
+    if params.stage is not None and data.get("stage_id") != params.stage:
+        return []
+    if params.pipeline is not None and data.get("pipeline_id") != params.pipeline:
+        return []
+    return [event.subject_id]
+
+
+def _idle_scope(params) -> tuple[int | None, int | None]:
+    if params.stage is not None:
+        return _stage_scope(params)
+    return (params.pipeline, None)
+
+
+def _sweep_idle(params_list) -> int:
+    from . import idle
+
+    return idle.sweep(params_list)
+
+
 # --- actions -------------------------------------------------------------------------------
 
 
@@ -176,50 +214,19 @@ def _describe_set_field(ctx, params) -> str:
     }
 
 
-class AssignParams(Params):
-    mode: Literal["fixed", "round_robin", "least_loaded"] = Field(
-        "fixed", description="A fixed person, round robin, or the least loaded."
-    )
-    user: int | None = Field(None, ge=1, description="The person (fixed).")
-    department: int | None = Field(
-        None, ge=1, description="Among this department's members (round robin, least loaded)."
-    )
+AssignParams = assigning.AssignParams
 
 
-def _check_assign(params) -> None:
-    if params.mode == "fixed":
-        if params.user is None:
-            raise Invalid("user", _("Choose a person."))
-        if not Membership.objects.filter(user_id=params.user, is_active=True).exists():
-            raise Invalid("user", _("Choose an active member of the workspace."))
-    elif (
-        params.department is not None
-        and not Department.objects.filter(pk=params.department).exists()
-    ):
-        raise Invalid("department", _("No such department."))
-
-
-def _pool(params) -> list[int]:
-    members = Membership.objects.filter(is_active=True)
-    if params.department is not None:
-        members = members.filter(department_id=params.department)
-    return list(members.order_by("user_id").values_list("user_id", flat=True))
-
-
-def _choose_owner(ctx, params) -> int:
-    if params.mode == "fixed":
-        return params.user
-    pool = _pool(params)
-    if not pool:
-        raise Invalid("department", _("Nobody is there to assign to."))
-    if params.mode == "round_robin":
-        return pool[ctx.sequence() % len(pool)]
-    load = dict(
+def _open_deals(pool: list[int]) -> dict[int, int]:
+    return dict(
         Deal.objects.filter(owner_id__in=pool, status=Deal.OPEN)
         .values_list("owner_id")
         .annotate(n=Count("id", filter=Q(status=Deal.OPEN)))
     )
-    return min(pool, key=lambda user_id: (load.get(user_id, 0), user_id))
+
+
+def _choose_owner(ctx, params) -> int:
+    return assigning.choose(ctx, params, _open_deals)
 
 
 def _assign(ctx, params) -> dict:
@@ -288,6 +295,15 @@ def register() -> None:
                 help=gettext_lazy("When a field of a deal changes (any, or the one named).")),
         Trigger("deal.assigned", gettext_lazy("Deal assigned"), ("deal.assigned",), "deal",
                 FunnelParams, records=_in_funnel, validate=_check_funnel, scope=_funnel_scope),
+        Trigger("deal.idle", gettext_lazy("Deal idle in a stage for N days"), ("deal.idle",),
+                "deal", IdleParams, records=_idle, validate=_check_idle, scope=_idle_scope,
+                index=lambda p: p.days, event_index=lambda e: (e.data or {}).get("days"),
+                sweep=_sweep_idle,
+                simulate=lambda deal: {"type": "deal.idle", "data": {
+                    "stage_id": deal.stage_id, "pipeline_id": deal.pipeline_id,
+                    "stage_entered_at": deal.stage_entered_at.isoformat()}},
+                help=gettext_lazy("Once per stage entry, when the deal has stayed in the "
+                                  "stage (or any stage of the funnel) for N days.")),
         Trigger("deal.won", gettext_lazy("Deal won"), ("deal.won",), "deal", FunnelParams,
                 records=_in_funnel, validate=_check_funnel, scope=_funnel_scope),
         Trigger("deal.lost", gettext_lazy("Deal lost"), ("deal.lost",), "deal", FunnelParams,
@@ -301,7 +317,7 @@ def register() -> None:
         Action("deal.set_field", gettext_lazy("Change a field"), SetFieldParams, _set_field,
                validate=_check_set_field, describe=_describe_set_field, object_types=("deal",)),
         Action("deal.assign", gettext_lazy("Assign the owner"), AssignParams, _assign,
-               validate=_check_assign, describe=_describe_assign, object_types=("deal",)),
+               validate=assigning.check, describe=_describe_assign, object_types=("deal",)),
         Action("deal.add_tag", gettext_lazy("Add a tag"), TagParams, _tag(True),
                describe=_describe_tag(True), object_types=("deal",)),
         Action("deal.remove_tag", gettext_lazy("Remove a tag"), TagParams, _tag(False),

@@ -24,6 +24,14 @@ def declare_all() -> None:
         subject="deal",
         payload=("changes", "from", "to"),
     )
+    # Beat's sweep (deals/idle.py): in its stage for `days` days since `stage_entered_at`,
+    # once per stage entry, for the days an active rule asks about.
+    declare(
+        "deal.idle",
+        _("Deal idle in its stage"),
+        subject="deal",
+        payload=("pipeline_id", "stage_id", "stage_entered_at", "days"),
+    )
     declare("deal.won", _("Deal won"), subject="deal", payload=STATUS)
     declare("deal.lost", _("Deal lost"), subject="deal", payload=STATUS)
     declare("deal.reopened", _("Deal reopened"), subject="deal", payload=STATUS)

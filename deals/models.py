@@ -229,3 +229,21 @@ class Attachment(TenantModel):
 
     def __str__(self):
         return self.name
+
+
+class IdleMark(TenantModel):
+    """A deal found idle in its stage for `days` days since it entered it (`deal.idle`):
+    the row is what makes that event happen once per (deal, stage entry, days). Entering
+    a stage again is a new entry, so the event can happen again."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="+")
+    stage_entered_at = models.DateTimeField()
+    days = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "deal", "stage_entered_at", "days"], name="deal_idle_once"
+            )
+        ]

@@ -1,7 +1,9 @@
 """What the inbox adds to the automation catalogue (crm/automations.py): triggers on a
 client's message, a submitted form, a missed call and a return to the site, acting on the
 client's open deals (of one funnel, if the rule says), so such an event can move a deal or
-set a call task on it; and an action that writes to the client through their channel."""
+set a call task on it; and an action that writes to the client through their channel.
+A workspace rule may also start on a new conversation (the client's first message) and give
+it to someone."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pydantic import Field
 
-from crm import automations
+from crm import assigning, automations
 from crm.automations import Action, Invalid, Params, Trigger
 
 log = logging.getLogger(__name__)
@@ -166,6 +168,51 @@ def send_once(tenant_id: int, conversation_id: int, text: str, key: str) -> None
         raise
 
 
+class NewConversationParams(Params):
+    channel: int | None = Field(None, ge=1, description="Only conversations of this channel.")
+
+
+def _check_channel(params) -> None:
+    from .models import Channel
+
+    if params.channel and not Channel.objects.filter(pk=params.channel).exists():
+        raise Invalid("channel", _("No such channel."))
+
+
+def _opened(event, params) -> list[int]:
+    """The conversation, when the event's message is its first one: a message received
+    later in the thread is not a new conversation, whatever order events arrive in."""
+    from .models import Message
+
+    data = event.data or {}
+    if params.channel is not None and data.get("channel") != params.channel:
+        return []
+    first = Message.objects.filter(conversation_id=event.subject_id).order_by("id")
+    first = first.values_list("id", flat=True).first()
+    return [event.subject_id] if first is not None and first == data.get("message") else []
+
+
+def _simulate_opened(conversation) -> dict:
+    from .models import Message
+
+    first = Message.objects.filter(conversation=conversation).order_by("id")
+    return {"type": "message.received",
+            "data": {"channel": conversation.channel_id,
+                     "message": first.values_list("id", flat=True).first()}}  # fmt: skip
+
+
+def _assign_conversation(ctx, params) -> dict:
+    from crm.accounts.models import User
+
+    from . import assignment, services
+
+    conversation = ctx.record()
+    user = User.objects.get(pk=assigning.choose(ctx, params, assignment.open_load))
+    if conversation.assignee_id != user.pk:
+        services.conversation_update(actor=ctx.actor, conversation=conversation, assignee=user)
+    return {"assignee": user.pk}
+
+
 def register() -> None:
     for key, label, event in (
         ("message.received", gettext_lazy("Message received from the client"),
@@ -190,4 +237,17 @@ def register() -> None:
         object_types=("deal", "contact"),
         help=gettext_lazy("Through the client's most recent conversation, or on the channel "
                           "chosen; placeholders as in canned responses."),
+    ))  # fmt: skip
+    automations.register_trigger(Trigger(
+        "conversation.opened", gettext_lazy("New conversation"), ("message.received",),
+        "conversation", NewConversationParams, records=_opened, validate=_check_channel,
+        simulate=_simulate_opened,
+        help=gettext_lazy("A workspace rule: the client's first message in a conversation."),
+    ))  # fmt: skip
+    automations.register_action(Action(
+        "conversation.assign", gettext_lazy("Give the conversation to someone"),
+        assigning.AssignParams, _assign_conversation, validate=assigning.check,
+        object_types=("conversation",),
+        describe=lambda ctx, p: assigning.describe(
+            p, _("Give it to the member with the fewest open conversations.")),
     ))  # fmt: skip

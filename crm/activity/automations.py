@@ -1,5 +1,6 @@
 """What the activity core adds to the automation catalogue (crm/automations.py): create a
-task, notify someone, add a comment, on any record tasks and comments hang on."""
+task, notify someone, add a comment, on any record tasks and comments hang on; and the
+workspace rule on an overdue task, with the action that gives a task to someone."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pydantic import Field
 
-from crm import automations, objects
+from crm import assigning, automations, objects
 from crm.accounts.models import Department, Membership, Role, User
-from crm.automations import Action, Invalid, Params
+from crm.automations import Action, Invalid, Params, Trigger
 
 from .models import Notification, Task
 from .records import activity_type
@@ -43,15 +44,22 @@ def _check_person(kind: str, params) -> None:
         raise Invalid("role", _("No such role."))
 
 
+def _owner_of(record) -> int | None:
+    """Whose the record is: its owner (deals, contacts), else its assignee (a conversation,
+    a task)."""
+    owner = getattr(record, "owner_id", None)
+    return owner if owner is not None else getattr(record, "assignee_id", None)
+
+
 def _person(kind: str, ctx, params) -> User:
     """The member `kind` names for this record; Invalid when there is none."""
     user_id = None
     if kind == "user":
         user_id = params.user
     elif kind == "owner":
-        user_id = getattr(ctx.record(), "owner_id", None)
+        user_id = _owner_of(ctx.record())
     elif kind == "department_head":
-        owner = getattr(ctx.record(), "owner_id", None)
+        owner = _owner_of(ctx.record())
         department = Membership.objects.filter(user_id=owner).values_list("department", flat=True)
         user_id = Department.objects.filter(pk__in=department).values_list("head", flat=True)
         user_id = user_id.first()
@@ -143,6 +151,33 @@ def _describe_comment(ctx, params) -> str:
     return _("Add the comment «%(body)s».") % {"body": params.body[:200]}
 
 
+class OverdueParams(Params):
+    kind: Literal["call", "meeting", "task"] | None = Field(None, description="Only this kind.")
+
+
+def _overdue(event, params) -> list[int]:
+    if params.kind is not None and (event.data or {}).get("kind") != params.kind:
+        return []
+    return [event.subject_id]
+
+
+def _open_tasks(pool: list[int]) -> dict[int, int]:
+    return dict(
+        Task.objects.filter(assignee_id__in=pool, done_at=None)
+        .values_list("assignee_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+
+def _assign_task(ctx, params) -> dict:
+    task = ctx.record()
+    user = User.objects.get(pk=assigning.choose(ctx, params, _open_tasks))
+    if task.assignee_id != user.pk:
+        tasks.task_update(actor=ctx.actor, task=task, data={"assignee": user})
+    return {"assignee": user.pk}
+
+
 def register() -> None:
     automations.register_action(Action(
         "task.create", gettext_lazy("Create a task"), TaskParams, _create_task,
@@ -156,4 +191,15 @@ def register() -> None:
     automations.register_action(Action(
         "comment.add", gettext_lazy("Add a comment"), CommentParams, _comment,
         describe=_describe_comment,
+    ))  # fmt: skip
+    automations.register_trigger(Trigger(
+        "task.overdue", gettext_lazy("Task overdue"), ("task.overdue",), "task", OverdueParams,
+        records=_overdue,
+        help=gettext_lazy("A workspace rule: once when a task is past due and not done."),
+    ))  # fmt: skip
+    automations.register_action(Action(
+        "task.assign", gettext_lazy("Give the task to someone"), assigning.AssignParams,
+        _assign_task, validate=assigning.check, object_types=("task",),
+        describe=lambda ctx, p: assigning.describe(
+            p, _("Give it to the member with the fewest open tasks.")),
     ))  # fmt: skip

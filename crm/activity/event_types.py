@@ -12,6 +12,8 @@ def declare_all() -> None:
     declare("task.completed", _("Task completed"), subject="task", payload=task)
     declare("task.reopened", _("Task reopened"), subject="task", payload=task)
     declare("task.deleted", _("Task deleted"), subject="task", payload=task)
+    # Beat (overdue.py): past its due time and not done, once (again after a new due time).
+    declare("task.overdue", _("Task overdue"), subject="task", payload=task)
     declare(
         "comment.added",
         _("Comment added"),

@@ -183,6 +183,9 @@ class Task(TenantModel):
     # When the reminder is due (computed by the services) and when it went out.
     remind_at = models.DateTimeField(null=True, blank=True, editable=False)
     reminded_at = models.DateTimeField(null=True, blank=True)
+    # When beat found it past due and not done (task.overdue, once); cleared when it is
+    # given a new due time or reopened, so it can fall overdue again.
+    overdue_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -199,6 +202,16 @@ class Task(TenantModel):
                 fields=["tenant", "remind_at"],
                 name="task_reminder_due",
                 condition=models.Q(reminded_at__isnull=True, done_at__isnull=True),
+            ),
+            models.Index(
+                fields=["tenant", "due_at"],
+                name="task_overdue_due",
+                condition=models.Q(overdue_at__isnull=True, done_at__isnull=True),
+            ),
+            models.Index(
+                fields=["tenant", "due_date"],
+                name="task_overdue_day",
+                condition=models.Q(overdue_at__isnull=True, done_at__isnull=True),
             ),
         ]
         verbose_name = _("task")

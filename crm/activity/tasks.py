@@ -33,6 +33,14 @@ def send_due_reminders() -> int:
     return for_each_tenant(lambda _tenant: services.reminders_deliver_due())
 
 
+@shared_task(name="activity.mark_overdue_tasks")
+def mark_overdue_tasks() -> int:
+    """Beat, every minute: task.overdue once per task past due, workspace by workspace."""
+    from . import overdue
+
+    return for_each_tenant(lambda _tenant: overdue.mark_overdue())
+
+
 @tenant_task(
     name="activity.send_notification_email",
     acks_late=True,

@@ -178,7 +178,7 @@ def task_update(*, actor: Membership, task: Task, data: dict, subject=UNCHANGED)
     task = _locked(task)
     before = snapshot(task, FIELDS)
     before_ref = (task.object_type, task.object_id)
-    old_assignee = task.assignee_id
+    old_assignee, old_due = task.assignee_id, (task.due_at, task.due_date)
     for name, value in data.items():
         if name in EDITABLE:
             setattr(task, name, value.strip() if isinstance(value, str) else value)
@@ -192,6 +192,8 @@ def task_update(*, actor: Membership, task: Task, data: dict, subject=UNCHANGED)
         _set_subject(task, subject)
     tz = _tz_of(task.assignee, actor)
     _normalise_due(task, tz)
+    if (task.due_at, task.due_date) != old_due:
+        task.overdue_at = None  # a new due time: it may fall overdue again (task.overdue)
     _clean(task)
     _schedule_reminder(task, tz)
     task.save()
@@ -250,10 +252,12 @@ def task_reopen(*, actor: Membership, task: Task) -> Task:
         return task
     task.done_at = None
     task.completion_note = ""
+    task.overdue_at = None
     _schedule_reminder(task, _tz_of(task.assignee, actor))
     task.save(
-        update_fields=["done_at", "completion_note", "remind_at", "reminded_at", "updated_at"]
-    )
+        update_fields=["done_at", "completion_note", "remind_at", "reminded_at", "overdue_at",
+                       "updated_at"]
+    )  # fmt: skip
     emit("task.reopened", actor=actor.user, subject=task, related=_related(task))
     _changed((task.object_type, task.object_id))
     return task
