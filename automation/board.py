@@ -53,6 +53,7 @@ def describe(rule, stage_names: dict | None = None) -> dict:
         )
     return {
         "rule": rule,
+        "object_type": trigger.object_type if trigger else "",
         "trigger": str(trigger.label) if trigger else rule.trigger,
         "steps": steps,
         "conditions": bool(spec.get("conditions")),
@@ -84,6 +85,8 @@ def view(membership, pipeline) -> dict:
     other = []
     for rule in selectors.rules_for(membership):
         entry = describe(rule, names)
+        if entry["object_type"] not in ("deal", ""):
+            continue  # a rule on contacts, conversations, tasks: the workspace rules page's
         if rule.stage_id in columns:
             columns[rule.stage_id].actions.append(entry)
             continue
@@ -97,6 +100,31 @@ def view(membership, pipeline) -> dict:
     return {"columns": list(columns.values()), "other": other}
 
 
+@dataclass
+class Group:
+    object_type: str
+    label: str
+    rules: list = field(default_factory=list)
+
+
+def workspace_view(membership) -> dict:
+    """The rules outside funnels (no funnel, no stage), grouped by the records they act on:
+    deals, contacts, conversations, tasks; two queries."""
+    from crm import objects
+
+    names = dict(Stage.objects.values_list("pk", "name"))
+    groups: dict[str, Group] = {}
+    for rule in selectors.rules_for(membership).filter(pipeline=None, stage=None):
+        entry = describe(rule, names)
+        kind = entry["object_type"]
+        if kind not in groups:
+            spec = objects.get(kind)
+            groups[kind] = Group(kind, str(spec.plural) if spec else kind)
+        groups[kind].rules.append(entry)
+    order = {"deal": 0, "contact": 1, "conversation": 2, "task": 3}
+    return {"groups": sorted(groups.values(), key=lambda g: (order.get(g.object_type, 9), g.label))}
+
+
 # --- rule templates ------------------------------------------------------------------------
 
 
@@ -104,7 +132,9 @@ def view(membership, pipeline) -> dict:
 class Template:
     key: str
     label: object
-    where: str  # "stage" (a stage action), "trigger" (moves into a stage), "workspace"
+    # "stage" (a stage action), "trigger" (moves into a stage), "workspace" (a deal rule on
+    # no stage), "records" (a workspace rule on contacts, conversations, tasks)
+    where: str
     make: object  # (pipeline, stage) -> (name, spec)
 
 
@@ -201,12 +231,63 @@ def _blank_workspace(pipeline, stage):
     }
 
 
+def _idle(pipeline, stage):
+    return _("Stuck in %(stage)s") % {"stage": stage.name}, {
+        "trigger": {"type": "deal.idle", "stage": stage.pk, "days": 7},
+        "actions": [{"type": "task.create", "title": _("Move the deal on"), "kind": "call",
+                     "assignee": "owner", "due_in_minutes": 0}],
+    }  # fmt: skip
+
+
+def _new_contact(pipeline, stage):
+    return _("New contacts in turn"), {
+        "trigger": {"type": "contact.created"},
+        "actions": [{"type": "contact.assign", "mode": "round_robin"}],
+    }
+
+
+def _new_conversation(pipeline, stage):
+    return _("New conversations to the least loaded"), {
+        "trigger": {"type": "conversation.opened"},
+        "actions": [{"type": "conversation.assign", "mode": "least_loaded"}],
+    }
+
+
+def _overdue_task(pipeline, stage):
+    return _("Overdue task: tell the head of department"), {
+        "trigger": {"type": "task.overdue"},
+        "actions": [{"type": "notify", "recipient": "department_head",
+                     "text": _("A task of your department is overdue.")}],
+    }  # fmt: skip
+
+
 TEMPLATES = [
     Template(
         "call", gettext_lazy("Create a call task on entering this stage"), "stage", _call_task
     ),
     Template("follow_up", gettext_lazy("Follow up in 3 days if still here"), "stage", _follow_up),
     Template("notify", gettext_lazy("Tell the owner the deal got here"), "stage", _notify_owner),
+    Template(
+        "idle", gettext_lazy("Remind the owner when a deal stays here 7 days"), "stage", _idle
+    ),
+    Template(
+        "new_contact",
+        gettext_lazy("Give new contacts to the team in turn"),
+        "records",
+        _new_contact,
+    ),
+    Template(
+        "new_conversation",
+        gettext_lazy("Give new conversations to the least loaded member"),
+        "records",
+        _new_conversation,
+    ),
+    Template(
+        "overdue_task",
+        gettext_lazy("Tell the head of department of an overdue task"),
+        "records",
+        _overdue_task,
+    ),
     Template(
         "paid", gettext_lazy("When the invoice is paid, move the deal to Won"), "trigger", _paid_to
     ),

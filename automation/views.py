@@ -2,6 +2,10 @@
 rules, the rule editor (forms from the catalogue, errors from the services' validation), run
 history with retry, and the dry run on a deal. Thin: the services write, `editor` draws.
 
+The workspace rules page (rules on no funnel: new contacts, conversations, overdue tasks,
+deals anywhere) is the same views with no funnel: its addresses say "workspace" where a
+funnel's say its id (urls.ScopeConverter), and the views get `WORKSPACE` for the funnel.
+
 Only admins and roles granted "automation" reach it (403 otherwise); another workspace's
 funnel, rule or run is a 404.
 """
@@ -16,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm import automations, objects
@@ -36,8 +41,18 @@ def _require(request, action: str = "view") -> None:
         raise PermissionDenied
 
 
-def _pipeline(pk) -> Pipeline:
-    return get_object_or_404(Pipeline.objects.all(), pk=pk)
+class Workspace:
+    """Where a view wants a funnel, the workspace rules page has this: no id, no stages."""
+
+    pk = None
+    name = gettext_lazy("Workspace rules")
+
+
+WORKSPACE = Workspace()
+
+
+def _pipeline(pk) -> Pipeline | Workspace:
+    return WORKSPACE if pk is None else get_object_or_404(Pipeline.objects.all(), pk=pk)
 
 
 def _rule(request, pk) -> Rule:
@@ -45,7 +60,8 @@ def _rule(request, pk) -> Rule:
 
 
 def stage_names(pipeline) -> dict:
-    return dict(Stage.objects.filter(pipeline=pipeline).values_list("pk", "name"))
+    stages = Stage.objects.all() if pipeline.pk is None else Stage.objects.filter(pipeline=pipeline)
+    return dict(stages.values_list("pk", "name"))
 
 
 def _can(request) -> dict:
@@ -71,7 +87,18 @@ def automation_home(request):
     return redirect("automation_board", pipeline.pk)
 
 
+def _workspace_context(request) -> dict:
+    return {
+        "pipeline": WORKSPACE,
+        "board": board.workspace_view(request.membership),
+        "workspace_templates": [t for t in board.TEMPLATES if t.where in ("records", "workspace")],
+        "can": _can(request),
+    }
+
+
 def _board_context(request, pipeline) -> dict:
+    if pipeline.pk is None:
+        return _workspace_context(request)
     data = board.view(request.membership, pipeline)
     for column in data["columns"]:
         won = column.stage.kind == Stage.WON
@@ -93,7 +120,13 @@ def _board_context(request, pipeline) -> dict:
 def automation_board(request, pipeline_id):
     _require(request)
     pipeline = _pipeline(pipeline_id)
+    if pipeline.pk is None:
+        return render(request, "automation/workspace.html", _workspace_context(request))
     return render(request, "automation/board.html", _board_context(request, pipeline))
+
+
+def _board_partial(pipeline) -> str:
+    return "automation/_workspace.html" if pipeline.pk is None else "automation/_board.html"
 
 
 # --- the editor ----------------------------------------------------------------------------
@@ -114,10 +147,13 @@ def _editor(
     spec = spec or {}
     stage_id = (spec.get("trigger") or {}).get("stage")
     on_stage = (spec.get("trigger") or {}).get("type") == board.STAGE_TRIGGER and stage_id
+    trigger = automations.trigger((spec.get("trigger") or {}).get("type", ""))
     form = editor.build(
         spec,
         errors or {},
-        editor.choices_for(pipeline),
+        editor.choices_for(
+            pipeline if pipeline.pk else None, trigger.object_type if trigger else "deal"
+        ),
         extra_conditions=extra,
         on_stage=bool(on_stage),
     )
@@ -147,9 +183,11 @@ def rule_new(request, pipeline_id):
         request.GET.get("template", ""), board.TEMPLATES_BY_KEY["blank_workspace"]
     )
     stage = None
+    if pipeline.pk is None and template.where not in ("workspace", "records"):
+        raise Http404  # stage templates belong to a funnel's view
     if stage_id := as_id(request.GET.get("stage")):
         stage = get_object_or_404(Stage.objects.filter(pipeline=pipeline), pk=stage_id)
-    elif template.where != "workspace":
+    elif template.where not in ("workspace", "records"):
         stage = Stage.objects.filter(pipeline=pipeline).first()
         if stage is None:
             raise Http404
@@ -223,7 +261,7 @@ def rule_save(request, pipeline_id):
     # The board drawn afresh, the rule in view; the version in the query makes each save a
     # new address (a change of the #fragment alone would not reload the page).
     response = HttpResponse("")
-    url = reverse("automation_board", args=[pipeline.pk])
+    url = reverse("automation_board", args=[pipeline.pk])  # "workspace" for WORKSPACE
     response["HX-Redirect"] = f"{url}?saved={rule.pk}.{rule.version.number}#rule-{rule.pk}"
     return response
 
@@ -275,18 +313,17 @@ def rule_move(request, pipeline_id, rule_id):
     _require(request, "edit")
     pipeline = _pipeline(pipeline_id)
     rule = _rule(request, rule_id)
-    siblings = list(
-        selectors.rules_for(request.membership)
-        .filter(stage_id=rule.stage_id)
-        .values_list("pk", flat=True)
-    )
+    siblings = selectors.rules_for(request.membership).filter(stage_id=rule.stage_id)
+    if pipeline.pk is None:  # the workspace rules page orders the rules it lists
+        siblings = siblings.filter(pipeline=None)
+    siblings = list(siblings.values_list("pk", flat=True))
     i = siblings.index(rule.pk)
     j = i - 1 if request.POST.get("direction") == "up" else i + 1
     if 0 <= j < len(siblings):
         siblings[i], siblings[j] = siblings[j], siblings[i]
         services.rules_reorder(actor=request.membership, rule_ids=siblings)
     if request.htmx:
-        return render(request, "automation/_board.html", _board_context(request, pipeline))
+        return render(request, _board_partial(pipeline), _board_context(request, pipeline))
     return _back(pipeline, rule)
 
 
@@ -304,15 +341,29 @@ def rule_delete(request, pipeline_id, rule_id):
 # --- history and dry run -------------------------------------------------------------------
 
 
+def _titles(membership, runs) -> dict:
+    """{(object type, id): the record's name} for the records the member may see: one query
+    per type of record (a rule acts on one type)."""
+    titles = {}
+    for kind in {r.object_type for r in runs}:
+        spec = objects.get(kind)
+        if spec is None or spec.model is None or spec.records is None:
+            continue
+        ids = {r.object_id for r in runs if r.object_type == kind}
+        for record in spec.records(membership).filter(pk__in=ids):
+            titles[(kind, record.pk)] = str(record)
+    return titles
+
+
 def _history(request, pipeline, rule) -> dict:
-    """The rule's latest runs, each step named by its action, each deal by its title when
-    the member may see it (an id otherwise); three queries."""
+    """The rule's latest runs, each step named by its action, each record by its name when
+    the member may see it (an id otherwise), linked to its card; a few queries."""
     runs = list(selectors.runs_for(request.membership, {"rule": str(rule.pk)})[:RUNS_SHOWN])
-    ids = {r.object_id for r in runs if r.object_type == "deal"}
-    visible = objects.get("deal").records(request.membership).filter(pk__in=ids)
-    titles = dict(visible.values_list("pk", "title"))
+    titles = _titles(request.membership, runs)
     for run in runs:
-        run.title = titles.get(run.object_id) if run.object_type == "deal" else None
+        run.title = titles.get((run.object_type, run.object_id))
+        spec = objects.get(run.object_type)
+        run.url = spec.card_url(run.object_id) if spec and run.title else ""
         for step in run.steps.all():
             action = automations.action(step.action)
             step.label = str(action.label) if action else step.action
@@ -346,7 +397,9 @@ def dry_run(request, pipeline_id):
     would do; writes nothing. Deals are those the member sees."""
     _require(request)
     pipeline = _pipeline(pipeline_id)
-    deals = objects.get("deal").records(request.membership).filter(pipeline=pipeline)
+    deals = objects.get("deal").records(request.membership)
+    if pipeline.pk is not None:
+        deals = deals.filter(pipeline=pipeline)
     choices = list(deals.order_by("-updated_at").values_list("pk", "title")[:DEALS_TO_TEST])
     result = deal = None
     rule_id = as_id(request.GET.get("rule"))
