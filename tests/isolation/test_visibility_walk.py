@@ -243,6 +243,9 @@ PAGES: dict[str, object] = {
     # has neither: 403); tests/automation/test_views.py walks it with the right.
     "automation": LIST,
     "automation_board": ("record", "pipeline"),
+    # The rules outside funnels: the same views, the same right (tests/automation/
+    # test_workspace_page.py walks it with the right and with "own" visibility).
+    "automation_workspace": LIST,
     "automation_rule_new": ("record", "pipeline"),
     "automation_rule_form": ("record", "pipeline"),
     "automation_rule_save": ("record", "pipeline"),
@@ -347,7 +350,7 @@ def _kwargs(s, route: str, converters: list[str], key: str | None) -> dict:
 def _url(route: str, kwargs: dict) -> str:
     url = "/" + route
     for name, value in kwargs.items():
-        for conv in ("int", "str", "slug", "path", ""):
+        for conv in ("int", "str", "slug", "path", "scope", ""):
             token = f"<{conv}:{name}>" if conv else f"<{name}>"
             url = url.replace(token, str(value))
     return url
