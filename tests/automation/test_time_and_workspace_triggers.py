@@ -292,3 +292,16 @@ def test_the_timeline_names_the_rule_in_a_constant_number_of_queries(workspace, 
     plain_html, without = card(plain)
     assert "By rule" not in plain_html
     assert with_rules == without  # the rule's name comes with the event, not a query
+
+
+def test_an_overdue_task_shows_on_its_deals_timeline(workspace, client):
+    tenant, owner = workspace
+    deal = new_deal(owner, title="Fleet")
+    with tenant_scope(tenant, owner.user):
+        task_services.task_create(actor=owner, title="Send the offer", subject=deal,
+                                  due_at=timezone.now() - timedelta(minutes=10))  # fmt: skip
+        overdue.mark_overdue()
+    settle(tenant)
+    login(client, owner)
+    html = client.get(f"/deals/{deal.pk}/").content.decode()
+    assert "Task overdue: Send the offer" in html
