@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -46,21 +46,26 @@ def sweep(params_list: list) -> int:
     total, now = 0, timezone.now()
     wanted = {(p.stage, p.pipeline, p.days): p for p in params_list}
     for params in wanted.values():
-        with transaction.atomic():
-            found = _due(params, now)
-            if not found:
-                continue
-            # A sweep running beside this one (beat's lease expired) fails on the unique
-            # key here and writes nothing: the next sweep takes what is left.
-            IdleMark.objects.bulk_create(
-                [IdleMark(deal=d, stage_entered_at=d.stage_entered_at, days=params.days)
-                 for d in found]
-            )  # fmt: skip
-            emit_each("deal.idle", actor=None, items=[
-                (deal, {"pipeline_id": deal.pipeline_id, "stage_id": deal.stage_id,
-                        "stage_entered_at": deal.stage_entered_at.isoformat(),
-                        "days": params.days}, [])
-                for deal in found
-            ])  # fmt: skip
-        total += len(found)
+        try:
+            total += _mark(params, now)
+        except IntegrityError:
+            # A sweep beside this one (beat's lease expired) marked some of these first:
+            # this batch is undone, and the next sweep takes what is left.
+            continue
     return total
+
+
+@transaction.atomic
+def _mark(params, now) -> int:
+    found = _due(params, now)
+    if not found:
+        return 0
+    IdleMark.objects.bulk_create(
+        [IdleMark(deal=d, stage_entered_at=d.stage_entered_at, days=params.days) for d in found]
+    )
+    emit_each("deal.idle", actor=None, items=[
+        (deal, {"pipeline_id": deal.pipeline_id, "stage_id": deal.stage_id,
+                "stage_entered_at": deal.stage_entered_at.isoformat(), "days": params.days}, [])
+        for deal in found
+    ])  # fmt: skip
+    return len(found)

@@ -3,6 +3,7 @@ for N days (once per stage entry), a task overdue (once per task), a new contact
 conversation; the actions that give those records to someone and tag them; the rule's name
 on the record's timeline."""
 
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -305,3 +306,20 @@ def test_an_overdue_task_shows_on_its_deals_timeline(workspace, client):
     login(client, owner)
     html = client.get(f"/deals/{deal.pk}/").content.decode()
     assert "Task overdue: Send the offer" in html
+
+
+def test_a_whole_day_task_falls_overdue_when_its_day_has_ended(workspace):
+    tenant, owner = workspace
+    today = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(tenant.time_zone)).date()
+    with tenant_scope(tenant, owner.user):
+        yesterday = task_services.task_create(actor=owner, title="Yesterday", all_day=True,
+                                              due_date=today - timedelta(days=1))  # fmt: skip
+        task_services.task_create(actor=owner, title="Today", all_day=True, due_date=today)
+        assert overdue.mark_overdue() == 1
+        assert list(
+            Event.objects.filter(type="task.overdue").values_list("subject_id", flat=True)
+        ) == [yesterday.pk]
+        # Done, then reopened: it may fall overdue again.
+        task_services.task_complete(actor=owner, task=yesterday)
+        task_services.task_reopen(actor=owner, task=Task.objects.get(pk=yesterday.pk))
+        assert overdue.mark_overdue() == 1
