@@ -311,6 +311,7 @@ CELERY_TASK_ROUTES = {
     "activity.sweep_outbox": {"queue": "events"},
     "activity.send_due_reminders": {"queue": "events"},
     "activity.send_notification_email": {"queue": "mail"},
+    "activity.send_notification_emails": {"queue": "mail"},
     "invoices.send_invoice_email": {"queue": "mail"},
     "invoices.send_reminder_email": {"queue": "mail"},
     "invoices.mark_overdue": {"queue": "events"},
