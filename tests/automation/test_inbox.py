@@ -71,8 +71,9 @@ def test_a_rule_for_one_channel_leaves_the_others_alone(workspace):
 
 
 def test_a_channel_of_another_workspace_is_refused(workspace, other_workspace):
-    from automation import services as rules
     from django.core.exceptions import ValidationError
+
+    from automation import services as rules
 
     tenant, owner = workspace
     _other_tenant, stranger = other_workspace
