@@ -79,12 +79,13 @@ def run_due(step_ids: list[int] | None = None, *, limit: int = BATCH) -> int:
             return 0
         runs = Run.objects.select_related("rule", "version").in_bulk({s.run_id for s in steps})
         records = _records(runs.values())
+        memo: dict = {}  # the batch's shared lookups (Context.memo)
         for step in steps:
             step.run = runs[step.run_id]
             # A record read once: a second step on it in this batch reads it again, as the
             # first may have changed it.
             record = records.pop((step.run.object_type, step.run.object_id), None)
-            execute(step, actor, tenant, record)
+            execute(step, actor, tenant, record, memo=memo)
         # Each step's and run's new state, written with the actions in this transaction.
         _write_back(steps, runs.values())
     return len(steps)
@@ -131,7 +132,7 @@ def _records(runs) -> dict:
     return found
 
 
-def execute(step: Step, actor, tenant, record=None) -> None:
+def execute(step: Step, actor, tenant, record=None, *, memo: dict | None = None) -> None:
     """One claimed step: act, then record what it did and schedule what comes next (or
     fail, or retry). The step's and run's rows are written by the caller."""
     run, rule = step.run, step.run.rule
@@ -146,7 +147,7 @@ def execute(step: Step, actor, tenant, record=None) -> None:
     raw = actions[step.index]
     ctx = Context(actor=actor, object_type=run.object_type, object_id=run.object_id,
                   event=_LazyEvent(run.event_id), rule_id=rule.pk, rule_name=rule.name,
-                  run_id=run.pk, step=step.index, _record=record,
+                  run_id=run.pk, step=step.index, _record=record, memo={} if memo is None else memo,
                   count_earlier_runs=lambda: _sequence(run))  # fmt: skip
     following = {"start": timezone.now(), "zone": tenant.time_zone, "save_run": False}
     try:

@@ -67,6 +67,9 @@ class Context:
     dry_run: bool = False
     # How many runs of this rule came before this one (round robin), asked only when needed.
     count_earlier_runs: Callable[[], int] | None = field(default=None, repr=False)
+    # Shared by the steps of one batch, in one transaction: what an action looked up that
+    # does not change with the record (a member's account by id), read once per batch.
+    memo: dict = field(default_factory=dict, repr=False)
     _record: Any = field(default=None, repr=False)
 
     def sequence(self) -> int:

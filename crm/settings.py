@@ -312,6 +312,7 @@ CELERY_TASK_ROUTES = {
     "activity.send_due_reminders": {"queue": "events"},
     "activity.mark_overdue_tasks": {"queue": "events"},
     "activity.send_notification_email": {"queue": "mail"},
+    "activity.send_notification_emails": {"queue": "mail"},
     "invoices.send_invoice_email": {"queue": "mail"},
     "invoices.send_reminder_email": {"queue": "mail"},
     "invoices.mark_overdue": {"queue": "events"},

@@ -20,19 +20,26 @@ from crm.automations import Action, Invalid, Params, Trigger
 log = logging.getLogger(__name__)
 
 
+class ReturnParams(Params):
+    pipeline: int | None = Field(None, ge=1, description="Only deals of this funnel.")
+    days: int = Field(1, ge=0, le=3650, description="Away at least this many days.")
+
+
 class ClientParams(Params):
     pipeline: int | None = Field(None, ge=1, description="Only deals of this funnel.")
-
-
-class ReturnParams(ClientParams):
-    days: int = Field(1, ge=0, le=3650, description="Away at least this many days.")
+    channel: int | None = Field(None, ge=1, description="Only what comes in this channel.")
 
 
 def _check(params) -> None:
     from pipelines.models import Pipeline
 
+    from .models import Channel
+
     if params.pipeline and not Pipeline.objects.filter(pk=params.pipeline).exists():
         raise Invalid("pipeline", _("No such funnel."))
+    channel = getattr(params, "channel", None)
+    if channel and not Channel.objects.filter(pk=channel).exists():
+        raise Invalid("channel", _("No such channel."))
 
 
 def _open_deals(contact_id, params, deal_id=None) -> list[int]:
@@ -52,6 +59,8 @@ def _open_deals(contact_id, params, deal_id=None) -> list[int]:
 
 def _client_deals(event, params) -> list[int]:
     data = event.data or {}
+    if params.channel is not None and data.get("channel") != params.channel:
+        return []
     return _open_deals(data.get("contact"), params, data.get("deal"))
 
 
@@ -219,6 +228,7 @@ def register() -> None:
          "message.received"),
         ("form.submitted", gettext_lazy("Form submitted"), "form.submitted"),
         ("call.missed", gettext_lazy("Call missed"), "call.missed"),
+        ("call.ended", gettext_lazy("Call ended"), "call.ended"),
     ):  # fmt: skip
         automations.register_trigger(Trigger(
             key, label, (event,), "deal", ClientParams, records=_client_deals, validate=_check,

@@ -17,6 +17,7 @@ from crm import assigning, automations, objects
 from crm.accounts.models import Department, Membership, Role, User
 from crm.automations import Action, Invalid, Params, Trigger
 
+from . import selectors
 from .models import Notification, Task
 from .records import activity_type
 from .services import comments, notifications, tasks
@@ -73,11 +74,20 @@ def _person(kind: str, ctx, params) -> User:
         )
         candidates = sorted(ranked, key=lambda u: (busy.get(u, 0), u))
         user_id = candidates[0] if candidates else None
-    member = Membership.objects.filter(user_id=user_id, is_active=True).select_related("user")
-    found = member.first() if user_id else None
+    found = _active_user(ctx, user_id) if user_id else None
     if found is None:
         raise Invalid(kind, _("There is nobody to give it to (%(who)s).") % {"who": kind})
-    return found.user
+    return found
+
+
+def _active_user(ctx, user_id: int) -> User | None:
+    """The active member's account, once per batch of steps (`ctx.memo`)."""
+    key = ("active_user", user_id)
+    if key not in ctx.memo:
+        member = Membership.objects.filter(user_id=user_id, is_active=True).select_related("user")
+        found = list(member[:1])
+        ctx.memo[key] = found[0].user if found else None
+    return ctx.memo[key]
 
 
 def _describe_person(kind: str, ctx, params) -> str:
@@ -122,9 +132,15 @@ class NotifyParams(Person):
 def _notify(ctx, params) -> dict:
     spec = objects.get(ctx.object_type)
     recipient = _person(params.recipient, ctx, params)
+    key = ("email_wanted", recipient.pk)  # once per batch of steps
+    if key not in ctx.memo:
+        ctx.memo[key] = selectors.member_email_wanted(recipient.pk, Notification.AUTOMATION)
+    if ctx.memo[key] is None:
+        raise Invalid(params.recipient, _("There is nobody to give it to (%(who)s).")
+                      % {"who": params.recipient})  # fmt: skip
     note = notifications.notify(
         recipient=recipient, kind=Notification.AUTOMATION, title=params.text,
-        url=spec.card_url(ctx.object_id) if spec else "",
+        url=spec.card_url(ctx.object_id) if spec else "", email=ctx.memo[key],
     )  # fmt: skip
     return {"notification": note.pk if note else None, "recipient": recipient.pk}
 

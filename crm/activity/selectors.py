@@ -6,7 +6,18 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -357,6 +368,21 @@ def email_wanted(user_id: int, kind: str) -> bool:
     """Email is on unless the person turned it off for this kind, in this workspace."""
     pref = NotificationPreference.objects.filter(user_id=user_id, kind=kind).first()
     return True if pref is None else pref.email
+
+
+def member_email_wanted(user_id: int, kind: str) -> bool | None:
+    """In one query: None when the person is not an active member of this workspace, else
+    whether they want email for this kind (`email_wanted`)."""
+    wanted = NotificationPreference.objects.filter(user_id=OuterRef("user_id"), kind=kind)
+    row = (
+        Membership.objects.filter(user_id=user_id, is_active=True)
+        .annotate(email=Subquery(wanted.values("email")[:1]))
+        .values_list("email", flat=True)[:1]
+    )
+    found = list(row)
+    if not found:
+        return None
+    return True if found[0] is None else found[0]
 
 
 def email_preferences(user: User) -> dict[str, bool]:

@@ -49,4 +49,18 @@ def mark_overdue_tasks() -> int:
     max_retries=8,
 )
 def send_notification_email(tenant_id: int, notification_id: int) -> bool:
+    """One notification (messages queued before notifications were mailed in batches)."""
     return services.notification_email_send(notification_id=notification_id)
+
+
+@tenant_task(
+    name="activity.send_notification_emails",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def send_notification_emails(tenant_id: int, notification_ids: list[int]) -> int:
+    """The notifications one transaction made, mailed in one task. A retry after a failure
+    midway sends only the rest: each is guarded by its `emailed_at`."""
+    return sum(services.notification_email_send(notification_id=pk) for pk in notification_ids)

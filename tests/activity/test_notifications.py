@@ -329,3 +329,37 @@ def test_a_reminder_for_a_whole_day_task_reads_its_day(workspace):
         assert services.reminders_deliver_due() == 1
     (note,) = _notes(tenant)
     assert note.title.startswith("Reminder: Call the client")
+
+
+def test_the_notifications_of_one_transaction_are_mailed_by_one_task(
+    workspace, smtp, django_capture_on_commit_callbacks
+):
+    """A rule notifying many people enqueues one mailing, not one per person; each is still
+    mailed once, and one from a savepoint rolled back is neither kept nor mailed."""
+    from celery.signals import task_prerun
+
+    tenant, owner = workspace
+    priya, ivan = add_member(tenant, "manager"), add_member(tenant, "manager")
+    ran = []
+
+    def count(sender=None, **kwargs):
+        ran.append(sender.name)
+
+    task_prerun.connect(count)
+    try:
+        with django_capture_on_commit_callbacks(execute=True), tenant_scope(tenant):
+            for member in (owner, priya, ivan):
+                services.notify(recipient=member.user, kind="automation", title="Big deal")
+            try:
+                with transaction.atomic():
+                    services.notify(recipient=ivan.user, kind="automation", title="Undone")
+                    raise RuntimeError
+            except RuntimeError:
+                pass
+    finally:
+        task_prerun.disconnect(count)
+    assert ran.count("activity.send_notification_emails") == 1
+    assert sorted(m["To"] for m in smtp.messages) == sorted(
+        m.user.email for m in (owner, priya, ivan)
+    )
+    assert [n.title for n in _notes(tenant)] == ["Big deal"] * 3

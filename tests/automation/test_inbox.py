@@ -38,3 +38,49 @@ def test_a_message_from_a_client_sets_a_task_on_their_open_deal(workspace):
     with tenant_scope(tenant):
         tasks = list(Task.objects.values_list("title", "object_id"))
     assert tasks == [("Answer", deal.pk)]
+
+
+def test_a_rule_for_one_channel_leaves_the_others_alone(workspace):
+    tenant, owner = workspace
+    pipeline, _stages = funnel(tenant)
+    ann = new_contact(owner, first_name="Ann", emails="ann@client.example")
+    deal = new_deal(owner, title="Ann's fleet", contacts=[ann])
+    bot, other = channel_create(owner, "Bot"), channel_create(owner, "Other bot")
+    new_rule(owner, "Answer on the other bot", {
+        "trigger": {"type": "message.received", "channel": other.pk},
+        "actions": [{"type": "task.create", "title": "Answer", "kind": "call"}],
+    })  # fmt: skip
+    new_rule(owner, "Answer on the bot", {
+        "trigger": {"type": "message.received", "channel": bot.pk, "pipeline": pipeline.pk},
+        "actions": [{"type": "task.create", "title": "Answer the bot", "kind": "call"}],
+    })  # fmt: skip
+    conversation_create(bot, "Ann", chat_id=777, contact_id=ann.pk)
+    settle(tenant)
+    update = {
+        "update_id": 778,
+        "message": {"message_id": 2, "date": 1767225700, "text": "Any news?",
+                    "from": {"id": 777, "first_name": "Ann"},
+                    "chat": {"id": 777, "type": "private"}},
+    }  # fmt: skip
+    with tenant_scope(tenant):
+        ingest.process(receiver.receive(bot, update).pk)
+    settle(tenant)
+    with tenant_scope(tenant):
+        tasks = list(Task.objects.values_list("title", "object_id"))
+    assert tasks == [("Answer the bot", deal.pk)]
+
+
+def test_a_channel_of_another_workspace_is_refused(workspace, other_workspace):
+    from django.core.exceptions import ValidationError
+
+    from automation import services as rules
+
+    tenant, owner = workspace
+    _other_tenant, stranger = other_workspace
+    theirs = channel_create(stranger, "Their bot")
+    with tenant_scope(tenant, owner.user), pytest.raises(ValidationError) as refused:
+        rules.rule_create(actor=owner, name="Theirs", spec={
+            "trigger": {"type": "call.ended", "channel": theirs.pk},
+            "actions": [{"type": "task.create", "title": "Call back", "kind": "call"}],
+        })  # fmt: skip
+    assert "trigger.channel" in str(refused.value)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from crm.accounts.models import Membership, User
 from crm.activity import emails, selectors
 from crm.activity.models import Event, Notification, NotificationPreference, Task
-from crm.activity.tasks import send_notification_email
+from crm.activity.tasks import send_notification_emails
 from crm.tenancy.context import require_tenant_id
 from crm.tenancy.models import Tenant
 
@@ -37,23 +37,59 @@ def notify(
     title: str,
     url: str = "",
     event: Event | None = None,
+    email: bool | None = None,
 ) -> Notification | None:
     """A notification for an active member of the current workspace (others get none).
-    Call it inside the transaction of what caused it: the email is queued on commit."""
-    if not Membership.objects.filter(user=recipient, is_active=True).exists():
+    Call it inside the transaction of what caused it: the email is queued on commit.
+
+    `email` is for a caller that has already asked `selectors.member_email_wanted` (a batch
+    of automation steps notifying the same person): the person is a member, and this is
+    whether they want it by email. Left out, it is looked up here."""
+    if email is None:
+        email = selectors.member_email_wanted(recipient.pk, kind)
+    if email is None:
         return None
     notification = Notification.objects.create(
         recipient=recipient, kind=kind, title=title[:300], url=url[:500], event=event
     )
-    if selectors.email_wanted(recipient.pk, kind):
-        tenant_id, pk = notification.tenant_id, notification.pk
-
-        def enqueue():
-
-            send_notification_email.delay(tenant_id, pk)
-
-        transaction.on_commit(enqueue)
+    if email:
+        _mail_on_commit(notification.tenant_id, notification.pk)
     return notification
+
+
+class _Mailing:
+    """The notifications one transaction makes, mailed by one task once it commits: a rule
+    notifying a thousand owners enqueues one message, not a thousand. Each notification
+    registers a flush; the first to run takes them all, the others find nothing left."""
+
+    def __init__(self):
+        self.waiting: dict[int, list[int]] = {}
+        self.last = None  # the latest flush registered
+
+    def flush(self) -> None:
+        waiting, self.waiting = self.waiting, {}
+        for tenant_id, ids in waiting.items():
+            send_notification_emails.delay(tenant_id, ids)
+
+
+def _mail_on_commit(tenant_id: int, notification_id: int) -> None:
+    connection = transaction.get_connection()
+    mailing = getattr(connection, "crm_mailing", None)
+    # A new mailing when the last flush is no longer registered: its transaction rolled
+    # back (its ids went with it), or a savepoint did (the flushes registered before that
+    # still mail the ids they cover; an id from the savepoint may ride along, and its task
+    # finds no row and skips it).
+    if mailing is None or not any(
+        cb is mailing.last for _s, cb, _r in reversed(connection.run_on_commit)
+    ):
+        mailing = connection.crm_mailing = _Mailing()
+    mailing.waiting.setdefault(tenant_id, []).append(notification_id)
+
+    def flush():
+        mailing.flush()
+
+    mailing.last = flush
+    transaction.on_commit(flush)
 
 
 def notification_read(*, actor: Membership, notification: Notification) -> Notification:
