@@ -10,6 +10,7 @@ import uuid
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from crm.accounts import services
@@ -23,6 +24,8 @@ _seq = itertools.count(1)
 def _clean_cache():
     cache.clear()  # throttle counters and cached sessions of one test never reach the next
     yield
+    # A language a test switched to (a request in Mongolian) never reaches the next test.
+    translation.deactivate()
 
 
 def make_user(email=None, password="a-Strong-pass-42", **extra) -> User:
