@@ -23,7 +23,7 @@ from crm.web.decorators import member_required
 from crm.web.params import as_id
 from pipelines.models import Pipeline, Stage
 
-from . import board, dryrun, editor, selectors, services
+from . import board, dryrun, editor, plan, selectors, services
 from . import spec as specs
 from .models import Rule
 
@@ -316,7 +316,18 @@ def _history(request, pipeline, rule) -> dict:
         for step in run.steps.all():
             action = automations.action(step.action)
             step.label = str(action.label) if action else step.action
+            if step.action == plan.BRANCH:  # which arm it took
+                arm = plan.ARM_LABELS.get((step.result or {}).get("branch"))
+                step.label = f"{plan.LABEL}: {arm}" if arm else str(plan.LABEL)
     return {"pipeline": pipeline, "rule": rule, "runs": runs, "can": _can(request)}
+
+
+def _dues(actions: list) -> None:
+    """Each action's due time as a datetime for the template, the branches' arms too."""
+    for action in actions:
+        action["due"] = parse_datetime(action["due_at"]) if action["due_at"] else None
+        for arm in plan.ARMS:
+            _dues(action.get(arm) or [])
 
 
 @member_required
@@ -359,8 +370,7 @@ def dry_run(request, pipeline_id):
         names = {r.pk: r for r in selectors.rules_for(request.membership)}
         for item in result["rules"]:
             item["entry"] = names.get(item["rule"])
-            for action in item["actions"]:
-                action["due"] = parse_datetime(action["due_at"]) if action["due_at"] else None
+            _dues(item["actions"])
     template = "automation/_dryrun.html" if request.htmx else "automation/dryrun.html"
     return render(
         request,
