@@ -173,12 +173,17 @@ def rule_form(request, pipeline_id):
     name, spec = editor.from_post(request.POST)
     extra = {}
     op = request.POST.get("op", "")
-    if op == "add_action":
-        spec["actions"].append({"type": "task.create", "kind": "task", "assignee": "owner"})
+    if op == "add_action" or op.startswith("add_action:"):  # at the end, or in an arm
+        where = editor.actions_at(spec, op.partition(":")[2] or "actions")
+        if where is not None:
+            where.append({"type": "task.create", "kind": "task", "assignee": "owner"})
     elif op.startswith("remove_action:"):
-        index = as_id(op.split(":", 1)[1])
-        if index is not None and index < len(spec["actions"]):
-            spec["actions"].pop(index)
+        place = op.split(":", 1)[1]
+        place = f"actions.{place}" if place.isdigit() else place  # "3": a top-level one
+        where, _dot, index = place.rpartition(".")
+        items = editor.actions_at(spec, where)
+        if items is not None and index.isdigit() and int(index) < len(items):
+            items.pop(int(index))
     elif op.startswith("add_condition:"):
         where = op.split(":", 1)[1]
         if where == "conditions" or where.startswith("actions."):
