@@ -469,8 +469,15 @@ def _action_form(prefix: str, i: int, item: dict, choices: Choices, action_choic
     if atype == plan.BRANCH and top:
         for arm in plan.ARMS:
             inner = [
-                _action_form(f"{prefix}.{arm}.{j}", j, raw, choices, action_choices,
-                             extra_conditions, on_stage)  # fmt: skip
+                _action_form(
+                    f"{prefix}.{arm}.{j}",
+                    j,
+                    raw,
+                    choices,
+                    action_choices,
+                    extra_conditions,
+                    on_stage,
+                )
                 for j, raw in enumerate(item.get(arm) or [])
                 if isinstance(raw, dict)
             ]
@@ -505,8 +512,7 @@ def build(
         if not object_type or not a.object_types or object_type in a.object_types
     ]
     actions = [
-        _action_form(f"actions.{i}", i, item, choices, action_choices, extra_conditions,
-                     on_stage)  # fmt: skip
+        _action_form(f"actions.{i}", i, item, choices, action_choices, extra_conditions, on_stage)
         for i, item in enumerate(spec.get("actions") or [])
     ]
     form = {
