@@ -48,7 +48,11 @@ LABELS = {
     "tag": gettext_lazy("Tag"),
     "send": gettext_lazy("Email it to the client"),
     "channel": gettext_lazy("Channel"),
+    "template": gettext_lazy("Template"),
+    "subject": gettext_lazy("Subject"),
 }
+# What an empty choice means, where it is not "any".
+EMPTY_CHOICE = {"channel": gettext_lazy("The client's latest conversation")}
 DELAY_LABELS = {
     "days": gettext_lazy("Wait days"),
     "hours": gettext_lazy("hours"),
@@ -76,6 +80,9 @@ CHOICE_LABELS_IN = {
 LONG_TEXT = {"notes", "body", "text"}
 # Drawn first, in this order; the rest after, in the schema's.
 ORDER = [
+    "template",
+    "channel",
+    "subject",
     "title",
     "text",
     "body",
@@ -290,8 +297,19 @@ class Choices:
     departments: list
     fields: list  # the record type's fields: [(key, label, type)]
     date_fields: list
+    # Per action type, the ids its own parameters may name (Action.choices), read once.
+    of_actions: dict = field(default_factory=dict)
 
-    def for_param(self, name: str):
+    def for_action(self, key: str) -> dict:
+        if key not in self.of_actions:
+            action = automations.action(key)
+            self.of_actions[key] = action.choices() if action and action.choices else {}
+        return self.of_actions[key]
+
+    def for_param(self, name: str, action: str = ""):
+        own = self.for_action(action) if action else {}
+        if name in own:
+            return own[name]
         return {
             "stage": self.stages,
             "pipeline": self.pipelines,
@@ -306,7 +324,8 @@ def _label(name: str, prop: dict) -> str:
     return str(LABELS.get(name) or prop.get("title") or name)
 
 
-def _param_fields(prefix: str, schema: dict, values: dict, choices: Choices) -> list[Field]:
+def _param_fields(prefix: str, schema: dict, values: dict, choices: Choices,
+                  action: str = "") -> list[Field]:  # fmt: skip
     out = []
     required = set(schema.get("required", []))
     props = _props(schema)
@@ -332,9 +351,13 @@ def _param_fields(prefix: str, schema: dict, values: dict, choices: Choices) -> 
                 (v, str(CHOICE_LABELS_IN.get((name, v)) or CHOICE_LABELS.get(v) or v))
                 for v in prop["enum"]
             ]
-        elif (options := choices.for_param(name)) is not None:
+        elif (options := choices.for_param(name, action)) is not None:
             f.widget = "select"
-            f.choices = ([("", _("Any"))] if nullable else []) + list(options)
+            if nullable:
+                empty = [("", str(EMPTY_CHOICE.get(name, _("Any"))))]
+            else:  # nothing chosen yet (a required id): an empty choice the check names
+                empty = [("", "—")] if value is None else []
+            f.choices = empty + list(options)
         elif kind == "boolean":
             f.widget = "checkbox"
         elif kind == "integer":
@@ -437,7 +460,7 @@ def _action_form(prefix: str, i: int, item: dict, choices: Choices, action_choic
     params = []
     if atype in automations.ACTIONS:
         params = _param_fields(
-            prefix, automations.ACTIONS[atype].params.model_json_schema(), item, choices
+            prefix, automations.ACTIONS[atype].params.model_json_schema(), item, choices, atype
         )
     delay = item.get("delay") or {}
     still = None

@@ -144,6 +144,9 @@ class Action:
     # send them into another's stages.
     scope: Callable[[Any], tuple[int | None, int | None]] = lambda params: (None, None)
     help: Any = ""
+    # The workspace's ids its parameters may name, for an editor's selects, read when asked:
+    # {"channel": [(id, label), ...]} (stages, users, roles... the editor knows itself).
+    choices: Callable[[], dict[str, list]] | None = None
 
 
 TRIGGERS: dict[str, Trigger] = {}

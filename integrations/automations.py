@@ -287,6 +287,27 @@ def send_email_once(tenant_id: int, channel_id: int, contact_id: int, address: s
         _report(key, exc)
 
 
+def _channels(kinds) -> list:
+    from .models import Channel
+
+    found = Channel.objects.filter(kind__in=kinds).order_by("name", "id")
+    return [(c.pk, c.name) for c in found.only("id", "name")]
+
+
+def _message_choices() -> dict:
+    from . import channels
+
+    return {"channel": _channels([k for k, a in channels.ADAPTERS.items() if a.written_replies])}
+
+
+def _email_choices() -> dict:
+    from .models import CannedResponse
+
+    shared = CannedResponse.objects.filter(owner=None).order_by("title", "id")
+    return {"channel": _channels(["email"]),
+            "template": list(shared.values_list("id", "title"))}  # fmt: skip
+
+
 def register() -> None:
     for key, label, event in (
         ("message.received", gettext_lazy("Message received from the client"),
@@ -308,14 +329,14 @@ def register() -> None:
     automations.register_action(Action(
         "message.send", gettext_lazy("Send a message to the client"), MessageParams,
         _send_message, validate=_check_message, describe=_describe_message,
-        object_types=("deal", "contact"),
+        object_types=("deal", "contact"), choices=_message_choices,
         help=gettext_lazy("Through the client's most recent conversation, or on the channel "
                           "chosen; placeholders as in canned responses."),
     ))  # fmt: skip
     automations.register_action(Action(
         "email.send", gettext_lazy("Send an email from a template"), EmailParams,
         _send_email, validate=_check_email, describe=_describe_email,
-        object_types=("deal", "contact"),
+        object_types=("deal", "contact"), choices=_email_choices,
         help=gettext_lazy("A shared canned response, its placeholders filled from the deal "
                           "and its client, emailed to the client's address through the "
                           "email channel chosen."),
