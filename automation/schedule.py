@@ -37,11 +37,12 @@ def resume(
     """Go on from step `index` after a retried step, when the run may have gone further
     before it failed (a message refused after its step was done): steps that acted are
     passed, following their arm; one that never acted (pending, or skipped because the run
-    had ended) is due again; the first step with no row is written as usual."""
+    had ended) or failed is due again; the first step with no row is written as usual."""
     existing = {s.index: s for s in Step.objects.select_for_update().filter(run=run)}
     while index is not None and index in existing:
         step = existing[index]
-        if step.status == Step.PENDING or (step.result or {}).get("not_run"):
+        # Not acted, or failed too (a later step that failed on its own): due again.
+        if step.status in (Step.PENDING, Step.FAILED) or (step.result or {}).get("not_run"):
             step.status, step.error, step.result, step.done_at = Step.PENDING, "", {}, None
             step.due_at = start
             step.save(update_fields=["status", "error", "result", "done_at", "due_at"])
