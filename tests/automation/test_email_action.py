@@ -8,10 +8,14 @@ import pytest
 from django.utils import timezone
 
 from automation.models import Run, Step
+from crm import automations
+from crm.accounts.system import system_actor
 from crm.activity.models import Task
+from crm.automations import Context
 from crm.tenancy.context import tenant_scope
 from deals import services as deal_services
 from integrations import canned
+from integrations.automations import _email
 from integrations.models import Conversation, Message
 from tests.conftest import api_client
 from tests.contacts.conftest import new_contact
@@ -264,3 +268,23 @@ def test_a_step_waiting_behind_a_refused_email_waits_for_the_retry(
     assert len(mail_server.messages) == 1
     with tenant_scope(tenant):
         assert Task.objects.filter(object_id=deal.pk, title="Follow up").count() == 1
+
+
+def test_on_a_contacts_rule_the_contact_is_emailed_with_its_latest_open_deal(workspace, imap):
+    tenant, owner = workspace
+    ann, _deal = _ann_deal(owner)
+    channel = connect_email(owner, imap)
+    template = _template(owner, text="{{contact.full_name}}: {{deal.title}}", title="Hi")
+    action = automations.action("email.send")
+    with tenant_scope(tenant):
+        params = action.params(template=template.pk, channel=channel.pk)
+        ctx = Context(actor=system_actor(owner.tenant), object_type="contact",
+                      object_id=ann.pk, dry_run=True)  # fmt: skip
+        assert action.describe(ctx, params) == "Email «Hi» to ann@example.com."
+        client, address, subject, text = _email(ctx, params)
+    assert (client.pk, address, subject, text) == (
+        ann.pk,
+        "ann@example.com",
+        "Hi",
+        "Ann Lee: Fleet",
+    )
