@@ -142,6 +142,9 @@ def test_an_invalid_branch_names_every_wrong_place(workspace):
         {"field": "amount", "op": "gt", "value": 1}]}, "then": [], "else": []}]}  # fmt: skip
     response = api_client(owner).post("/api/v1/automation/rules/", empty, format="json")
     assert "actions.0.then" in response.json()["error"]["fields"]
+    catalogue = api_client(owner).get("/api/v1/automation/catalogue/").json()
+    assert catalogue["branch"]["type"] == "branch" and catalogue["branch"]["arms"] == [
+        "then", "else"]  # fmt: skip
 
 
 def test_the_dry_run_shows_the_branch_that_would_be_taken(workspace):
