@@ -14,12 +14,13 @@ from crm.activity.models import Task
 from crm.automations import Context
 from crm.tenancy.context import tenant_scope
 from deals import services as deal_services
-from integrations import canned
+from integrations import canned, mailpoll
 from integrations.automations import _email
 from integrations.models import Conversation, Message
 from tests.conftest import api_client
 from tests.contacts.conftest import new_contact
 from tests.integrations.conftest import connect_channel, connect_email
+from tests.integrations.imap_server import mail
 from tests.integrations.stand_in import TelegramStandIn
 from tests.isolation.scenario import conversation_create
 from tests.pipelines.helpers import funnel, new_deal
@@ -288,3 +289,25 @@ def test_on_a_contacts_rule_the_contact_is_emailed_with_its_latest_open_deal(wor
         "Hi",
         "Ann Lee: Fleet",
     )
+
+
+def test_the_clients_answer_to_the_rules_email_lands_in_its_conversation(
+    workspace, imap, mail_server, on_commit
+):
+    tenant, owner = workspace
+    _, stages = funnel(tenant)
+    ann, deal = _ann_deal(owner)
+    channel = connect_email(owner, imap, mail_server)
+    new_rule(owner, "Offer", _email_on(stages["Qualified"], _template(owner), channel))
+    _move(owner, deal, stages["Qualified"], on_commit)
+    [sent] = mail_server.messages
+    imap.append(mail(1, sender="Ann Lee <ann@example.com>", subject="Re: Your offer",
+                     text="Sounds good.", in_reply_to=sent["Message-ID"],
+                     references=sent["Message-ID"]))  # fmt: skip
+    with tenant_scope(tenant):
+        mailpoll.poll_all()
+        [conversation] = Conversation.objects.filter(channel=channel)
+        assert conversation.contact_id == ann.pk
+        directions = list(conversation.messages.order_by("id").values_list("direction", "text"))
+    assert [d for d, _text in directions] == [Message.OUT, Message.IN]
+    assert directions[1][1].strip() == "Sounds good."
