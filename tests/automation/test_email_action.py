@@ -17,7 +17,7 @@ from deals import services as deal_services
 from integrations import canned, mailpoll
 from integrations.automations import _email
 from integrations.models import Conversation, Message
-from tests.conftest import api_client
+from tests.conftest import api_client, login
 from tests.contacts.conftest import new_contact
 from tests.integrations.conftest import connect_channel, connect_email
 from tests.integrations.imap_server import mail
@@ -170,10 +170,10 @@ def test_the_dry_run_says_what_would_be_emailed(workspace, imap):
 
 
 def test_a_refused_email_fails_the_step_with_why_and_a_retry_sends_it_once(
-    workspace, imap, mail_server, on_commit
+    workspace, imap, mail_server, on_commit, client
 ):
     tenant, owner = workspace
-    _, stages = funnel(tenant)
+    pipeline, stages = funnel(tenant)
     _ann, deal = _ann_deal(owner)
     channel = connect_email(owner, imap)  # its SMTP port is closed: the server refuses
     new_rule(owner, "Offer", _email_on(stages["Qualified"], _template(owner), channel))
@@ -187,6 +187,11 @@ def test_a_refused_email_fails_the_step_with_why_and_a_retry_sends_it_once(
     assert steps[1].status == Step.DONE
     listed = api_client(owner).get("/api/v1/automation/runs/").json()["results"][0]
     assert listed["status"] == "failed" and "refused" in listed["steps"][0]["error"]
+    login(client, owner)  # the board's run history says it too, with Retry
+    history = client.get(f"/deals/automation/{pipeline.pk}/rules/{run.rule_id}/runs/")
+    html = history.content.decode()
+    assert "refused or could not be reached" in html and "Send an email from a template" in html
+    assert 'data-testid="run-retry"' in html
 
     with tenant_scope(tenant):  # the server is back
         channel.settings = {**channel.settings, "smtp_port": mail_server.port}
