@@ -11,9 +11,10 @@ class AutomationConfig(AppConfig):
     verbose_name = "Automation"
 
     def ready(self):
+        from crm import automations
         from deals import board_links
 
-        from . import engine, event_types, object_types, views
+        from . import engine, event_types, executor, object_types, views
         from .webhooks import consumers, tasks  # noqa: F401  (they register)
         from .webhooks import event_types as webhook_event_types
 
@@ -22,4 +23,5 @@ class AutomationConfig(AppConfig):
         object_types.register()  # "automation": the right to see and edit rules
         # Last of the apps (INSTALLED_APPS): every trigger is registered by now.
         engine.register()
+        automations.on_delivery_failure(executor.delivery_failed)  # a refused send, reported
         board_links.register(views.board_link)  # "Automation" beside the board and the list

@@ -14,7 +14,7 @@ from crm import automations
 from deals.board import colour_class
 from pipelines.models import Stage
 
-from . import selectors
+from . import plan, selectors
 
 STAGE_TRIGGER = "deal.stage_entered"
 MOVE = "deal.move"
@@ -30,7 +30,8 @@ class Column:
 
 def _moves_to(rule) -> set[int]:
     spec = rule.version.spec if rule.version else {}
-    return {a.get("stage") for a in spec.get("actions", []) if a.get("type") == MOVE}
+    actions = (n.raw for n in plan.flatten(spec.get("actions", [])))  # branches' arms too
+    return {a.get("stage") for a in actions if a.get("type") == MOVE}
 
 
 def describe(rule, stage_names: dict | None = None) -> dict:
@@ -38,11 +39,18 @@ def describe(rule, stage_names: dict | None = None) -> dict:
     spec = rule.version.spec if rule.version else {}
     trigger = automations.trigger((spec.get("trigger") or {}).get("type", ""))
     steps = []
-    for item in spec.get("actions", []):
+    for node in plan.flatten(spec.get("actions", [])):
+        item = node.raw
         action = automations.action(item.get("type", ""))
+        label = str(action.label) if action else item.get("type")
+        if plan.is_branch(item):
+            label = str(plan.LABEL)
+        elif ".then." in node.path or ".else." in node.path:  # inside an arm: which one
+            arm = "then" if node.path.rsplit(".", 2)[-2] == "then" else "else"
+            label = f"{plan.ARM_LABELS[arm]}: {label}"
         steps.append(
             {
-                "label": str(action.label) if action else item.get("type"),
+                "label": label,
                 "title": item.get("title")
                 or item.get("text")
                 or item.get("tag")

@@ -1,6 +1,7 @@
 """A dry run, "test on this deal": which rules would fire on a record now, as if it had just
 had each rule's trigger event (entered its stage, say), and what each action would do.
-Nothing is written: the actions' `describe` is called, never `run`."""
+Nothing is written: the actions' `describe` is called, never `run`. A branch says which arm
+it would take (its conditions on the record now), and lists both arms' actions."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from crm import automations, objects
 from crm.accounts.system import system_actor
 from crm.automations import Context, Invalid
 
-from . import conditions, delays
+from . import conditions, delays, plan
 from . import spec as specs
 from .models import Rule
 
@@ -64,25 +65,45 @@ def dry_run(*, membership, object_type: str, object_id: int, rule_id: int | None
 
 
 def _actions(actions: list, ctx: Context, record, zone: str) -> list[dict]:
-    described, start = [], timezone.now()
-    for i, raw in enumerate(actions):
-        action, params = specs.action_params(raw)
+    nodes = plan.flatten(actions)
+    numbers = {id(n.raw): i for i, n in enumerate(nodes)}  # each item's step number
+    return _described(actions, numbers, ctx, record, zone, timezone.now())[0]
+
+
+def _described(actions, numbers, ctx, record, zone, start) -> tuple[list[dict], object]:
+    described = []
+    for raw in actions:
+        i = numbers[id(raw)]
         ctx.step = i
-        item = {"index": i, "type": action.key, "label": str(action.label), "error": ""}
-        try:
-            action.validate(params)
-            item["does"] = (
-                str(action.describe(ctx, params)) if action.describe else str(action.label)
-            )
-        except Invalid as exc:
-            item["does"], item["error"] = str(action.label), str(exc.message)
         due = delays.due_at(raw.get("delay"), start=start, zone_name=zone,
                             object_type=ctx.object_type, object_id=record.pk)  # fmt: skip
-        item["due_at"] = due.isoformat() if due else None
         if due:
             start = due
-        if raw.get("conditions"):
-            item["conditions_hold"] = conditions.holds(raw["conditions"], ctx.object_type,
-                                                       record.pk, ctx.event)  # fmt: skip
+        if plan.is_branch(raw):
+            holds = conditions.holds(raw.get("conditions"), ctx.object_type, record.pk, ctx.event)
+            arm = "then" if holds else "else"
+            item = {"index": i, "type": plan.BRANCH, "label": str(plan.LABEL), "error": "",
+                    "branch": arm, "does": _("Would take: %(arm)s.") % {
+                        "arm": plan.ARM_LABELS[arm]}}  # fmt: skip
+            for name in plan.ARMS:  # both arms, the one taken timed from here
+                item[name], after = _described(raw.get(name) or [], numbers, ctx, record,
+                                               zone, start)  # fmt: skip
+                if name == arm:
+                    start_after = after
+            start = start_after
+        else:
+            action, params = specs.action_params(raw)
+            item = {"index": i, "type": action.key, "label": str(action.label), "error": ""}
+            try:
+                action.validate(params)
+                item["does"] = (
+                    str(action.describe(ctx, params)) if action.describe else str(action.label)
+                )
+            except Invalid as exc:
+                item["does"], item["error"] = str(action.label), str(exc.message)
+            if raw.get("conditions"):
+                item["conditions_hold"] = conditions.holds(raw["conditions"], ctx.object_type,
+                                                           record.pk, ctx.event)  # fmt: skip
+        item["due_at"] = due.isoformat() if due else None
         described.append(item)
-    return described
+    return described, start

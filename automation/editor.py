@@ -4,6 +4,10 @@ without touching this module. The form posts flat names that are the spec's own 
 ("trigger.stage", "actions.0.title", "actions.0.delay.days", "conditions.1.op"), so the
 errors the services raise (spec.py, the one validator) land on the field they name.
 
+An if/else branch is drawn as an action of type "branch": its conditions as rows (what
+chooses the arm) and its two arms as lists of ordinary actions, named by their places
+("actions.1.then.0.title"); arms hold no further branches (spec.py).
+
 `from_post(data)` turns a posted form into (name, spec); `build(...)` turns a spec (and its
 errors) into the fields a template draws.
 """
@@ -19,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from crm import automations
 
 from . import conditions as condition_ops
-from . import delays, services
+from . import delays, plan, services
 
 # The parameters' labels, by name, translated (schemas carry English titles only).
 LABELS = {
@@ -44,7 +48,11 @@ LABELS = {
     "tag": gettext_lazy("Tag"),
     "send": gettext_lazy("Email it to the client"),
     "channel": gettext_lazy("Channel"),
+    "template": gettext_lazy("Template"),
+    "subject": gettext_lazy("Subject"),
 }
+# What an empty choice means, where it is not "any".
+EMPTY_CHOICE = {"channel": gettext_lazy("The client's latest conversation")}
 DELAY_LABELS = {
     "days": gettext_lazy("Wait days"),
     "hours": gettext_lazy("hours"),
@@ -72,6 +80,9 @@ CHOICE_LABELS_IN = {
 LONG_TEXT = {"notes", "body", "text"}
 # Drawn first, in this order; the rest after, in the schema's.
 ORDER = [
+    "template",
+    "channel",
+    "subject",
     "title",
     "text",
     "body",
@@ -173,14 +184,15 @@ def _params(prefix: str, schema: dict, data) -> dict:
 
 
 def _indexes(data, prefix: str) -> list[int]:
-    """The row numbers posted under `prefix` ("actions", "conditions"), in order."""
+    """The row numbers posted under `prefix` ("actions", "conditions", "actions.1.then"),
+    in order."""
     found = set()
     for key in data:
         if key.startswith(prefix + "."):
-            part = key.split(".")[1]
+            part = key[len(prefix) + 1 :].split(".")[0]
             if part.isdigit():
                 found.add(int(part))
-    return sorted(found)[: MAX_CONDITIONS if prefix == "conditions" else 30]
+    return sorted(found)[: MAX_CONDITIONS if prefix.endswith("conditions") else 30]
 
 
 def _json(raw: str | None):
@@ -232,24 +244,43 @@ def from_post(data) -> tuple[str, dict]:
         trigger.update(
             _params("trigger", automations.TRIGGERS[ttype].params.model_json_schema(), data)
         )
-    actions = []
-    for i in _indexes(data, "actions"):
-        prefix = f"actions.{i}"
-        atype = data.get(f"{prefix}.type") or ""
-        item = {"type": atype}
-        if atype in automations.ACTIONS:
-            item.update(
-                _params(prefix, automations.ACTIONS[atype].params.model_json_schema(), data)
-            )
-        if delay := _delay_from_post(prefix, data):
-            item["delay"] = delay
-        if own := conditions_from_post(data, f"{prefix}.conditions"):
-            item["conditions"] = own
-        if f"{prefix}.if_still_in_stage_shown" in data:
-            item["if_still_in_stage"] = f"{prefix}.if_still_in_stage" in data
-        actions.append(item)
+    actions = [_action_from_post(f"actions.{i}", data) for i in _indexes(data, "actions")]
     spec = {"trigger": trigger, "conditions": conditions_from_post(data), "actions": actions}
     return (data.get("name") or "").strip(), spec
+
+
+def _action_from_post(prefix: str, data) -> dict:
+    atype = data.get(f"{prefix}.type") or ""
+    item = {"type": atype}
+    if atype in automations.ACTIONS:
+        item.update(_params(prefix, automations.ACTIONS[atype].params.model_json_schema(), data))
+    if delay := _delay_from_post(prefix, data):
+        item["delay"] = delay
+    if own := conditions_from_post(data, f"{prefix}.conditions"):
+        item["conditions"] = own
+    if f"{prefix}.if_still_in_stage_shown" in data:
+        item["if_still_in_stage"] = f"{prefix}.if_still_in_stage" in data
+    if atype == plan.BRANCH and prefix.count(".") == 1:  # arms only on top-level actions
+        for arm in plan.ARMS:
+            where = f"{prefix}.{arm}"
+            item[arm] = [_action_from_post(f"{where}.{j}", data) for j in _indexes(data, where)]
+    return item
+
+
+def actions_at(spec: dict, where: str) -> list | None:
+    """The list of actions at a place of the spec: "actions", or a branch's arm
+    ("actions.1.then"); None when there is none."""
+    if where == "actions":
+        return spec["actions"]
+    parts = where.split(".")
+    if len(parts) != 3 or parts[0] != "actions" or not parts[1].isdigit():
+        return None
+    if parts[2] not in plan.ARMS or int(parts[1]) >= len(spec["actions"]):
+        return None
+    item = spec["actions"][int(parts[1])]
+    if not plan.is_branch(item):
+        return None
+    return item.setdefault(parts[2], [])
 
 
 # --- drawing the form ----------------------------------------------------------------------
@@ -266,8 +297,19 @@ class Choices:
     departments: list
     fields: list  # the record type's fields: [(key, label, type)]
     date_fields: list
+    # Per action type, the ids its own parameters may name (Action.choices), read once.
+    of_actions: dict = field(default_factory=dict)
 
-    def for_param(self, name: str):
+    def for_action(self, key: str) -> dict:
+        if key not in self.of_actions:
+            action = automations.action(key)
+            self.of_actions[key] = action.choices() if action and action.choices else {}
+        return self.of_actions[key]
+
+    def for_param(self, name: str, action: str = ""):
+        own = self.for_action(action) if action else {}
+        if name in own:
+            return own[name]
         return {
             "stage": self.stages,
             "pipeline": self.pipelines,
@@ -282,7 +324,8 @@ def _label(name: str, prop: dict) -> str:
     return str(LABELS.get(name) or prop.get("title") or name)
 
 
-def _param_fields(prefix: str, schema: dict, values: dict, choices: Choices) -> list[Field]:
+def _param_fields(prefix: str, schema: dict, values: dict, choices: Choices,
+                  action: str = "") -> list[Field]:  # fmt: skip
     out = []
     required = set(schema.get("required", []))
     props = _props(schema)
@@ -308,9 +351,13 @@ def _param_fields(prefix: str, schema: dict, values: dict, choices: Choices) -> 
                 (v, str(CHOICE_LABELS_IN.get((name, v)) or CHOICE_LABELS.get(v) or v))
                 for v in prop["enum"]
             ]
-        elif (options := choices.for_param(name)) is not None:
+        elif (options := choices.for_param(name, action)) is not None:
             f.widget = "select"
-            f.choices = ([("", _("Any"))] if nullable else []) + list(options)
+            if nullable:
+                empty = [("", str(EMPTY_CHOICE.get(name, _("Any"))))]
+            else:  # nothing chosen yet (a required id): an empty choice the check names
+                empty = [("", "—")] if value is None else []
+            f.choices = empty + list(options)
         elif kind == "boolean":
             f.widget = "checkbox"
         elif kind == "integer":
@@ -398,6 +445,67 @@ class ActionForm:
     conditions: dict
     has_delay: bool
     errors: list
+    prefix: str = ""
+    # A branch's arms: [("then", label, [ActionForm]), ("else", ...)]; empty otherwise.
+    arms: list = field(default_factory=list)
+
+    @property
+    def is_branch(self) -> bool:
+        return self.type.value == plan.BRANCH
+
+
+def _action_form(prefix: str, i: int, item: dict, choices: Choices, action_choices: list,
+                 extra_conditions: dict, on_stage: bool) -> ActionForm:  # fmt: skip
+    atype = item.get("type") or ""
+    params = []
+    if atype in automations.ACTIONS:
+        params = _param_fields(
+            prefix, automations.ACTIONS[atype].params.model_json_schema(), item, choices, atype
+        )
+    delay = item.get("delay") or {}
+    still = None
+    if on_stage:
+        still = Field(
+            f"{prefix}.if_still_in_stage",
+            _("Only if the deal is still in the stage"),
+            "checkbox",
+            item.get("if_still_in_stage", True),
+        )
+    top = prefix.count(".") == 1
+    kinds = action_choices + ([(plan.BRANCH, str(plan.LABEL))] if top else [])
+    form = ActionForm(
+        i,
+        Field(f"{prefix}.type", _("Do"), "select", atype, kinds, True),
+        params,
+        _delay_fields(prefix, delay, choices),
+        still,
+        _condition_rows(
+            f"{prefix}.conditions",
+            item.get("conditions"),
+            choices,
+            extra_conditions.get(f"{prefix}.conditions", 0),
+        ),
+        bool(delay),
+        [],
+        prefix,
+    )
+    if atype == plan.BRANCH and top:
+        for arm in plan.ARMS:
+            inner = [
+                _action_form(
+                    f"{prefix}.{arm}.{j}",
+                    j,
+                    raw,
+                    choices,
+                    action_choices,
+                    extra_conditions,
+                    on_stage,
+                )
+                for j, raw in enumerate(item.get(arm) or [])
+                if isinstance(raw, dict)
+            ]
+            form.arms.append((arm, str(plan.ARM_LABELS[arm]), inner))
+    return form
 
 
 def build(
@@ -426,41 +534,10 @@ def build(
         for a in automations.ACTIONS.values()
         if not object_type or not a.object_types or object_type in a.object_types
     ]
-    actions = []
-    for i, item in enumerate(spec.get("actions") or []):
-        prefix = f"actions.{i}"
-        atype = item.get("type") or ""
-        params = []
-        if atype in automations.ACTIONS:
-            params = _param_fields(
-                prefix, automations.ACTIONS[atype].params.model_json_schema(), item, choices
-            )
-        delay = item.get("delay") or {}
-        still = None
-        if on_stage:
-            still = Field(
-                f"{prefix}.if_still_in_stage",
-                _("Only if the deal is still in the stage"),
-                "checkbox",
-                item.get("if_still_in_stage", True),
-            )
-        actions.append(
-            ActionForm(
-                i,
-                Field(f"{prefix}.type", _("Do"), "select", atype, action_choices, True),
-                params,
-                _delay_fields(prefix, delay, choices),
-                still,
-                _condition_rows(
-                    f"{prefix}.conditions",
-                    item.get("conditions"),
-                    choices,
-                    extra_conditions.get(prefix, 0),
-                ),
-                bool(delay),
-                [],
-            )
-        )
+    actions = [
+        _action_form(f"actions.{i}", i, item, choices, action_choices, extra_conditions, on_stage)
+        for i, item in enumerate(spec.get("actions") or [])
+    ]
     form = {
         "trigger": trigger_fields,
         "conditions": _condition_rows(
@@ -474,11 +551,19 @@ def build(
     return form
 
 
+def _action_forms(actions: list):
+    """Every action of the form, the branches' arms' too."""
+    for action in actions:
+        yield action
+        for _arm, _label, inner in action.arms:
+            yield from _action_forms(inner)
+
+
 def _all_fields(form: dict):
     yield from form["trigger"]
     for row in form["conditions"]["rows"]:
         yield from (row.field, row.op, row.value)
-    for action in form["actions"]:
+    for action in _action_forms(form["actions"]):
         yield action.type
         yield from action.params
         yield from action.delay
@@ -498,7 +583,7 @@ def _normalise(place: str) -> str:
 
 def _place_errors(form: dict, errors: dict) -> list[str]:
     by_name = {f.name: f for f in _all_fields(form)}
-    actions = {f"actions.{a.index}": a for a in form["actions"]}
+    actions = {a.prefix: a for a in _action_forms(form["actions"])}
     general = []
     for place, messages in errors.items():
         messages = [str(m) for m in (messages if isinstance(messages, list) else [messages])]

@@ -8,7 +8,13 @@ runs it again from scratch, so each action happens once. Actions that reach outs
 database enqueue their work on commit, keyed by `ctx.key` (run, step).
 
 A failing action is retried with back-off (AUTOMATION_STEP_ATTEMPTS in all), then the step
-and its run are `failed`, with the error, until someone retries it.
+and its run are `failed`, with the error, until someone retries it. Work sent after the
+commit that is refused later (a channel refusing a message) is reported back by its key
+(`delivery_failed`): the step and run are failed the same way, and a retry sends again and
+goes on from where the run had got to (schedule.resume).
+
+A branch step decides its arm when it runs (its conditions, on the record as it is then),
+records it in its result (`{"branch": "then"}`), and the chosen arm's steps follow.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from crm.automations import Context, Invalid, Stopped
 from crm.tenancy.context import require_tenant_id
 from crm.tenancy.models import CURRENT_TENANT, Tenant
 
-from . import conditions, schedule
+from . import conditions, plan, schedule
 from . import spec as specs
 from .models import Run, Step
 
@@ -137,14 +143,21 @@ def execute(step: Step, actor, tenant, record=None, *, memo: dict | None = None)
     fail, or retry). The step's and run's rows are written by the caller."""
     run, rule = step.run, step.run.rule
     if run.status != Run.PENDING:
-        _end_step(step, Step.SKIPPED, error=_("The run had already ended."))
+        # Not acted: a retry of the run (schedule.resume) makes it due again.
+        _end_step(step, Step.SKIPPED, error=_("The run had already ended."),
+                  result={"not_run": True})  # fmt: skip
         return
     if not rule.is_active:
         _end_step(step, Step.SKIPPED, error=_("The rule was switched off."))
         schedule.finish(run, Run.DONE, _("The rule was switched off."), save=False)
         return
     actions = run.version.spec["actions"]
-    raw = actions[step.index]
+    nodes = plan.flatten(actions)
+    if step.index >= len(nodes):
+        _fail(step, run, _("The rule's version has no such step."))
+        return
+    raw = nodes[step.index].raw
+    go_on = schedule.resume if (step.result or {}).get("retried") else schedule.next_step
     ctx = Context(actor=actor, object_type=run.object_type, object_id=run.object_id,
                   event=_LazyEvent(run.event_id), rule_id=rule.pk, rule_name=rule.name,
                   run_id=run.pk, step=step.index, _record=record, memo={} if memo is None else memo,
@@ -153,12 +166,13 @@ def execute(step: Step, actor, tenant, record=None, *, memo: dict | None = None)
     try:
         with transaction.atomic():
             result = _act(step, run, rule, raw, ctx)
-            schedule.next_step(run, actions, step.index + 1, **following)
+            go_on(run, actions, plan.after(actions, step.index, result.get("branch")),
+                  **following)  # fmt: skip
         _end_step(step, Step.DONE, result=result)
     except Stopped as why:
         run.status = Run.PENDING  # as it was: the savepoint undid what followed
-        with transaction.atomic():
-            schedule.next_step(run, actions, step.index + 1, **following)
+        with transaction.atomic():  # a skipped branch skips both its arms
+            go_on(run, actions, plan.after(actions, step.index), **following)
         _end_step(step, Step.SKIPPED, error=str(why))
     except Invalid as exc:  # an id the rule names is no longer there: retrying won't help
         run.status = Run.PENDING
@@ -184,6 +198,9 @@ def _act(step: Step, run: Run, rule, raw: dict, ctx: Context) -> dict:
         and getattr(record, "stage_id", rule.stage_id) != rule.stage_id
     ):
         raise Stopped(_("The record has left the stage."))
+    if plan.is_branch(raw):  # its conditions choose the arm, on the record as it is now
+        holds = conditions.holds(raw.get("conditions"), run.object_type, run.object_id, ctx.event)
+        return {"branch": "then" if holds else "else"}
     if not conditions.holds(raw.get("conditions"), run.object_type, run.object_id, ctx.event):
         raise Stopped(_("Its conditions do not hold."))
     action = automations.action(raw["type"])
@@ -202,6 +219,26 @@ def _sequence(run: Run) -> int:
     return (
         Run.objects.filter(rule_id=run.rule_id, id__lt=run.pk).exclude(status=Run.STOPPED).count()
     )
+
+
+def delivery_failed(key: str, error: str) -> bool:
+    """Work a step sent after its commit was refused (`key` is its ctx.key): the step and
+    its run are failed with the error, as a failing action would be, so the run history
+    shows it and a retry sends again. False when the key is not a step of this workspace."""
+    parts = key.split(":")
+    if len(parts) != 3 or parts[0] != "automation" or not all(p.isdigit() for p in parts[1:]):
+        return False
+    with transaction.atomic():
+        run = Run.objects.select_for_update(of=("self",)).filter(pk=int(parts[1])).first()
+        step = Step.objects.select_for_update().filter(run=run, index=int(parts[2])).first()
+        if run is None or step is None or run.status == Run.STOPPED:
+            return False
+        step.result = {**(step.result or {}), "delivered": False}
+        run.status = Run.PENDING  # _fail ends it
+        _fail(step, run, error)
+        step.save(update_fields=["result", "status", "error", "done_at"])
+        run.save(update_fields=schedule.RUN_FIELDS)
+    return True
 
 
 def _end_step(step: Step, status: str, *, result=None, error: str = "") -> None:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from crm import automations
 from crm.activity.events import emit
 
-from . import index
+from . import index, plan
 from . import spec as specs
 from .models import Rule, RuleVersion, Run, Step
 
@@ -148,14 +148,17 @@ def rules_reorder(*, actor, rule_ids: list[int]) -> list[Rule]:
 
 @transaction.atomic
 def step_retry(*, actor, run: Run) -> Run:
-    """Run the failed step of a failed run again (now), and what follows it."""
+    """Run the failed step of a failed run again (now), and what follows it: from where the
+    run had got to, when the step failed after later ones were written (a message the
+    channel refused after its step was done; executor.delivery_failed)."""
     require(actor, "edit")
     run = Run.objects.select_for_update(of=("self",)).get(pk=run.pk)
     step = Step.objects.select_for_update().filter(run=run, status=Step.FAILED).first()
     if run.status != Run.FAILED or step is None:
         raise ValidationError({"run": _("Only a failed run can be retried.")})
     step.status, step.error, step.due_at, step.done_at = Step.PENDING, "", timezone.now(), None
-    step.save(update_fields=["status", "error", "due_at", "done_at"])
+    step.result = {"retried": True}  # the executor goes on with schedule.resume
+    step.save(update_fields=["status", "error", "due_at", "done_at", "result"])
     run.status, run.error, run.finished_at = Run.PENDING, "", None
     run.save(update_fields=["status", "error", "finished_at"])
     tenant_id, step_id = run.tenant_id, step.pk
@@ -196,6 +199,13 @@ def catalogue() -> dict:
     return {
         "triggers": triggers,
         "actions": actions,
+        # An if/else step (spec.py): conditions as a rule's, and two lists of actions.
+        "branch": {
+            "type": plan.BRANCH,
+            "label": str(plan.LABEL),
+            "arms": list(plan.ARMS),
+            "arm_labels": {k: str(v) for k, v in plan.ARM_LABELS.items()},
+        },
         "operators": {
             "labels": {k: str(v) for k, v in conditions.OPERATOR_LABELS.items()},
             "by_field_type": {k: sorted(v) for k, v in conditions.OPS_BY_TYPE.items()},

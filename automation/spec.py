@@ -10,6 +10,17 @@ Besides its own parameters, every action may have a `delay` (see delays.py), its
 `conditions` (checked when it runs) and `if_still_in_stage` (a rule on a stage: skip the
 action when the record has left the stage meanwhile; on unless turned off).
 
+An if/else branch is an item of its own type, deciding when it runs:
+
+    {"type": "branch", "conditions": {...}, "then": [actions], "else": [actions],
+     "delay": {...}, "if_still_in_stage": true}
+
+Its arms hold ordinary actions (with their delays and conditions), not further branches;
+at least one arm has one. Its places are named as the others' ("actions.1.then.0.title").
+
+Pydantic's messages are English: `_pydantic_errors` says each of its error types again
+through gettext, with the bounds it reports.
+
 `validate(raw)` returns the spec as it will be stored (parameters normalised) or raises
 SpecInvalid with every problem keyed by where it is ("actions.0.stage").
 """
@@ -24,10 +35,11 @@ from pydantic import BaseModel, ValidationError
 from crm import automations
 from crm.automations import Invalid, Params
 
-from . import conditions, delays
+from . import conditions, delays, plan
 
-MAX_ACTIONS = 30
+MAX_ACTIONS = 30  # in all, the branches' arms and the branches themselves counted
 ENGINE_KEYS = ("type", "delay", "conditions", "if_still_in_stage")
+BRANCH_KEYS = (*ENGINE_KEYS, *plan.ARMS)
 
 
 class SpecInvalid(ValueError):
@@ -36,17 +48,61 @@ class SpecInvalid(ValueError):
         self.errors = errors
 
 
+def _message(error: dict) -> str:
+    """Pydantic's error as a sentence in the user's language (its `ctx` gives the bounds)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    fixed = {
+        "missing": _("This field is required."),
+        "extra_forbidden": _("This parameter is not known here."),
+        "int_parsing": _("Give a whole number."),
+        "int_type": _("Give a whole number."),
+        "int_from_float": _("Give a whole number."),
+        "float_parsing": _("Give a number."),
+        "float_type": _("Give a number."),
+        "decimal_parsing": _("Give a number."),
+        "decimal_type": _("Give a number."),
+        "bool_parsing": _("Must be true or false."),
+        "bool_type": _("Must be true or false."),
+        "string_type": _("Give a text."),
+        "list_type": _("Give a list."),
+        "dict_type": _("Give an object."),
+        "model_type": _("Give an object."),
+        "model_attributes_type": _("Give an object."),
+        "time_parsing": _("Give a time of day such as 09:00."),
+        "time_type": _("Give a time of day such as 09:00."),
+        "date_parsing": _("Give a date such as 2026-12-31."),
+        "date_from_datetime_parsing": _("Give a date such as 2026-12-31."),
+        "datetime_parsing": _("Give a date and time."),
+        "none_required": _("Leave this empty."),
+    }
+    if kind in fixed:
+        return str(fixed[kind])
+    bounded = {
+        "string_too_short": (_("Write at least %(n)s characters."), "min_length"),
+        "string_too_long": (_("Write at most %(n)s characters."), "max_length"),
+        "too_short": (_("Give at least %(n)s items."), "min_length"),
+        "too_long": (_("Give at most %(n)s items."), "max_length"),
+        "greater_than": (_("Must be greater than %(n)s."), "gt"),
+        "greater_than_equal": (_("Must be at least %(n)s."), "ge"),
+        "less_than": (_("Must be less than %(n)s."), "lt"),
+        "less_than_equal": (_("Must be at most %(n)s."), "le"),
+        "literal_error": (_("Choose one of: %(n)s."), "expected"),
+        "enum": (_("Choose one of: %(n)s."), "expected"),
+        "string_pattern_mismatch": (_("This does not have the expected form."), "pattern"),
+    }
+    if kind in bounded:
+        message, bound = bounded[kind]
+        return str(message) % {"n": ctx.get(bound, "")}
+    if kind == "value_error":  # a validator's own message, already written for people
+        return str(ctx.get("error") or error["msg"])
+    return str(_("This value is not valid."))
+
+
 def _pydantic_errors(exc: ValidationError, prefix: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for error in exc.errors():
         where = ".".join(str(p) for p in (prefix, *error["loc"]) if p != "")
-        if error["type"] == "extra_forbidden":
-            message = _("This parameter is not known here.")
-        elif error["type"] == "missing":
-            message = _("This field is required.")
-        else:
-            message = error["msg"]
-        out.setdefault(where or prefix, []).append(str(message))
+        out.setdefault(where or prefix, []).append(_message(error))
     return out
 
 
@@ -133,7 +189,7 @@ def validate(raw: Any, *, pipeline_id: int | None = None) -> dict:
     if not isinstance(actions, list) or not actions:
         errors["actions"] = [_("Add at least one action.")]
         actions = []
-    elif len(actions) > MAX_ACTIONS:
+    elif len(actions) > MAX_ACTIONS or _count(actions) > MAX_ACTIONS:
         errors["actions"] = [_("At most %(n)s actions.") % {"n": MAX_ACTIONS}]
         actions = []
     out["actions"] = []
@@ -148,19 +204,21 @@ def validate(raw: Any, *, pipeline_id: int | None = None) -> dict:
     return out
 
 
-def _action(item: Any, prefix: str, object_type: str | None, pipeline_id) -> dict:
-    key = _type_of(item, prefix, automations.ACTIONS)
-    action = automations.ACTIONS[key]
-    if object_type and action.object_types and object_type not in action.object_types:
-        message = _("This action does not apply to this trigger's records.")
-        raise SpecInvalid({f"{prefix}.type": [message]})
-    own = {k: v for k, v in item.items() if k not in ENGINE_KEYS}
-    params = parse(action.params, own, prefix)
-    check(action.validate, params, prefix)
-    action_pipeline, _stage = action.scope(params)
-    if pipeline_id and action_pipeline and action_pipeline != pipeline_id:
-        raise SpecInvalid({f"{prefix}.stage": [_("This stage belongs to another funnel.")]})
-    out = {"type": key, **params.model_dump(mode="json")}
+def _count(actions: list) -> int:
+    """Every action of the list, the branches and their arms' counted (malformed arms are
+    the validation's to name)."""
+    total = 0
+    for item in actions:
+        total += 1
+        if plan.is_branch(item):
+            total += sum(_count(a) for arm in plan.ARMS if isinstance(a := item.get(arm), list))
+    return total
+
+
+def _engine_keys(item: dict, prefix: str, object_type: str | None) -> dict:
+    """What every step may have besides its parameters: a delay, conditions, and (on a
+    stage) whether it waits for the record to still be in the stage."""
+    out = {}
     if item.get("delay") not in (None, {}):
         out["delay"] = parse(delays.Delay, item["delay"], f"{prefix}.delay").model_dump(
             mode="json", exclude_defaults=True
@@ -175,3 +233,55 @@ def _action(item: Any, prefix: str, object_type: str | None, pipeline_id) -> dic
             raise SpecInvalid({f"{prefix}.if_still_in_stage": [_("Must be true or false.")]})
         out["if_still_in_stage"] = item["if_still_in_stage"]
     return out
+
+
+def _branch(item: dict, prefix: str, object_type: str | None, pipeline_id,
+            nested: bool) -> dict:  # fmt: skip
+    errors: dict[str, list[str]] = {}
+    if nested:
+        raise SpecInvalid({f"{prefix}.type": [_("A branch cannot hold another branch.")]})
+    for key in sorted(set(item) - set(BRANCH_KEYS)):
+        errors[f"{prefix}.{key}"] = [_("This parameter is not known here.")]
+    out: dict = {"type": plan.BRANCH}
+    if item.get("conditions") in (None, {}):
+        errors[f"{prefix}.conditions"] = [_("Say which condition chooses the branch.")]
+    try:
+        out.update(_engine_keys(item, prefix, object_type))
+    except SpecInvalid as exc:
+        errors.update(exc.errors)
+    for arm in plan.ARMS:
+        raw = item.get(arm) or []
+        if not isinstance(raw, list):
+            errors[f"{prefix}.{arm}"] = [_("Give a list of actions.")]
+            raw = []
+        out[arm] = []
+        for j, inner in enumerate(raw):
+            try:
+                out[arm].append(_action(inner, f"{prefix}.{arm}.{j}", object_type, pipeline_id,
+                                        nested=True))  # fmt: skip
+            except SpecInvalid as exc:
+                errors.update(exc.errors)
+    if not item.get("then") and not item.get("else"):
+        errors[f"{prefix}.then"] = [_("Add an action to at least one of the branches.")]
+    if errors:
+        raise SpecInvalid(errors)
+    return out
+
+
+def _action(item: Any, prefix: str, object_type: str | None, pipeline_id,
+            nested: bool = False) -> dict:  # fmt: skip
+    if plan.is_branch(item):
+        return _branch(item, prefix, object_type, pipeline_id, nested)
+    key = _type_of(item, prefix, automations.ACTIONS)
+    action = automations.ACTIONS[key]
+    if object_type and action.object_types and object_type not in action.object_types:
+        message = _("This action does not apply to this trigger's records.")
+        raise SpecInvalid({f"{prefix}.type": [message]})
+    own = {k: v for k, v in item.items() if k not in ENGINE_KEYS}
+    params = parse(action.params, own, prefix)
+    check(action.validate, params, prefix)
+    action_pipeline, _stage = action.scope(params)
+    if pipeline_id and action_pipeline and action_pipeline != pipeline_id:
+        raise SpecInvalid({f"{prefix}.stage": [_("This stage belongs to another funnel.")]})
+    return {"type": key, **params.model_dump(mode="json"),
+            **_engine_keys(item, prefix, object_type)}  # fmt: skip

@@ -28,7 +28,7 @@ from crm.web.decorators import member_required
 from crm.web.params import as_id
 from pipelines.models import Pipeline, Stage
 
-from . import board, dryrun, editor, selectors, services
+from . import board, dryrun, editor, plan, selectors, services
 from . import spec as specs
 from .models import Rule
 
@@ -211,12 +211,17 @@ def rule_form(request, pipeline_id):
     name, spec = editor.from_post(request.POST)
     extra = {}
     op = request.POST.get("op", "")
-    if op == "add_action":
-        spec["actions"].append({"type": "task.create", "kind": "task", "assignee": "owner"})
+    if op == "add_action" or op.startswith("add_action:"):  # at the end, or in an arm
+        where = editor.actions_at(spec, op.partition(":")[2] or "actions")
+        if where is not None:
+            where.append({"type": "task.create", "kind": "task", "assignee": "owner"})
     elif op.startswith("remove_action:"):
-        index = as_id(op.split(":", 1)[1])
-        if index is not None and index < len(spec["actions"]):
-            spec["actions"].pop(index)
+        place = op.split(":", 1)[1]
+        place = f"actions.{place}" if place.isdigit() else place  # "3": a top-level one
+        where, _dot, index = place.rpartition(".")
+        items = editor.actions_at(spec, where)
+        if items is not None and index.isdigit() and int(index) < len(items):
+            items.pop(int(index))
     elif op.startswith("add_condition:"):
         where = op.split(":", 1)[1]
         if where == "conditions" or where.startswith("actions."):
@@ -367,7 +372,18 @@ def _history(request, pipeline, rule) -> dict:
         for step in run.steps.all():
             action = automations.action(step.action)
             step.label = str(action.label) if action else step.action
+            if step.action == plan.BRANCH:  # which arm it took
+                arm = plan.ARM_LABELS.get((step.result or {}).get("branch"))
+                step.label = f"{plan.LABEL}: {arm}" if arm else str(plan.LABEL)
     return {"pipeline": pipeline, "rule": rule, "runs": runs, "can": _can(request)}
+
+
+def _dues(actions: list) -> None:
+    """Each action's due time as a datetime for the template, the branches' arms too."""
+    for action in actions:
+        action["due"] = parse_datetime(action["due_at"]) if action["due_at"] else None
+        for arm in plan.ARMS:
+            _dues(action.get(arm) or [])
 
 
 @member_required
@@ -412,8 +428,7 @@ def dry_run(request, pipeline_id):
         names = {r.pk: r for r in selectors.rules_for(request.membership)}
         for item in result["rules"]:
             item["entry"] = names.get(item["rule"])
-            for action in item["actions"]:
-                action["due"] = parse_datetime(action["due_at"]) if action["due_at"] else None
+            _dues(item["actions"])
     template = "automation/_dryrun.html" if request.htmx else "automation/dryrun.html"
     return render(
         request,

@@ -151,6 +151,9 @@ class Action:
     # send them into another's stages.
     scope: Callable[[Any], tuple[int | None, int | None]] = lambda params: (None, None)
     help: Any = ""
+    # The workspace's ids its parameters may name, for an editor's selects, read when asked:
+    # {"channel": [(id, label), ...]} (stages, users, roles... the editor knows itself).
+    choices: Callable[[], dict[str, list]] | None = None
 
 
 TRIGGERS: dict[str, Trigger] = {}
@@ -177,6 +180,23 @@ def trigger(key: str) -> Trigger | None:
 
 def action(key: str) -> Action | None:
     return ACTIONS.get(key)
+
+
+# Work an action sent after its step committed, refused later (a channel refusing a
+# message), is reported by its ctx.key; the engine fails that step so the run history shows
+# it and it can be retried.
+_delivery_failure_handler: list[Callable[[str, str], bool]] = []
+
+
+def on_delivery_failure(handler: Callable[[str, str], bool]) -> None:
+    _delivery_failure_handler[:] = [handler]
+
+
+def delivery_failed(key: str, error) -> bool:
+    """Report that the work keyed `key` (a Context.key) was refused, with why."""
+    if not _delivery_failure_handler:
+        return False
+    return _delivery_failure_handler[0](key, str(error))
 
 
 def event_types() -> frozenset[str]:

@@ -1,9 +1,12 @@
 """What the inbox adds to the automation catalogue (crm/automations.py): triggers on a
-client's message, a submitted form, a missed call and a return to the site, acting on the
-client's open deals (of one funnel, if the rule says), so such an event can move a deal or
-set a call task on it; and an action that writes to the client through their channel.
-A workspace rule may also start on a new conversation (the client's first message) and give
-it to someone."""
+client's message, a submitted form, a call missed or ended and a return to the site, acting
+on the client's open deals (of one funnel, if the rule says), so such an event can move a
+deal or set a call task on it; a workspace rule may also start on a new conversation (the
+client's first message) and give it to someone. Actions write to the client: a message
+through their channel, an email from a canned response through an email channel. Both send
+after the step commits, once per (run, step); a refusal is reported back to the run
+(`automations.delivery_failed`), which fails the step with the channel's words until it is
+retried."""
 
 from __future__ import annotations
 
@@ -171,10 +174,148 @@ def send_once(tenant_id: int, conversation_id: int, text: str, key: str) -> None
     try:
         services.reply_send(actor=actor, conversation=conversation, text=text,
                             meta={"automation": key})  # fmt: skip
-    except Exception:
-        signals().delete(lock)  # not sent: a retry of the task may try again
+    except Exception as exc:
+        signals().delete(lock)  # not sent: a retry of the step may send again
         log.exception("automation message %s in conversation %s failed", key, conversation_id)
-        raise
+        _report(key, exc)
+
+
+def _report(key: str, exc: Exception) -> None:
+    """The run's step fails with why (the channel's own words when it refused)."""
+    from .channels import ChannelError
+
+    why = exc.args[0] if isinstance(exc, ChannelError | ValueError) and exc.args else repr(exc)
+    automations.delivery_failed(key, str(why))
+
+
+# --- email from a template ----------------------------------------------------------------
+
+
+class EmailParams(Params):
+    template: int = Field(..., ge=1, description="A shared canned response: its text is the "
+                          "email's body, placeholders filled from the record.")  # fmt: skip
+    channel: int = Field(..., ge=1, description="The email channel it is sent through.")
+    subject: str = Field("", max_length=300, description="The subject (default: the "
+                         "template's title); placeholders as in canned responses.")  # fmt: skip
+
+
+def _check_email(params) -> None:
+    from . import canned
+    from .models import CannedResponse, Channel
+
+    if not CannedResponse.objects.filter(pk=params.template, owner=None).exists():
+        raise Invalid("template", _("No such shared canned response."))
+    kind = Channel.objects.filter(pk=params.channel).values_list("kind", flat=True).first()
+    if kind is None:
+        raise Invalid("channel", _("No such channel."))
+    if kind != "email":
+        raise Invalid("channel", _("This is not an email channel."))
+    if unknown := canned.unknown_placeholders(params.subject):
+        raise Invalid("subject", _("Unknown placeholder: %(names)s. Use one of: %(known)s.") % {
+            "names": ", ".join("{{" + name + "}}" for name in unknown),
+            "known": ", ".join("{{" + name + "}}" for name in canned.PLACEHOLDERS),
+        })  # fmt: skip
+
+
+def _email(ctx, params) -> tuple:
+    """(the client, their address, the subject, the body) for the rule's record: the deal's
+    first contact with an email address, or the contact itself."""
+    from contacts.models import Contact
+
+    from . import canned
+    from .models import CannedResponse
+
+    record, deal = ctx.record(), None
+    if ctx.object_type == "contact":
+        clients = [record] if record is not None else []
+    else:
+        deal = record
+        links = record.deal_contacts.select_related("contact").order_by("id")
+        clients = [link.contact for link in links]
+    client = next((c for c in clients if c.emails), None)
+    if client is None:
+        raise Invalid("", _("The client has no email address."))
+    template = CannedResponse.objects.filter(pk=params.template, owner=None).first()
+    if template is None:
+        raise Invalid("template", _("No such shared canned response."))
+    if deal is not None:
+        deal = type(deal).objects.select_related("owner").get(pk=deal.pk)
+    elif isinstance(client, Contact):
+        client = Contact.objects.select_related("owner").get(pk=client.pk)
+    values = canned.values_for_record(ctx.actor, deal, client)
+    subject = canned.substitute(params.subject or template.title, values).strip()
+    text = canned.substitute(template.text, values).strip()
+    return client, client.emails[0], subject, text
+
+
+def _send_email(ctx, params) -> dict:
+    from . import tasks
+
+    client, address, subject, text = _email(ctx, params)
+    tenant_id, channel_id, key = ctx.actor.tenant_id, params.channel, ctx.key
+    transaction.on_commit(lambda: tasks.send_rule_email.delay(
+        tenant_id, channel_id, client.pk, address, subject, text, key))  # fmt: skip
+    return {"channel": channel_id, "contact": client.pk, "to": address, "subject": subject[:200]}
+
+
+def _describe_email(ctx, params) -> str:
+    try:
+        _client, address, subject, _text = _email(ctx, params)
+    except Invalid as exc:
+        return _("Email the client: %(why)s") % {"why": exc.message}
+    return _("Email «%(subject)s» to %(address)s.") % {"subject": subject, "address": address}
+
+
+def send_email_once(tenant_id: int, channel_id: int, contact_id: int, address: str,
+                    subject: str, text: str, key: str) -> None:  # fmt: skip
+    """Send a rule's email unless the one of this (run, step) was sent or is being sent."""
+    from contacts.models import Contact
+    from crm.accounts.system import system_actor
+    from crm.tenancy.models import Tenant
+
+    from . import services
+    from .models import Channel, Message
+    from .tasks import signals
+
+    if Message.objects.filter(channel_id=channel_id, meta__automation=key).exists():
+        return
+    lock = f"automation-send:{tenant_id}:{key}"
+    if not signals().set(lock, 1, nx=True, ex=3600):
+        return
+    channel = Channel.objects.filter(pk=channel_id).first()
+    try:
+        if channel is None:
+            raise Invalid("channel", _("No such channel."))
+        services.email_start(
+            actor=system_actor(Tenant.objects.get(pk=tenant_id)), channel=channel,
+            contact=Contact.objects.filter(pk=contact_id).first(), address=address,
+            subject=subject, text=text, meta={"automation": key},
+        )  # fmt: skip
+    except Exception as exc:
+        signals().delete(lock)
+        log.exception("automation email %s through channel %s failed", key, channel_id)
+        _report(key, exc)
+
+
+def _channels(kinds) -> list:
+    from .models import Channel
+
+    found = Channel.objects.filter(kind__in=kinds).order_by("name", "id")
+    return [(c.pk, c.name) for c in found.only("id", "name")]
+
+
+def _message_choices() -> dict:
+    from . import channels
+
+    return {"channel": _channels([k for k, a in channels.ADAPTERS.items() if a.written_replies])}
+
+
+def _email_choices() -> dict:
+    from .models import CannedResponse
+
+    shared = CannedResponse.objects.filter(owner=None).order_by("title", "id")
+    return {"channel": _channels(["email"]),
+            "template": list(shared.values_list("id", "title"))}  # fmt: skip
 
 
 class NewConversationParams(Params):
@@ -244,9 +385,17 @@ def register() -> None:
     automations.register_action(Action(
         "message.send", gettext_lazy("Send a message to the client"), MessageParams,
         _send_message, validate=_check_message, describe=_describe_message,
-        object_types=("deal", "contact"),
+        object_types=("deal", "contact"), choices=_message_choices,
         help=gettext_lazy("Through the client's most recent conversation, or on the channel "
                           "chosen; placeholders as in canned responses."),
+    ))  # fmt: skip
+    automations.register_action(Action(
+        "email.send", gettext_lazy("Send an email from a template"), EmailParams,
+        _send_email, validate=_check_email, describe=_describe_email,
+        object_types=("deal", "contact"), choices=_email_choices,
+        help=gettext_lazy("A shared canned response, its placeholders filled from the deal "
+                          "and its client, emailed to the client's address through the "
+                          "email channel chosen."),
     ))  # fmt: skip
     automations.register_trigger(Trigger(
         "conversation.opened", gettext_lazy("New conversation"), ("message.received",),

@@ -39,6 +39,7 @@ PLACEHOLDERS = {
     "manager.first_name": gettext_lazy("The manager's first name"),
     "manager.full_name": gettext_lazy("The manager's full name"),
     "deal.title": gettext_lazy("The client's latest open deal"),
+    "deal.amount": gettext_lazy("That deal's amount"),
 }
 MAX_TITLE, MAX_TEXT = 120, 4096
 
@@ -89,10 +90,45 @@ def values_for(actor: Membership, conversation: Conversation) -> dict[str, str]:
         deals_for(actor)
         .filter(contacts=contact, status=Deal.OPEN)
         .order_by("-created_at", "-id")
-        .values("title")
+        .values("title", "amount", "currency")
         .first()
     )
     values["deal.title"] = deal["title"] if deal else ""
+    values["deal.amount"] = _amount(deal["amount"], deal["currency"]) if deal else ""
+    return values
+
+
+def _amount(amount, currency: str) -> str:
+    return f"{amount:,.2f} {currency}".replace(",", "\u00a0")
+
+
+def values_for_record(actor: Membership, deal: Deal | None, contact) -> dict[str, str]:
+    """The placeholders' values for a rule's record: the deal (its title, amount, and its
+    owner as the manager) and its client; for a contact alone, the client, its latest open
+    deal, and the contact's owner. Read as `actor` sees them (the system sees all)."""
+    values = dict.fromkeys(PLACEHOLDERS, "")
+    if contact is not None:
+        values["contact.first_name"] = contact.first_name
+        values["contact.last_name"] = contact.last_name
+        values["contact.full_name"] = contact.full_name
+        if contact.company_id:
+            company = companies_for(actor).filter(pk=contact.company_id).values("name").first()
+            values["company.name"] = company["name"] if company else ""
+    if deal is None and contact is not None:
+        deal = (
+            deals_for(actor)
+            .filter(contacts=contact, status=Deal.OPEN)
+            .select_related("owner")
+            .order_by("-created_at", "-id")
+            .first()
+        )
+    if deal is not None:
+        values["deal.title"] = deal.title
+        values["deal.amount"] = _amount(deal.amount, deal.currency)
+    owner = deal.owner if deal is not None else getattr(contact, "owner", None)
+    if owner is not None:
+        values["manager.first_name"] = owner.first_name or owner.display_name
+        values["manager.full_name"] = owner.display_name
     return values
 
 

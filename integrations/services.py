@@ -232,6 +232,39 @@ def reply_send(
     return message
 
 
+def email_start(
+    *, actor: Membership, channel: Channel, contact, address: str, subject: str, text: str,
+    meta: dict | None = None,
+) -> Message:  # fmt: skip
+    """A first email to a client's address through an email channel (a rule's email), kept
+    as a new conversation with the client whose thread is the email's Message-ID, so the
+    client's answer lands in it. ChannelError if the server refused it (nothing stored)."""
+    if not actor.can(selectors.OBJECT_TYPE, "create"):
+        raise PermissionDenied(_("Your role does not allow this."))
+    text = _clean_text(text)
+    outgoing = channels.Outgoing(chat_id="", text=text, subject=subject, to=address)
+    external_id = channels.get(channel.kind).send(channel, outgoing)
+    now = timezone.now()
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            channel=channel, contact=contact, external_chat_id=external_id[:100],
+            title=subject[:200] or address, last_message_at=now, first_response_at=now,
+        )  # fmt: skip
+        message = Message.objects.create(
+            conversation=conversation, channel_id=channel.pk, direction=Message.OUT,
+            kind=OUTGOING_KIND.get(channel.kind, "message"), text=text, subject=subject[:300],
+            status=Message.SENT, external_id=external_id, meta={"to": address, **(meta or {})},
+            author=actor.user, created_at=now,
+        )  # fmt: skip
+        emit(
+            "message.sent", actor=actor.user, subject=conversation,
+            data={"channel": channel.pk, "kind": channel.kind, "message": message.pk,
+                  "contact": contact.pk if contact else None, "text": text[:200]},
+            related=[Contact(pk=contact.pk)] if contact else [],
+        )  # fmt: skip
+    return message
+
+
 UNCHANGED = object()
 
 

@@ -97,3 +97,12 @@ def send_rule_message(tenant_id: int, conversation_id: int, text: str, key: str)
     from . import automations
 
     automations.send_once(tenant_id, conversation_id, text, key)
+
+
+@tenant_task(name="integrations.send_rule_email")
+def send_rule_email(tenant_id: int, channel_id: int, contact_id: int, address: str,
+                    subject: str, text: str, key: str):  # fmt: skip
+    """An automation rule's email to the client, sent once per (run, step) `key`."""
+    from . import automations
+
+    automations.send_email_once(tenant_id, channel_id, contact_id, address, subject, text, key)

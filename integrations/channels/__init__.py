@@ -76,6 +76,8 @@ class Outgoing:
     conversation: object = None
     # An automatic answer (integrations/autoreply.py): email marks it Auto-Submitted.
     auto: bool = False
+    # A first email to an address (a rule's email to a client, no thread yet).
+    to: str = ""
 
 
 class Adapter:

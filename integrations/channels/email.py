@@ -253,6 +253,7 @@ class Email(Adapter):
     def send(self, channel, outgoing: Outgoing) -> str:
         conversation = outgoing.conversation
         recipient, parent, references = _thread_of(conversation)
+        recipient = outgoing.to or recipient
         if not recipient:
             raise ChannelError(_("This conversation has no client address to write to."))
         s = channel.settings
