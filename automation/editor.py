@@ -286,6 +286,9 @@ def actions_at(spec: dict, where: str) -> list | None:
 # --- drawing the form ----------------------------------------------------------------------
 
 
+TRIGGER_PREFIX = "trigger:"
+
+
 @dataclass
 class Choices:
     """The workspace's ids a parameter may name, read once per form."""
@@ -301,9 +304,13 @@ class Choices:
     of_actions: dict = field(default_factory=dict)
 
     def for_action(self, key: str) -> dict:
+        """The own choices of an action, or of a trigger when `key` is "trigger:<key>"."""
         if key not in self.of_actions:
-            action = automations.action(key)
-            self.of_actions[key] = action.choices() if action and action.choices else {}
+            if key.startswith(TRIGGER_PREFIX):
+                entry = automations.trigger(key.removeprefix(TRIGGER_PREFIX))
+            else:
+                entry = automations.action(key)
+            self.of_actions[key] = entry.choices() if entry and entry.choices else {}
         return self.of_actions[key]
 
     def for_param(self, name: str, action: str = ""):
@@ -528,7 +535,9 @@ def build(
         entry = automations.TRIGGERS[ttype]
         object_type = entry.object_type
         own = {k: v for k, v in trigger.items() if k != "type"}
-        trigger_fields += _param_fields("trigger", entry.params.model_json_schema(), own, choices)
+        trigger_fields += _param_fields(
+            "trigger", entry.params.model_json_schema(), own, choices, TRIGGER_PREFIX + ttype
+        )
     action_choices = [
         (a.key, str(a.label))
         for a in automations.ACTIONS.values()

@@ -136,6 +136,8 @@ class Trigger:
     # beat calls sweep(params of the workspace's active rules of this trigger) in the
     # workspace's scope, and it emits the events that are due, once each; how many.
     sweep: Callable[[list[Any]], int] | None = None
+    # As Action.choices: the workspace's ids its parameters may name ({"channel": [...]}).
+    choices: Callable[[], dict[str, list]] | None = None
 
 
 @dataclass(frozen=True)

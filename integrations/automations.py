@@ -310,6 +310,12 @@ def _message_choices() -> dict:
     return {"channel": _channels([k for k, a in channels.ADAPTERS.items() if a.written_replies])}
 
 
+def _any_channel() -> dict:
+    from .models import Channel
+
+    return {"channel": list(Channel.objects.order_by("name", "id").values_list("id", "name"))}
+
+
 def _email_choices() -> dict:
     from .models import CannedResponse
 
@@ -373,7 +379,7 @@ def register() -> None:
     ):  # fmt: skip
         automations.register_trigger(Trigger(
             key, label, (event,), "deal", ClientParams, records=_client_deals, validate=_check,
-            scope=lambda p: (p.pipeline, None),
+            scope=lambda p: (p.pipeline, None), choices=_any_channel,
             help=gettext_lazy("Acts on the client's open deals."),
         ))  # fmt: skip
     automations.register_trigger(Trigger(
@@ -400,7 +406,7 @@ def register() -> None:
     automations.register_trigger(Trigger(
         "conversation.opened", gettext_lazy("New conversation"), ("message.received",),
         "conversation", NewConversationParams, records=_opened, validate=_check_channel,
-        simulate=_simulate_opened,
+        simulate=_simulate_opened, choices=_any_channel,
         help=gettext_lazy("A workspace rule: the client's first message in a conversation."),
     ))  # fmt: skip
     automations.register_action(Action(

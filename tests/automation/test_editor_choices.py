@@ -80,3 +80,19 @@ def test_channels_and_templates_are_chosen_from_the_workspaces_own(
                        HTTP_HX_REQUEST="true").content.decode()  # fmt: skip
     field = html.split('id="r-actions-0-template"')[0].rsplit('<div class="field', 1)[1]
     assert "has-error" in field
+
+
+def test_a_triggers_channel_is_chosen_from_the_workspaces_own(
+    workspace, other_workspace, client, telegram
+):
+    (tenant, owner), (_, their_owner) = workspace, other_workspace
+    pipeline, _stages = funnel(tenant)
+    bot = connect_channel(owner, telegram, name="Our bot")
+    theirs = connect_channel(their_owner, telegram, name="Their bot")
+    login(client, owner)
+    url = f"/deals/automation/{pipeline.pk}/rules/form/"
+    form = {"name": "Answer", "trigger.type": "message.received", "actions.0.type": "notify"}
+    html = client.post(url, form).content.decode()
+    channels = _select(html, "trigger.channel")
+    assert f'value="{bot.pk}"' in channels and "Our bot" in channels
+    assert f'value="{theirs.pk}"' not in channels and "Their bot" not in channels
