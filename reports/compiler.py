@@ -389,6 +389,15 @@ class Compiler:
             result.total_rows = qs.count()
         return result
 
+    def all_rows(self, drill: dict | None = None):
+        """Every detail row, read in chunks (exports): no cap, constant memory."""
+        columns = [(c, self.label(c)) for c in self.spec.columns]
+        for key in drill or {}:
+            next((self.grouping(g) for g in self.spec.group_by if g.key == key), None)
+        qs = self.queryset(drill).order_by("pk").values(*[a for _c, a in columns])
+        for row in qs.iterator(chunk_size=2000):
+            yield [_out(row[a]) for _c, a in columns]
+
     def _formulas(self, group: dict) -> None:
         values = {"count": group["count"], **group["values"]}
         for f in self.spec.formulas:

@@ -32,11 +32,18 @@ def prepare(report_type_key: str, definition: dict) -> Outcome:
     return Outcome(spec=cleaned, fields=fields)
 
 
-def run(report_type_key: str, definition: dict, membership, time_zone: str, *, page=1,
-        page_size=100, drill=None) -> Outcome:  # fmt: skip
+def compiler_for(report_type_key: str, definition: dict, membership, time_zone: str):
+    """(outcome, compiler): the compiler is None when the definition has problems."""
     outcome = prepare(report_type_key, definition)
     if outcome.spec is None:
+        return outcome, None
+    return outcome, Compiler(types.get(report_type_key), outcome.spec, membership, time_zone)
+
+
+def run(report_type_key: str, definition: dict, membership, time_zone: str, *, page=1,
+        page_size=100, drill=None) -> Outcome:  # fmt: skip
+    outcome, compiler = compiler_for(report_type_key, definition, membership, time_zone)
+    if compiler is None:
         return outcome
-    compiler = Compiler(types.get(report_type_key), outcome.spec, membership, time_zone)
     outcome.result = compiler.run(page=page, page_size=page_size, drill=drill)
     return outcome

@@ -23,6 +23,9 @@ ORDERED = {objects.NUMBER, objects.MONEY, objects.DATE, objects.DATETIME}
 DATED = {objects.DATE, objects.DATETIME}
 NUMERIC = {objects.NUMBER, objects.MONEY}
 # Lists filter only what their catalogue allows; a report filters any scalar field.
+# Any single value groups (a text by its value, a date by period); lists of values do not:
+# a record in several groups would be counted in each.
+GROUPABLE = DATED | {objects.TEXT, objects.CHOICE, objects.BOOL, objects.RECORD, objects.USER}
 FILTERABLE = ORDERED | {objects.TEXT, objects.CHOICE, objects.BOOL, objects.RECORD, objects.USER}
 
 
@@ -76,11 +79,8 @@ USER_FIELDS = (("email", _("E-mail"), objects.EMAIL, "email"),)
 def _from_catalogue(
     f: Field, prefix: str = "", path_prefix: str = "", gate: str = "", label_prefix: str = ""
 ) -> ReportField:
-    # Text, choices and people group naturally; dates group by period; numbers sum.
-    groupable = (f.groupable or f.type in DATED or f.type == objects.CHOICE) and f.type not in (
-        objects.TAGS,
-        objects.CHOICES,
-    )  # a record in several groups would count twice
+    # Text, choices and people group by value; dates group by period; numbers sum.
+    groupable = f.type in GROUPABLE
     return ReportField(
         key=f"{prefix}{f.key}",
         label=f"{label_prefix}{f.label}" if label_prefix else f.label,

@@ -484,6 +484,8 @@ TARGETS = {
     # and test_overdue_and_requests.py; here the lists and actions are walked.
     "statements": None,
     "invoice-requests": None,
+    "reports": "report",
+    "report-folders": "report_folder",
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
 
