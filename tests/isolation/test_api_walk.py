@@ -177,7 +177,7 @@ FACTORIES = {
         report_type="deals",
         is_shared=True,
         definition={"columns": ["title"], "group_by": ["owner"]},
-    ),  # fmt: skip
+    ),
     ReportFolder: lambda tenant, owner: report_services.folder_save(
         actor=owner, name="Secret folder", is_shared=True
     ),

@@ -63,7 +63,7 @@ def test_report_types_show_no_other_workspaces_custom_fields(workspace, other_wo
 
 
 def test_save_and_run_the_contract_report(team):
-    _tenant, admin, ann, bob = team
+    _tenant, admin, _ann, _bob = team
     client = api_client(admin)
     response = client.post("/api/v1/reports/", CONTRACT, format="json")
     assert response.status_code == 201, response.content
@@ -111,7 +111,7 @@ def test_a_field_gone_since_saving_is_a_message_not_a_500(team):
 
 
 def test_list_update_delete_private_and_shared(team):
-    _tenant, admin, ann, bob = team
+    _tenant, _admin, ann, bob = team
     ann_client, bob_client = api_client(ann), api_client(bob)
     folder = ann_client.post("/api/v1/report-folders/", {"name": "Mine"}, format="json").json()
     private = ann_client.post(
@@ -145,7 +145,7 @@ def test_list_update_delete_private_and_shared(team):
 
 
 def test_another_workspaces_report_is_a_404(team, other_workspace):
-    tenant_b, admin_b = other_workspace
+    _tenant_b, admin_b = other_workspace
     theirs = (
         api_client(admin_b)
         .post("/api/v1/reports/", {**CONTRACT, "is_shared": True}, format="json")
@@ -160,7 +160,7 @@ def test_another_workspaces_report_is_a_404(team, other_workspace):
 
 
 def test_preview_drill_and_export(team):
-    _tenant, admin, ann, _bob = team
+    _tenant, admin, _ann, _bob = team
     client = api_client(admin)
     body = client.post("/api/v1/reports/preview/", CONTRACT, format="json").json()
     ann_group = next(g for g in body["groups"] if g["key"]["owner"] == "Ann Lee")
