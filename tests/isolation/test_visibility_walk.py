@@ -253,6 +253,16 @@ PAGES: dict[str, object] = {
     "automation_rule_runs": ("record", "pipeline"),
     "automation_run_retry": ("record", "pipeline"),
     "automation_dry_run": ("record", "pipeline"),
+    # Reports: the colleague's private report is the one aimed at; shared ones run as the
+    # viewer (tests/reports/test_api.py compares the numbers).
+    "reports": LIST,
+    "report_new": LIST,
+    "report_preview": LIST,
+    "report_folder_new": LIST,
+    "report_run": ("record", "report"),
+    "report_edit": ("record", "report"),
+    "report_export": ("record", "report"),
+    "report_delete": ("record", "report"),
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for

@@ -1,0 +1,125 @@
+"""The Reports pages: list, designer with its preview, run with groups, rows, drill-down and
+export; the walls between workspaces and between colleagues."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from crm.tenancy.context import tenant_scope
+from reports import services
+from reports.models import Report
+from tests.conftest import add_member, login, make_user
+
+from .helpers import at, make_deals
+
+DEFINITION = {
+    "columns": ["title", "amount", "owner"],
+    "filters": [{"field": "status", "op": "eq", "value": "won"}],
+    "group_by": ["owner", "won_at:month"],
+    "summaries": [{"field": "amount", "agg": "sum"}],
+    "chart": "bar",
+}
+
+
+@pytest.fixture
+def team(workspace):
+    tenant, admin = workspace
+    ann = add_member(tenant, "manager", user=make_user(first_name="Ann", last_name="Lee"))
+    bob = add_member(tenant, "manager", user=make_user(first_name="Bob", last_name="Ray"))
+    make_deals(tenant, [
+        (ann.user, "100.00", "won", at(2026, 1), "A1"),
+        (ann.user, "250.50", "won", at(2026, 2), "A2"),
+        (bob.user, "400.00", "won", at(2026, 2), "B1 Bobs"),
+        (bob.user, "50.00", "open", None, "B2"),
+    ])  # fmt: skip
+    with tenant_scope(tenant, admin.user):
+        shared = services.report_create(
+            actor=admin, name="Won by manager", report_type="deals", definition=DEFINITION,
+            is_shared=True,
+        )  # fmt: skip
+    return tenant, admin, ann, bob, shared
+
+
+def test_the_section_lists_reports_mine_and_shared(client, team):
+    _tenant, admin, ann, _bob, shared = team
+    with tenant_scope(team[0], ann.user):
+        services.report_create(actor=ann, name="Ann private", report_type="deals",
+                               definition={"columns": ["title"]})  # fmt: skip
+    page = login(client, ann).get(reverse("reports")).content.decode()
+    assert 'href="/reports/"' in page and "Won by manager" in page and "Ann private" in page
+    mine = client.get(reverse("reports"), {"tab": "mine"}).content.decode()
+    assert "Ann private" in mine and "Won by manager" not in mine
+    found = client.get(reverse("reports"), {"q": "won"}).content.decode()
+    assert "Won by manager" in found and "Ann private" not in found
+    other = login(client, admin).get(reverse("reports")).content.decode()
+    assert "Ann private" not in other
+
+
+def test_the_run_page_shows_groups_rows_chart_and_drill_down(
+    client, team, django_assert_max_num_queries
+):
+    _tenant, admin, ann, _bob, shared = team
+    login(client, admin)
+    url = reverse("report_run", args=[shared.pk])
+    client.get(url)
+    with django_assert_max_num_queries(14):
+        page = client.get(url).content.decode()
+    assert "Ann Lee" in page and "Bob Ray" in page and "350.50" not in page
+    assert "250.50" in page and "2026-02" in page and "data-report-chart" in page
+    drill = json.dumps({"owner": ann.user_id, "won_at:month": "2026-01-01T00:00:00+00:00"})
+    drilled = client.get(url, {"drill": drill}).content.decode()
+    assert "A1" in drilled and "A2" not in drilled and 'data-testid="drill-note"' in drilled
+
+
+def test_a_manager_running_a_shared_report_sees_only_their_row(client, team):
+    _tenant, _admin, _ann, bob, shared = team
+    page = login(client, bob).get(reverse("report_run", args=[shared.pk])).content.decode()
+    assert "Bob Ray" in page and "Ann Lee" not in page and "A1" not in page
+    assert 'data-testid="report-edit"' not in page  # not theirs to change
+
+
+def test_design_preview_and_save(client, team):
+    tenant, admin, *_rest = team
+    login(client, admin)
+    page = client.get(reverse("report_new"), {"type": "deals"})
+    assert page.status_code == 200 and "Filter logic" in page.content.decode()
+    form = {
+        "report_type": "deals", "name": "By status", "columns": ["title", "amount"],
+        "f0_field": "amount", "f0_op": "gte", "f0_value": "100",
+        "f1_field": "status", "f1_op": "in", "f1_value": "won, lost",
+        "filter_logic": "1 AND 2", "g0_field": "status", "s0_agg": "sum", "s0_field": "amount",
+        "x0_label": "Average", "x0_expr": "amount__sum / count", "chart": "pie",
+    }  # fmt: skip
+    preview = client.post(reverse("report_preview"), form).content.decode()
+    assert "750.50" in preview and "250.1667" in preview
+    broken = client.post(reverse("report_preview"), {**form, "filter_logic": "1 AND (2"})
+    assert "not closed" in broken.content.decode()
+    response = client.post(reverse("report_new") + "?type=deals", form)
+    assert response.status_code == 302
+    with tenant_scope(tenant):
+        report = Report.objects.get(name="By status")
+    assert report.spec["filters"][1] == {"field": "status", "op": "in", "value": ["won", "lost"]}
+    edit = client.get(reverse("report_edit", args=[report.pk])).content.decode()
+    assert 'value="amount__sum / count"' in edit
+    bad = client.post(reverse("report_edit", args=[report.pk]), {**form, "g0_field": "colour"})
+    assert bad.status_code == 200 and "colour" in bad.content.decode()
+
+
+def test_export_streams_the_rows_as_csv(client, team):
+    _tenant, admin, _ann, _bob, shared = team
+    response = login(client, admin).get(reverse("report_export", args=[shared.pk]))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert text.splitlines()[0] == "Title,Amount,Owner" and len(text.splitlines()) == 4
+
+
+def test_another_workspaces_report_is_a_404(client, team, other_workspace):
+    _tenant_b, admin_b = other_workspace
+    shared = team[4]
+    login(client, admin_b)
+    for name in ("report_run", "report_edit", "report_export"):
+        assert client.get(reverse(name, args=[shared.pk])).status_code == 404
+    assert client.post(reverse("report_delete", args=[shared.pk])).status_code == 404
+    assert "Won by manager" not in client.get(reverse("reports")).content.decode()
