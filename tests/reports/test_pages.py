@@ -44,7 +44,7 @@ def team(workspace):
 
 
 def test_the_section_lists_reports_mine_and_shared(client, team):
-    _tenant, admin, ann, _bob, shared = team
+    _tenant, admin, ann, _bob, _shared = team
     with tenant_scope(team[0], ann.user):
         services.report_create(actor=ann, name="Ann private", report_type="deals",
                                definition={"columns": ["title"]})  # fmt: skip
