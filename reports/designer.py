@@ -7,6 +7,7 @@ summaries and formulas; blank rows are ignored. htmx posts the same form for the
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import spec
 
@@ -45,7 +46,12 @@ PERIOD_LABELS = {
     "quarter": _("Quarter"),
     "year": _("Year"),
 }
-CHART_LABELS = {"bar": _("Bar"), "line": _("Line"), "pie": _("Pie"), "funnel": _("Funnel")}
+CHART_LABELS = {
+    "bar": _("Bar"),
+    "line": pgettext_lazy("chart", "Line"),
+    "pie": _("Pie"),
+    "funnel": _("Funnel"),
+}
 
 
 def _listed(op: str, raw: str):

@@ -153,7 +153,7 @@ def test_role_editor_saves_the_matrix(client, workspace):
         "deal__edit": "on",
         "deal__visibility": "department",
     }
-    for t in ("contact", "company", "task", "conversation", "invoice", "automation"):
+    for t in ("contact", "company", "task", "conversation", "invoice", "automation", "report"):
         data[f"{t}__visibility"] = "own"
     response = login(client, owner).post(reverse("role_new"), data)
     assert response.status_code == 302
