@@ -104,7 +104,8 @@ def _designer(request, report=None):
                 "folder": report.folder if report else None}  # fmt: skip
         errors = None
     if type_key not in available:
-        type_key = next(iter(available), "")
+        # Deals first: what most reports are about.
+        type_key = "deals" if "deals" in available else next(iter(available), "")
     fields = available[type_key].fields() if type_key else {}
     return render(request, "reports/designer.html", {
         "report": report, "type_key": type_key, "types": available,
