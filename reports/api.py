@@ -162,6 +162,7 @@ class ReportSerializer(serializers.ModelSerializer):
     formulas = serializers.JSONField(required=False)
     sort = serializers.JSONField(required=False, allow_null=True)
     chart = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    buckets = serializers.JSONField(required=False)
     folder = VisibleFolderField(allow_null=True, required=False)
     owner_name = serializers.CharField(source="owner.display_name", read_only=True)
     is_shared = serializers.BooleanField(

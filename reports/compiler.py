@@ -125,6 +125,15 @@ class Compiler:
         return name
 
     def _raw(self, f: ReportField):
+        if f.bucket is not None:
+            source, bands = f.bucket
+            a = self.value(source)
+            whens = [When(**{f"{a}__isnull": True}, then=Value(None))]
+            whens += [
+                When(**{f"{a}__lt": to}, then=Value(label)) for label, to in bands if to is not None
+            ]
+            rest = bands[-1][0] if bands[-1][1] is None else None
+            return Case(*whens, default=Value(rest), output_field=CharField())
         if f.expression is not None:
             return f.expression()
         if f.custom:

@@ -60,6 +60,26 @@ def _listed(op: str, raw: str):
     return raw
 
 
+BUCKET_KEY = "band"  # the designer's one bucket field
+
+
+def _bands(text: str) -> list[dict]:
+    """ "Small < 1000, Medium < 10000, Large" -> bands (the last one open)."""
+    bands = []
+    for part in text.split(","):
+        label, sep, to = part.partition("<")
+        if label.strip() or to.strip():
+            bands.append({"label": label.strip(), "to": to.strip() if sep else None})
+    return bands
+
+
+def _bands_text(bands: list) -> str:
+    return ", ".join(
+        f"{b.get('label', '')} < {b['to']}" if b.get("to") not in (None, "") else b.get("label", "")
+        for b in bands
+    )
+
+
 def definition_from(post) -> dict:
     """The definition the form describes (checked later by spec.clean)."""
     filters = []
@@ -95,7 +115,14 @@ def definition_from(post) -> dict:
     sort = None
     if post.get("sort_field", "").strip():
         sort = {"field": post["sort_field"].strip(), "desc": post.get("sort_desc") == "1"}
+    buckets = []
+    if post.get("b_field", "").strip() and post.get("b_bands", "").strip():
+        buckets.append({
+            "key": BUCKET_KEY, "label": post.get("b_label", "").strip() or BUCKET_KEY,
+            "field": post["b_field"].strip(), "bands": _bands(post["b_bands"]),
+        })  # fmt: skip
     return {
+        "buckets": buckets,
         "columns": [c for c in post.getlist("columns") if c],
         "filters": filters,
         "filter_logic": post.get("filter_logic", "").strip(),
@@ -131,7 +158,13 @@ def rows_for(definition: dict) -> dict:
                 "value": "" if value is None else value,
             }
         )
+    bucket = next(iter(definition.get("buckets") or []), None) or {}
     return {
+        "bucket": {
+            "label": bucket.get("label", ""),
+            "field": bucket.get("field", ""),
+            "bands": _bands_text(bucket.get("bands") or []),
+        },
         "filters": _pad(filters, FILTER_ROWS, {"field": "", "op": "eq", "value": ""}),
         "groups": _pad(
             [split(g) for g in definition.get("group_by") or []],

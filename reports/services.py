@@ -13,7 +13,7 @@ from . import selectors, spec, types
 from .models import Report, ReportFolder
 
 SPEC_PARTS = ("columns", "filters", "filter_logic", "group_by", "column_group", "summaries",
-              "formulas", "sort", "chart")  # fmt: skip
+              "formulas", "sort", "chart", "buckets")  # fmt: skip
 
 
 def report_type_or_error(key: str) -> types.ReportType:

@@ -18,6 +18,7 @@ cleaned again before it runs: a field that has since gone becomes a message, not
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -29,6 +30,8 @@ from . import formulas, logic
 from .types import DATED, NUMERIC, ORDERED, ReportField
 
 MAX_COLUMNS, MAX_FILTERS, MAX_GROUPS, MAX_SUMMARIES, MAX_FORMULAS = 30, 20, 3, 10, 5
+MAX_BUCKETS, MAX_BANDS = 3, 10
+BUCKET_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 PERIODS = ("day", "week", "month", "quarter", "year")
 AGGREGATES = ("count", "sum", "avg", "min", "max", "count_distinct")
 RELATIVE = ("this_month", "last_month", "this_quarter", "last_quarter", "this_year",
@@ -92,6 +95,7 @@ class Spec:
     formulas: list[Formula] = field(default_factory=list)
     sort: tuple[ReportField, bool] | None = None
     chart: str = ""
+    buckets: list[ReportField] = field(default_factory=list)
 
     @property
     def is_summary(self) -> bool:
@@ -114,7 +118,12 @@ class Spec:
             "formulas": [{"key": f.key, "label": f.label, "expr": f.expr} for f in self.formulas],
             "sort": {"field": self.sort[0].key, "desc": self.sort[1]} if self.sort else None,
             "chart": self.chart,
-        }
+            "buckets": [
+                {"key": b.key, "label": str(b.label), "field": b.bucket[0].key,
+                 "bands": [{"label": lbl, "to": _jsonable(to)} for lbl, to in b.bucket[1]]}
+                for b in self.buckets
+            ],
+        }  # fmt: skip
 
 
 def _jsonable(value):
@@ -285,6 +294,59 @@ def _summary(fields, raw, errors) -> Summary | None:
     return Summary(f, agg)
 
 
+def _bucket(fields, raw, n, errors) -> ReportField | None:
+    """A bucket field: a number field's values in bands ("Small" below 1,000, "Medium" below
+    10,000, "Large" the rest), which the report groups, filters and shows like a choice."""
+    part = "buckets"
+    if not isinstance(raw, dict):
+        errors.add(part, _("Bucket %(n)s must be an object with key, field and bands.") % {"n": n})
+        return None
+    key = str(raw.get("key") or "")
+    if not BUCKET_KEY.match(key) or key in fields:
+        errors.add(part, _('Bucket %(n)s: "%(key)s" is not a free key (a-z, 0-9, _).')
+                   % {"n": n, "key": key})  # fmt: skip
+        return None
+    source = _field(fields, raw.get("field"), errors, part)
+    if source is None:
+        return None
+    if source.type not in NUMERIC or source.bucket:
+        errors.add(part, _("Bucket %(n)s: only numbers and money go in bands.") % {"n": n})
+        return None
+    bands, last = [], None
+    raw_bands = raw.get("bands")
+    if not isinstance(raw_bands, list) or not 1 <= len(raw_bands) <= MAX_BANDS:
+        errors.add(part, _("Bucket %(n)s: from 1 to %(max)s bands.") % {"n": n, "max": MAX_BANDS})
+        return None
+    for i, band in enumerate(raw_bands):
+        label = str((band or {}).get("label") or "").strip()[:60] if isinstance(band, dict) else ""
+        to = band.get("to") if isinstance(band, dict) else None
+        if not label:
+            errors.add(part, _("Bucket %(n)s: every band needs a label.") % {"n": n})
+            return None
+        if to in (None, ""):
+            if i != len(raw_bands) - 1:
+                errors.add(part, _("Bucket %(n)s: only the last band may have no upper bound.")
+                           % {"n": n})  # fmt: skip
+                return None
+            bands.append((label, None))
+            continue
+        try:
+            to = _scalar(source, to)
+        except ValueError as exc:
+            errors.add(part, _("Bucket %(n)s: %(e)s") % {"n": n, "e": exc})
+            return None
+        if last is not None and to <= last:
+            errors.add(part, _("Bucket %(n)s: the bands' upper bounds must grow.") % {"n": n})
+            return None
+        bands.append((label, to))
+        last = to
+    label = str(raw.get("label") or key)[:80]
+    return ReportField(
+        key, label, objects.CHOICE, "", choices=tuple((b, b) for b, _to in bands),
+        filterable=True, groupable=True, bucket=(source, tuple(bands)),
+    )  # fmt: skip
+
+
 def clean(raw: dict, fields: dict[str, ReportField]) -> Spec:
     """The Spec of `raw` over the type's `fields`, or SpecError naming every problem."""
     errors = _Errors()
@@ -301,6 +363,9 @@ def clean(raw: dict, fields: dict[str, ReportField]) -> Spec:
             return []
         return value
 
+    raw_buckets = enumerate(listed("buckets", MAX_BUCKETS), 1)
+    buckets = [b for b in (_bucket(fields, b, n, errors) for n, b in raw_buckets) if b]
+    fields = {**fields, **{b.key: b for b in buckets}}
     columns = [c for c in (_field(fields, k, errors, "columns")
                            for k in listed("columns", MAX_COLUMNS)) if c]  # fmt: skip
     raw_filters = listed("filters", MAX_FILTERS)
@@ -347,5 +412,5 @@ def clean(raw: dict, fields: dict[str, ReportField]) -> Spec:
     return Spec(
         columns=columns, filters=filters, logic=tree, logic_text=logic_text, group_by=group_by,
         column_group=column_group, summaries=summaries, formulas=parsed_formulas, sort=sort,
-        chart=chart,
+        chart=chart, buckets=buckets,
     )  # fmt: skip

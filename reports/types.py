@@ -44,6 +44,8 @@ class ReportField:
     gate: str = ""
     # For a field that is no path: builds its expression (deals' "won_at").
     expression: Callable | None = None
+    # A bucket field (spec "buckets"): (source field, ((label, upper bound or None), ...)).
+    bucket: tuple | None = None
 
     def as_dict(self) -> dict:
         return {

@@ -144,3 +144,31 @@ def test_formula_over_summaries(team):
                                        "expr": "amount__sum / count"}]})  # fmt: skip
     won = next(g for g in result.groups if g["key"]["status"] == "won")
     assert won["values"]["avg_deal"] == "250.1667"
+
+
+def test_bucket_fields_band_amounts(team):
+    _tenant, admin, _ann, _bob = team
+    bands = {"key": "band", "label": "Amount band", "field": "amount",
+             "bands": [{"label": "Small", "to": 200}, {"label": "Medium", "to": 500},
+                       {"label": "Large"}]}  # fmt: skip
+    result = run(admin, {"buckets": [bands], "group_by": ["band"], "columns": ["title", "band"],
+                         "summaries": [{"field": "amount", "agg": "sum"}],
+                         "filters": [{"field": "band", "op": "ne", "value": "Large"}]})  # fmt: skip
+    by_band = {g["key"]["band"]: (g["count"], g["values"]["amount__sum"]) for g in result.groups}
+    assert by_band == {"Small": (2, "150.00"), "Medium": (2, "650.50")}  # 100+50 | 250.5+400
+    assert {r["title"]: r["band"] for r in result.rows}["B1"] == "Medium"
+
+
+def test_bucket_bands_must_grow_and_come_from_numbers(team):
+    rt = types.get("deals")
+    with tenant_scope(team[0]):
+        fields = rt.fields()
+    for bucket, message in (
+        ({"key": "b", "field": "amount",
+          "bands": [{"label": "A", "to": 5}, {"label": "B", "to": 1}]}, "grow"),
+        ({"key": "b", "field": "title", "bands": [{"label": "A"}]}, "numbers"),
+        ({"key": "amount", "field": "amount", "bands": [{"label": "A"}]}, "free key"),
+    ):  # fmt: skip
+        with pytest.raises(spec.SpecError) as caught:
+            spec.clean({"buckets": [bucket]}, fields)
+        assert message in " ".join(caught.value.errors["buckets"])
