@@ -38,7 +38,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim, Trunc
 
 from crm import objects
@@ -137,7 +137,9 @@ class Compiler:
         if f.expression is not None:
             return f.expression()
         if f.custom:
-            text = KT(f.path)
+            # The JSON key off the (maybe related) custom column: KT() cannot follow relations.
+            column, _sep, key = f.path.rpartition("__")
+            text = KeyTextTransform(key, column)
             if f.type in NUMERIC:
                 return Cast(text, DecimalField(max_digits=30, decimal_places=6))
             if f.type == objects.DATE:
@@ -145,7 +147,7 @@ class Compiler:
             if f.type == objects.BOOL:
                 return Cast(text, BooleanField())
             if f.type == objects.CHOICES:
-                return F(f.path)
+                return KeyTransform(key, column)
             return text
         return F(f.path)
 
@@ -305,12 +307,29 @@ class Compiler:
             if raw is None:
                 q &= Q(**{f"{a}__isnull": True})
                 continue
-            if g.period and g.field.type == objects.DATETIME:
-                raw = datetime.datetime.fromisoformat(str(raw))
-            elif g.field.type in DATED:
-                raw = datetime.date.fromisoformat(str(raw)[:10])
+            try:
+                raw = self._drill_value(g, raw)
+            except (TypeError, ValueError, ArithmeticError):
+                return Q(pk__in=[])  # a group no value of the field can be: no rows
             q &= Q(**{a: raw})
         return q
+
+    @staticmethod
+    def _drill_value(g: Grouping, raw):
+        """A group's raw key (from a URL) as the field's type; ValueError if it cannot be."""
+        if g.period and g.field.type == objects.DATETIME:
+            return datetime.datetime.fromisoformat(str(raw))
+        if g.field.type in DATED:
+            return datetime.date.fromisoformat(str(raw)[:10])
+        if g.field.type == objects.USER:
+            return int(raw)
+        if g.field.type in NUMERIC:
+            return Decimal(str(raw))
+        if g.field.type == objects.BOOL:
+            return bool(raw)
+        if isinstance(raw, dict | list):
+            raise ValueError(raw)
+        return raw
 
     def run(self, page: int = 1, page_size: int = 100, drill: dict | None = None) -> Result:
         spec = self.spec
