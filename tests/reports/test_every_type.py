@@ -48,10 +48,12 @@ def test_every_field_of_every_type_runs(seeded, type_key):
                         value = f.choices[0][0]
                     filters = [{"field": f.key, "op": "is_empty", "value": False},
                                {"field": f.key, "op": "eq", "value": value}]  # fmt: skip
+                agg = "sum" if f.summable else "count_distinct"
                 definition = {
-                    "columns": [f.key], "filters": filters, "filter_logic": "1 OR 2" if filters else "",
+                    "columns": [f.key], "filters": filters,
+                    "filter_logic": "1 OR 2" if filters else "",
                     "group_by": [f.key] if f.groupable else [],
-                    "summaries": [{"field": f.key, "agg": "sum" if f.summable else "count_distinct"}],
+                    "summaries": [{"field": f.key, "agg": agg}],
                     "sort": {"field": f.key, "desc": True},
                 }  # fmt: skip
                 cleaned = spec.clean(definition, fields)
