@@ -7,7 +7,6 @@ summaries and formulas; blank rows are ignored. htmx posts the same form for the
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from . import spec
 
@@ -47,10 +46,10 @@ PERIOD_LABELS = {
     "year": _("Year"),
 }
 CHART_LABELS = {
-    "bar": _("Bar"),
-    "line": pgettext_lazy("chart", "Line"),
-    "pie": _("Pie"),
-    "funnel": _("Funnel"),
+    "bar": _("Bar chart"),
+    "line": _("Line chart"),
+    "pie": _("Pie chart"),
+    "funnel": _("Funnel chart"),
 }
 
 
