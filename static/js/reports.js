@@ -44,6 +44,14 @@
     });
     var designer = document.getElementById("designer");
     if (designer && window.htmx) window.htmx.trigger(designer, "preview");
+    // Columns are ordered by dragging: the form posts them in the order they stand.
+    var columns = document.querySelector("[data-testid=columns]");
+    if (columns && window.Sortable) {
+      window.Sortable.create(columns, {
+        animation: 150,
+        onEnd: function () { if (window.htmx) window.htmx.trigger(designer, "preview"); },
+      });
+    }
   });
   document.addEventListener("htmx:afterSettle", function (e) { draw(e.target); });
   window.addEventListener("resize", function () {

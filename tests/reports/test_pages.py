@@ -142,3 +142,20 @@ def test_the_designer_groups_by_a_bucket(client, team):
     assert response.status_code == 302
     edit = client.get(response["Location"].replace("/reports/", "/reports/").rstrip("/") + "/edit/")
     assert 'value="Small &lt; 200, Big"' in edit.content.decode()
+
+
+def test_the_list_and_designer_cost_a_constant_number_of_queries(
+    client, team, django_assert_max_num_queries
+):
+    tenant, admin, *_rest = team
+    with tenant_scope(tenant, admin.user):
+        folder = services.folder_save(actor=admin, name="Team", is_shared=True)
+        for n in range(15):
+            services.report_create(actor=admin, name=f"R{n}", report_type="deals", folder=folder,
+                                   definition={"columns": ["title"]})  # fmt: skip
+    login(client, admin)
+    client.get(reverse("reports"))
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("reports")).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("report_new"), {"type": "deals"}).status_code == 200
