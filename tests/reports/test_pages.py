@@ -159,3 +159,41 @@ def test_the_list_and_designer_cost_a_constant_number_of_queries(
         assert client.get(reverse("reports")).status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get(reverse("report_new"), {"type": "deals"}).status_code == 200
+
+
+def test_a_report_naming_a_field_gone_since_says_so_on_its_page(client, team):
+    tenant, admin, *_rest = team
+    with tenant_scope(tenant, admin.user):
+        from contacts import services as contact_services
+
+        field = contact_services.custom_field_save(
+            actor=admin, object_type="deal", key="tier", label="Tier", field_type="text"
+        )
+        report = services.report_create(actor=admin, name="Tiers", report_type="deals",
+                                        definition={"group_by": ["cf_tier"]})  # fmt: skip
+        field.delete()
+    page = login(client, admin).get(reverse("report_run", args=[report.pk]))
+    assert page.status_code == 200
+    assert 'data-testid="report-problems"' in page.content.decode()
+    assert "cf_tier" in page.content.decode()
+
+
+def test_workspaces_made_before_reports_get_their_grants(workspace):
+    import importlib
+
+    from django.apps import apps
+
+    from crm.accounts.models import Role
+
+    tenant, _admin = workspace
+    with tenant_scope(tenant):
+        for role in Role.objects.all():
+            role.grants = {k: v for k, v in role.grants.items() if k != "report"}
+            role.save(update_fields=["grants"])
+    migration = importlib.import_module("reports.migrations.0002_existing_workspaces")
+    migration.forwards(apps, None)
+    with tenant_scope(tenant):
+        grants = {r.key: r.grants.get("report") for r in Role.objects.all()}
+    assert grants["manager"] == {"actions": ["view", "create", "edit", "delete", "export"],
+                                 "visibility": "own"}  # fmt: skip
+    assert grants["admin"]["visibility"] == "all"
