@@ -197,3 +197,14 @@ def test_workspaces_made_before_reports_get_their_grants(workspace):
     assert grants["manager"] == {"actions": ["view", "create", "edit", "delete", "export"],
                                  "visibility": "own"}  # fmt: skip
     assert grants["admin"]["visibility"] == "all"
+
+
+def test_the_report_pages_speak_russian(client, team):
+    _tenant, admin, _ann, _bob, shared = team
+    admin.user.language = "ru"
+    admin.user.save(update_fields=["language"])
+    login(client, admin)
+    designer = client.get(reverse("report_new")).content.decode()
+    assert "Новый отчёт" in designer and "Логика фильтров" in designer
+    run_page = client.get(reverse("report_run", args=[shared.pk])).content.decode()
+    assert "Количество" in run_page and "Сумма: " in run_page
