@@ -276,7 +276,7 @@ class ReportViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         parameters=[
             OpenApiParameter("page", int), OpenApiParameter("page_size", int),
             OpenApiParameter("drill", str, description=_lazy(
-                'A group\'s "raw" keys as JSON: the rows of that group only.')),
+                'A group\'s "key" as JSON: the rows of that group only.')),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )  # fmt: skip

@@ -379,8 +379,11 @@ class Compiler:
             for row in rows:
                 values = {k: _out(row[f"s__{k}"], k) for k in summary_aliases}
                 group = {
-                    "key": {g.key: _out(row[shown]) for g, _a, shown in key_of},
-                    "raw": {g.key: _out(row[a]) for g, a, _s in key_of},
+                    # The group's values as the API speaks them (a person is their user id,
+                    # a period its first moment): what a drill-down sends back.
+                    "key": {g.key: _out(row[a]) for g, a, _s in key_of},
+                    # What a reader sees: a person's name; the same as `key` for the rest.
+                    "labels": {g.key: _out(row[shown]) for g, _a, shown in key_of},
                     "values": values,
                     "count": row["n__count"],
                 }
@@ -391,7 +394,7 @@ class Compiler:
             if spec.column_group:
                 ck = spec.column_group.key
                 result.column_keys = sorted(
-                    {g["key"][ck] for g in result.groups}, key=lambda v: (v is None, str(v))
+                    {g["labels"][ck] for g in result.groups}, key=lambda v: (v is None, str(v))
                 )
 
         if spec.columns:

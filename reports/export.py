@@ -35,7 +35,7 @@ def lines(compiler: Compiler, result=None):
     yield [labels[k] for k in keys] + [_("Count")] + values
     for group in result.groups:
         yield (
-            [defuse(group["key"].get(k)) for k in keys]
+            [defuse(group["labels"].get(k)) for k in keys]
             + [group["count"]]
             + [group["values"].get(v) for v in values]
         )

@@ -66,10 +66,10 @@ def table(spec: Spec, result: Result) -> dict:
         for g in result.groups:
             out["groups"].append(
                 {
-                    "cells": [shown(g["key"].get(x.key), x.field, x.period) for x in groupings],
+                    "cells": [shown(g["labels"].get(x.key), x.field, x.period) for x in groupings],
                     "count": g["count"],
                     "values": [g["values"].get(k) for k, _l in values],
-                    "drill": json.dumps(g["raw"], separators=(",", ":")),
+                    "drill": json.dumps(g["key"], separators=(",", ":")),
                 }
             )
     for row in result.rows:
@@ -87,7 +87,7 @@ def _matrix(spec: Spec, result: Result, values) -> dict:
     columns = result.column_keys
     rows: dict[tuple, dict] = {}
     for g in result.groups:
-        key = tuple(g["key"].get(x.key) for x in spec.group_by)
+        key = tuple(g["labels"].get(x.key) for x in spec.group_by)
         row = rows.setdefault(
             key,
             {
@@ -97,11 +97,11 @@ def _matrix(spec: Spec, result: Result, values) -> dict:
                 "by_column": {},
                 "count": 0,
                 "drill": json.dumps(
-                    {x.key: g["raw"].get(x.key) for x in spec.group_by}, separators=(",", ":")
+                    {x.key: g["key"].get(x.key) for x in spec.group_by}, separators=(",", ":")
                 ),
             },
         )
-        row["by_column"][g["key"].get(cg.key)] = (g["count"], g["values"].get(first))
+        row["by_column"][g["labels"].get(cg.key)] = (g["count"], g["values"].get(first))
         row["count"] += g["count"]
     for row in rows.values():
         row["columns"] = [row["by_column"].get(c, (None, None)) for c in columns]
@@ -124,10 +124,10 @@ def chart(spec: Spec, result: Result) -> dict | None:
     name = summary_label(measure) if measure else _("Count")
     categories, series = [], {}
     for g in result.groups:
-        x = shown(g["key"].get(first.key), first.field, first.period)
+        x = shown(g["labels"].get(first.key), first.field, first.period)
         if x not in categories:
             categories.append(x)
-        s = shown(g["key"].get(second.key), second.field, second.period) if second else name
+        s = shown(g["labels"].get(second.key), second.field, second.period) if second else name
         v = g["values"].get(measure.key) if measure else g["count"]
         bucket = series.setdefault(s, {})
         bucket[x] = bucket.get(x, 0) + float(v or 0)

@@ -63,14 +63,15 @@ def test_report_types_show_no_other_workspaces_custom_fields(workspace, other_wo
 
 
 def test_save_and_run_the_contract_report(team):
-    _tenant, admin, _ann, _bob = team
+    _tenant, admin, ann, _bob = team
     client = api_client(admin)
     response = client.post("/api/v1/reports/", CONTRACT, format="json")
     assert response.status_code == 201, response.content
     report = response.json()
     assert report["report_type"] == "deals" and report["group_by"] == ["owner"]
     body = client.get(f"/api/v1/reports/{report['id']}/run/").json()
-    groups = {g["key"]["owner"]: g for g in body["groups"]}
+    groups = {g["labels"]["owner"]: g for g in body["groups"]}
+    assert groups["Ann Lee"]["key"] == {"owner": ann.user_id}  # people by id, as the API has them
     assert groups["Ann Lee"]["values"] == {"amount__sum": "350.50"}
     assert groups["Ann Lee"]["count"] == 2
     assert groups["Bob Ray"]["values"] == {"amount__sum": "400.00"}
@@ -128,7 +129,7 @@ def test_list_update_delete_private_and_shared(team):
     assert bob_client.get(f"/api/v1/report-folders/{folder['id']}/").status_code == 404
     # Bob runs Ann's shared report and sees his own numbers only.
     body = bob_client.get(f"/api/v1/reports/{shared['id']}/run/").json()
-    assert [(g["key"]["owner"], g["values"]["amount__sum"]) for g in body["groups"]] == [
+    assert [(g["labels"]["owner"], g["values"]["amount__sum"]) for g in body["groups"]] == [
         ("Bob Ray", "400.00")
     ]
     assert bob_client.patch(f"/api/v1/reports/{shared['id']}/", {"name": "Mine now"},
@@ -163,12 +164,12 @@ def test_preview_drill_and_export(team):
     _tenant, admin, _ann, _bob = team
     client = api_client(admin)
     body = client.post("/api/v1/reports/preview/", CONTRACT, format="json").json()
-    ann_group = next(g for g in body["groups"] if g["key"]["owner"] == "Ann Lee")
+    ann_group = next(g for g in body["groups"] if g["labels"]["owner"] == "Ann Lee")
     report = client.post("/api/v1/reports/", CONTRACT, format="json").json()
     import json
 
     drilled = client.get(
-        f"/api/v1/reports/{report['id']}/run/", {"drill": json.dumps(ann_group["raw"])}
+        f"/api/v1/reports/{report['id']}/run/", {"drill": json.dumps(ann_group["key"])}
     ).json()
     assert sorted(r["title"] for r in drilled["rows"]) == ["A1", "A2"]
     response = client.get(f"/api/v1/reports/{report['id']}/export/")

@@ -40,11 +40,11 @@ def test_won_amount_by_owner_counted_by_hand(team):
         "filters": [{"field": "status", "op": "eq", "value": "won"}],
         "group_by": ["owner"], "summaries": [{"field": "amount", "agg": "sum"}],
     })  # fmt: skip
-    by_owner = {g["key"]["owner"]: g for g in result.groups}
+    by_owner = {g["labels"]["owner"]: g for g in result.groups}
     assert by_owner["Ann Lee"]["values"]["amount__sum"] == "350.50"
     assert by_owner["Ann Lee"]["count"] == 2
     assert by_owner["Bob Ray"]["values"]["amount__sum"] == "400.00"
-    assert by_owner["Bob Ray"]["raw"]["owner"] == bob.user_id
+    assert by_owner["Bob Ray"]["key"]["owner"] == bob.user_id
     assert result.total_rows == 3 and result.totals["amount__sum"] == "750.50"
 
 
@@ -52,7 +52,7 @@ def test_by_owner_and_won_month(team):
     _tenant, admin, _ann, _bob = team
     result = run(admin, {"group_by": ["owner", "won_at:month"],
                          "summaries": [{"field": "amount", "agg": "sum"}]})  # fmt: skip
-    keys = {(g["key"]["owner"], g["key"]["won_at:month"]): g["count"] for g in result.groups}
+    keys = {(g["labels"]["owner"], g["labels"]["won_at:month"]): g["count"] for g in result.groups}
     assert keys[("Ann Lee", "2026-01-01T00:00:00+00:00")] == 1
     assert keys[("Ann Lee", "2026-02-01T00:00:00+00:00")] == 1
     assert keys[("Ann Lee", None)] == 1  # the lost deal was never won
@@ -91,9 +91,9 @@ def test_a_manager_with_own_visibility_sees_their_own_numbers(team):
     _tenant, _admin, ann, _bob = team
     result = run(ann, {"group_by": ["owner"], "columns": ["title"],
                        "summaries": [{"field": "amount", "agg": "sum"}]})  # fmt: skip
-    assert [(g["key"]["owner"], g["values"]["amount__sum"], g["count"]) for g in result.groups] == [
-        ("Ann Lee", "1349.50", 3)
-    ]
+    assert [
+        (g["labels"]["owner"], g["values"]["amount__sum"], g["count"]) for g in result.groups
+    ] == [("Ann Lee", "1349.50", 3)]
     assert sorted(r["title"] for r in result.rows) == ["A1", "A2", "A3"]
 
 
@@ -128,11 +128,11 @@ def test_drill_down_gives_a_groups_rows(team):
     group = next(
         g
         for g in result.groups
-        if g["key"]["owner"] == "Ann Lee"
-        and g["key"]["won_at:month"]
-        and g["key"]["won_at:month"].startswith("2026-02")
+        if g["labels"]["owner"] == "Ann Lee"
+        and g["labels"]["won_at:month"]
+        and g["labels"]["won_at:month"].startswith("2026-02")
     )
-    drilled = run(admin, definition, drill=group["raw"])
+    drilled = run(admin, definition, drill=group["key"])
     assert [r["title"] for r in drilled.rows] == ["A2"]
 
 
@@ -142,7 +142,7 @@ def test_formula_over_summaries(team):
                          "summaries": [{"field": "amount", "agg": "sum"}],
                          "formulas": [{"key": "avg_deal", "label": "Average deal",
                                        "expr": "amount__sum / count"}]})  # fmt: skip
-    won = next(g for g in result.groups if g["key"]["status"] == "won")
+    won = next(g for g in result.groups if g["labels"]["status"] == "won")
     assert won["values"]["avg_deal"] == "250.1667"
 
 
@@ -154,7 +154,7 @@ def test_bucket_fields_band_amounts(team):
     result = run(admin, {"buckets": [bands], "group_by": ["band"], "columns": ["title", "band"],
                          "summaries": [{"field": "amount", "agg": "sum"}],
                          "filters": [{"field": "band", "op": "ne", "value": "Large"}]})  # fmt: skip
-    by_band = {g["key"]["band"]: (g["count"], g["values"]["amount__sum"]) for g in result.groups}
+    by_band = {g["labels"]["band"]: (g["count"], g["values"]["amount__sum"]) for g in result.groups}
     assert by_band == {"Small": (2, "150.00"), "Medium": (2, "650.50")}  # 100+50 | 250.5+400
     assert {r["title"]: r["band"] for r in result.rows}["B1"] == "Medium"
 

@@ -60,6 +60,6 @@ def test_every_field_of_every_type_runs(seeded, type_key):
                 result = Compiler(rt, cleaned, viewer, "Asia/Kolkata").run()
                 assert result.total_rows >= 0, f.key
                 if f.groupable and result.groups:
-                    drill = result.groups[0]["raw"]
+                    drill = result.groups[0]["key"]
                     Compiler(rt, cleaned, viewer, "Asia/Kolkata").run(drill=drill)
                     Compiler(rt, cleaned, viewer, "UTC").run(drill={f.key: {"bad": 1}})
