@@ -110,6 +110,7 @@ def register() -> None:
             activity=True,
             fields=tuple(contact_fields()),
             custom_fields=custom_catalogue("contact"),
+            lookups=(objects.Lookup("company", _("Company"), "company"),),
             builtin_grants=GRANTS,
         )
     )

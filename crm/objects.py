@@ -18,6 +18,8 @@ An object type says:
 - `activity`: whether tasks, comments and notes hang on its records (their cards show them);
 - `fields`: its own fields (see Field), and `custom_fields()`, the workspace's admin-defined
   ones, read when asked; `catalogue()` gives both;
+- `lookups`: links from a record to one record of another registered type (a deal's
+  company): reports offer the linked type's fields through them (see Lookup);
 - `builtin_grants`: what each built-in role (admin, head, manager, accountant) is granted on
   it in a new workspace; a role missing there gets nothing.
 """
@@ -62,6 +64,22 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """A link from a record to one record of another registered type: `target` is that
+    type's key, `path` the ORM lookup of the link ("company"). Reports read the target's
+    catalogue through it, and only where the reader may see the linked record."""
+
+    key: str
+    label: str
+    target: str
+    path: str = ""
+
+    @property
+    def lookup(self) -> str:
+        return self.path or self.key
+
+
+@dataclass(frozen=True)
 class ObjectType:
     key: str
     label: str
@@ -75,6 +93,7 @@ class ObjectType:
     activity: bool = False  # tasks, comments and notes hang on its records
     fields: tuple[Field, ...] = ()
     custom_fields: Callable[[], list[Field]] | None = None
+    lookups: tuple[Lookup, ...] = ()
     builtin_grants: dict = field(default_factory=dict)
 
     def catalogue(self) -> list[Field]:

@@ -56,6 +56,7 @@ def register() -> None:
             activity=True,
             fields=FIELDS,
             custom_fields=custom_catalogue("deal"),
+            lookups=(objects.Lookup("company", _("Company"), "company"),),
             builtin_grants={"accountant": full(ALL, ("view",))},
         )
     )

@@ -30,6 +30,7 @@ from integrations import canned, ingest, receiver, team
 from integrations import services as integration_services
 from integrations.models import Conversation
 from invoices import services as invoice_services
+from reports import services as report_services
 from tests.conftest import add_member, make_user
 
 CANARY = "quokka"  # lower case; responses are compared in lower case
@@ -169,6 +170,12 @@ def build(tenant, admin: Membership) -> Scenario:
         payment = invoice_services.payment_record(
             actor=colleague, allocations=[(invoice, "100")], reference="Quokka transfer"
         )
+        # The colleague's private report and folder, both naming the canary.
+        report_folder = report_services.folder_save(actor=colleague, name="Quokka folder")
+        report = report_services.report_create(
+            actor=colleague, name="Quokka report", report_type="deals", folder=report_folder,
+            definition={"columns": ["title"], "group_by": ["owner"]},
+        )  # fmt: skip
     s.records = {
         "company": company,
         "contact": contact,
@@ -183,6 +190,8 @@ def build(tenant, admin: Membership) -> Scenario:
         "feed": feed,
         "invoice": invoice,
         "payment": payment,
+        "report": report,
+        "report_folder": report_folder,
     }
     # The colleague's conversation with the hidden client, through the admin's channel.
     s.records["conversation"] = conversation_create(

@@ -31,6 +31,8 @@ from invoices import services as invoice_services
 from invoices.models import Invoice, InvoiceRequest, Payment, StatementImport
 from pipelines import services as pipeline_services
 from pipelines.models import LostReason, Pipeline, Stage
+from reports import services as report_services
+from reports.models import Report, ReportFolder
 from tests.conftest import add_member, api_client
 from tests.isolation.scenario import channel_create, conversation_create
 
@@ -169,6 +171,16 @@ FACTORIES = {
     InvoiceRequest: _invoice_request,
     Rule: _rule,
     Run: _run,
+    Report: lambda tenant, owner: report_services.report_create(
+        actor=owner,
+        name="Secret report",
+        report_type="deals",
+        is_shared=True,
+        definition={"columns": ["title"], "group_by": ["owner"]},
+    ),
+    ReportFolder: lambda tenant, owner: report_services.folder_save(
+        actor=owner, name="Secret folder", is_shared=True
+    ),
     WebhookEndpoint: lambda tenant, owner: webhook_services.endpoint_create(
         actor=owner, url="http://127.0.0.1:9/secret", events=["deal.*"], description="Secret"
     )[0],

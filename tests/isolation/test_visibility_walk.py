@@ -256,6 +256,16 @@ PAGES: dict[str, object] = {
     "automation_rule_runs": ("record", "pipeline"),
     "automation_run_retry": ("record", "pipeline"),
     "automation_dry_run": ("record", "pipeline"),
+    # Reports: the colleague's private report is the one aimed at; shared ones run as the
+    # viewer (tests/reports/test_api.py compares the numbers).
+    "reports": LIST,
+    "report_new": LIST,
+    "report_preview": LIST,
+    "report_folder_new": LIST,
+    "report_run": ("record", "report"),
+    "report_edit": ("record", "report"),
+    "report_export": ("record", "report"),
+    "report_delete": ("record", "report"),
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
@@ -487,6 +497,8 @@ TARGETS = {
     # and test_overdue_and_requests.py; here the lists and actions are walked.
     "statements": None,
     "invoice-requests": None,
+    "reports": "report",
+    "report-folders": "report_folder",
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
 

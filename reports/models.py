@@ -1,0 +1,51 @@
+"""Saved reports and their folders. A report is data: its type's key and a definition (see
+reports/spec.py) that names fields by their registered keys, never by ORM paths."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.tenancy.models import TenantModel
+
+
+class ReportFolder(TenantModel):
+    """A folder of reports: private to its owner, or shared with the workspace."""
+
+    name = models.CharField(_("name"), max_length=120)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    is_shared = models.BooleanField(_("shared with the workspace"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["tenant", "owner"], name="reportfolder_owner")]
+        verbose_name = _("report folder")
+
+    def __str__(self):
+        return self.name
+
+
+class Report(TenantModel):
+    name = models.CharField(_("name"), max_length=200)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    report_type = models.CharField(_("report type"), max_length=40)
+    spec = models.JSONField(default=dict, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    folder = models.ForeignKey(
+        ReportFolder, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    is_shared = models.BooleanField(_("shared with the workspace"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["tenant", "owner"], name="report_owner"),
+            models.Index(fields=["tenant", "is_shared"], name="report_shared"),
+        ]
+        verbose_name = _("report")
+
+    def __str__(self):
+        return self.name

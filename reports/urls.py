@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("reports/", views.report_list, name="reports"),
+    path("reports/new/", views.report_new, name="report_new"),
+    path("reports/preview/", views.report_preview, name="report_preview"),
+    path("reports/folders/", views.report_folder_new, name="report_folder_new"),
+    path("reports/<int:pk>/", views.report_run, name="report_run"),
+    path("reports/<int:pk>/edit/", views.report_edit, name="report_edit"),
+    path("reports/<int:pk>/export/", views.report_export, name="report_export"),
+    path("reports/<int:pk>/delete/", views.report_delete, name="report_delete"),
+]

@@ -1,0 +1,75 @@
+"""The report designer in Chromium: a head of department builds won deals by manager and month
+with a bar chart, previews it as they build, saves it shared; a manager with own visibility
+opens it and sees only their own row. No errors in the console (the CSP would report inline
+scripts or styles there)."""
+
+import pytest
+
+from crm.accounts import services
+from crm.tenancy.context import tenant_scope
+from tests.conftest import add_member, make_user, make_workspace
+from tests.e2e.conftest import log_in
+from tests.reports.helpers import at, make_deals
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_head_builds_a_report_and_a_manager_sees_their_own_row(page, new_page, screenshot_dir):
+    tenant, admin = make_workspace("Reports")
+    hana = make_user(first_name="Hana", last_name="Head")
+    with tenant_scope(tenant, admin.user):
+        sales = services.department_save(actor=admin, name="Sales", head=hana)
+    head = add_member(tenant, "head", user=hana, department=sales)
+    ann = add_member(tenant, "manager", user=make_user(first_name="Ann", last_name="Lee"),
+                     department=sales)  # fmt: skip
+    bob = add_member(tenant, "manager", user=make_user(first_name="Bob", last_name="Ray"),
+                     department=sales)  # fmt: skip
+    make_deals(tenant, [
+        (ann.user, "100.00", "won", at(2026, 1), "Ann January"),
+        (ann.user, "250.50", "won", at(2026, 2), "Ann February"),
+        (bob.user, "400.00", "won", at(2026, 2), "Bob February"),
+        (bob.user, "50.00", "open", None, "Bob open"),
+    ])  # fmt: skip
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    log_in(page, head.user.email)
+    page.goto("/reports/")
+    page.get_by_test_id("report-new").click()
+    page.locator("input[name=columns][value=title]").check()
+    page.locator("input[name=columns][value=amount]").check()
+    page.locator("select[name=f0_field]").select_option("status")
+    page.locator("select[name=f0_op]").select_option("eq")
+    page.locator("input[name=f0_value]").fill("won")
+    page.locator("select[name=g0_field]").select_option("owner")
+    page.locator("select[name=g1_field]").select_option("won_at")
+    page.locator("select[name=g1_period]").select_option("month")
+    page.locator("select[name=s0_agg]").select_option("sum")
+    page.locator("select[name=s0_field]").select_option("amount")
+    page.locator("select[name=chart]").select_option("bar")
+    preview = page.get_by_test_id("preview")
+    preview.locator("[data-testid=group]").nth(2).wait_for()
+    preview.locator("[data-testid=report-chart] canvas").wait_for()
+    assert "Bob Ray" in preview.inner_text() and "250.50" in preview.inner_text()
+    page.get_by_label("Name", exact=True).fill("Won by manager and month")
+    page.get_by_label("Shared with the workspace").check()
+    page.screenshot(path=screenshot_dir / "reports-designer.png", full_page=True)
+    page.get_by_test_id("report-save").click()
+    page.get_by_test_id("report-name").wait_for()
+    page.locator("[data-testid=report-chart] canvas").wait_for()
+    assert page.locator("[data-testid=group]").count() == 3
+    page.screenshot(path=screenshot_dir / "reports-run.png", full_page=True)
+
+    # Drill down into Ann's February: her one deal.
+    page.locator("[data-testid=drill]", has_text="Ann Lee").nth(1).click()
+    page.get_by_test_id("drill-note").wait_for()
+    assert page.locator("[data-testid=row]").all_inner_texts() == ["Ann February\t250.50"]
+    assert errors == []
+
+    other = new_page()
+    log_in(other, bob.user.email)
+    other.goto("/reports/")
+    other.get_by_role("link", name="Won by manager and month").click()
+    other.get_by_test_id("report-name").wait_for()
+    groups = other.locator("[data-testid=group]")
+    assert groups.count() == 1 and "Bob Ray" in groups.inner_text()
+    assert "Ann" not in other.get_by_test_id("report-rows").inner_text()
