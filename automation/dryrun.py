@@ -15,7 +15,7 @@ from crm import automations, objects
 from crm.accounts.system import system_actor
 from crm.automations import Context, Invalid
 
-from . import conditions, delays, plan
+from . import conditions, delays, plan, wait
 from . import spec as specs
 from .models import Rule
 
@@ -96,9 +96,12 @@ def _described(actions, numbers, ctx, record, zone, start) -> tuple[list[dict], 
             item = {"index": i, "type": action.key, "label": str(action.label), "error": ""}
             try:
                 action.validate(params)
-                item["does"] = (
-                    str(action.describe(ctx, params)) if action.describe else str(action.label)
-                )
+                if action.key == wait.KEY:  # what it does is its delay, which params lack
+                    item["does"] = wait.describe(raw.get("delay"), ctx.object_type)
+                else:
+                    item["does"] = (
+                        str(action.describe(ctx, params)) if action.describe else str(action.label)
+                    )
             except Invalid as exc:
                 item["does"], item["error"] = str(action.label), str(exc.message)
             if raw.get("conditions"):

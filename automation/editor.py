@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from crm import automations
 
 from . import conditions as condition_ops
-from . import delays, plan, services
+from . import delays, plan, services, wait
 
 # The parameters' labels, by name, translated (schemas carry English titles only).
 LABELS = {
@@ -50,6 +50,7 @@ LABELS = {
     "channel": gettext_lazy("Channel"),
     "template": gettext_lazy("Template"),
     "subject": gettext_lazy("Subject"),
+    "endpoint": gettext_lazy("Webhook"),
 }
 # What an empty choice means, where it is not "any".
 EMPTY_CHOICE = {"channel": gettext_lazy("The client's latest conversation")}
@@ -492,7 +493,7 @@ def _action_form(prefix: str, i: int, item: dict, choices: Choices, action_choic
             choices,
             extra_conditions.get(f"{prefix}.conditions", 0),
         ),
-        bool(delay),
+        bool(delay) or atype == wait.KEY,  # a wait is its delay: shown open
         [],
         prefix,
     )

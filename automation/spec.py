@@ -35,7 +35,7 @@ from pydantic import BaseModel, ValidationError
 from crm import automations
 from crm.automations import Invalid, Params
 
-from . import conditions, delays, plan
+from . import conditions, delays, plan, wait
 
 MAX_ACTIONS = 30  # in all, the branches' arms and the branches themselves counted
 ENGINE_KEYS = ("type", "delay", "conditions", "if_still_in_stage")
@@ -283,5 +283,7 @@ def _action(item: Any, prefix: str, object_type: str | None, pipeline_id,
     action_pipeline, _stage = action.scope(params)
     if pipeline_id and action_pipeline and action_pipeline != pipeline_id:
         raise SpecInvalid({f"{prefix}.stage": [_("This stage belongs to another funnel.")]})
-    return {"type": key, **params.model_dump(mode="json"),
-            **_engine_keys(item, prefix, object_type)}  # fmt: skip
+    engine = _engine_keys(item, prefix, object_type)
+    if key == wait.KEY and not engine.get("delay"):  # a wait is its delay, nothing else
+        raise SpecInvalid({f"{prefix}.delay": [_("Say how long to wait.")]})
+    return {"type": key, **params.model_dump(mode="json"), **engine}
