@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import subscription_views, views
 
 urlpatterns = [
     path("reports/", views.report_list, name="reports"),
@@ -11,4 +11,20 @@ urlpatterns = [
     path("reports/<int:pk>/edit/", views.report_edit, name="report_edit"),
     path("reports/<int:pk>/export/", views.report_export, name="report_export"),
     path("reports/<int:pk>/delete/", views.report_delete, name="report_delete"),
+    path(
+        "reports/<int:pk>/subscribe/", subscription_views.report_subscribe, name="report_subscribe"
+    ),
+    path(
+        "reports/subscriptions/", subscription_views.subscription_list, name="report_subscriptions"
+    ),
+    path(
+        "reports/subscriptions/<int:pk>/edit/",
+        subscription_views.subscription_edit,
+        name="report_subscription_edit",
+    ),
+    path(
+        "reports/subscriptions/<int:pk>/delete/",
+        subscription_views.subscription_delete,
+        name="report_subscription_delete",
+    ),
 ]

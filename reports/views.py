@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from crm.web.decorators import can_view
 from crm.web.params import as_id
 
-from . import designer, export, present, run, selectors, services, types
+from . import designer, export, present, run, selectors, services, subscription_views, types
 from .compiler import MAX_ROWS
 
 PAGE_SIZE = 100
@@ -177,6 +177,7 @@ def report_run(request, pk):
     context["drill_json"] = json.dumps(drill) if drill else ""
     if request.htmx and request.GET.get("page"):
         return render(request, "reports/_result.html", context)
+    context.update(subscription_views.subscription_context(request.membership, report))
     return render(request, "reports/run.html", context)
 
 

@@ -15,6 +15,7 @@ from integrations import api_canned as canned_api
 from invoices import api as invoices_api
 from pipelines import api as pipelines_api
 from reports import api as reports_api
+from reports import subscription_api as report_subscriptions_api
 
 router = DefaultRouter(trailing_slash=True)
 router.register("roles", accounts_api.RoleViewSet, basename="role")
@@ -51,6 +52,10 @@ router.register("automation/runs", automation_api.RunViewSet, basename="automati
 router.register("webhooks", webhooks_api.WebhookViewSet, basename="webhook")
 router.register("reports", reports_api.ReportViewSet, basename="report")
 router.register("report-folders", reports_api.ReportFolderViewSet, basename="report-folder")
+router.register(
+    "report-subscriptions", report_subscriptions_api.ReportSubscriptionViewSet,
+    basename="report-subscription",
+)  # fmt: skip
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
