@@ -47,5 +47,4 @@ def send_report(sub, outcome) -> None:
         part.set_content(image, maintype="image", subtype="png", disposition="inline",
                          filename="chart.png", cid=f"<{CHART_CID}>")  # fmt: skip
         message.attach(part)
-        message.mixed_subtype = "related"
     message.send()
