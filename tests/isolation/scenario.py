@@ -31,6 +31,7 @@ from integrations import services as integration_services
 from integrations.models import Conversation
 from invoices import services as invoice_services
 from reports import services as report_services
+from reports import subscriptions as report_subscriptions
 from tests.conftest import add_member, make_user
 
 CANARY = "quokka"  # lower case; responses are compared in lower case
@@ -176,6 +177,9 @@ def build(tenant, admin: Membership) -> Scenario:
             actor=colleague, name="Quokka report", report_type="deals", folder=report_folder,
             definition={"columns": ["title"], "group_by": ["owner"]},
         )  # fmt: skip
+        report_subscription = report_subscriptions.subscription_create(
+            actor=colleague, report=report, data={"frequency": "daily", "time_of_day": "07:00"}
+        )
     s.records = {
         "company": company,
         "contact": contact,
@@ -192,6 +196,7 @@ def build(tenant, admin: Membership) -> Scenario:
         "payment": payment,
         "report": report,
         "report_folder": report_folder,
+        "report_subscription": report_subscription,
     }
     # The colleague's conversation with the hidden client, through the admin's channel.
     s.records["conversation"] = conversation_create(

@@ -32,7 +32,8 @@ from invoices.models import Invoice, InvoiceRequest, Payment, StatementImport
 from pipelines import services as pipeline_services
 from pipelines.models import LostReason, Pipeline, Stage
 from reports import services as report_services
-from reports.models import Report, ReportFolder
+from reports import subscriptions as report_subscriptions
+from reports.models import Report, ReportFolder, ReportSubscription
 from tests.conftest import add_member, api_client
 from tests.isolation.scenario import channel_create, conversation_create
 
@@ -177,6 +178,17 @@ FACTORIES = {
         report_type="deals",
         is_shared=True,
         definition={"columns": ["title"], "group_by": ["owner"]},
+    ),
+    ReportSubscription: lambda tenant, owner: report_subscriptions.subscription_create(
+        actor=owner,
+        report=report_services.report_create(
+            actor=owner,
+            name="Secret report",
+            report_type="deals",
+            is_shared=True,
+            definition={"columns": ["title"], "group_by": ["owner"]},
+        ),
+        data={"frequency": "weekly", "weekday": 1, "time_of_day": "08:00"},
     ),
     ReportFolder: lambda tenant, owner: report_services.folder_save(
         actor=owner, name="Secret folder", is_shared=True

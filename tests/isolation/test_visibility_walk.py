@@ -266,6 +266,12 @@ PAGES: dict[str, object] = {
     "report_edit": ("record", "report"),
     "report_export": ("record", "report"),
     "report_delete": ("record", "report"),
+    # Subscriptions: the colleague's to their private report (tests/reports/
+    # test_subscription_pages.py aims at one to a shared report too).
+    "report_subscribe": ("record", "report"),
+    "report_subscriptions": LIST,
+    "report_subscription_edit": ("record", "report_subscription"),
+    "report_subscription_delete": ("record", "report_subscription"),
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
@@ -499,6 +505,7 @@ TARGETS = {
     "invoice-requests": None,
     "reports": "report",
     "report-folders": "report_folder",
+    "report-subscriptions": "report_subscription",
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
 
