@@ -258,3 +258,26 @@ def test_the_time_is_the_recipients_time_zone(team):
     sub = subscribe(tenant, admin, report, recipient=ann.user_id, time_of_day="08:30")
     local = sub.next_run_at.astimezone(dt.timezone(dt.timedelta(hours=5, minutes=30)))
     assert (local.hour, local.minute) == (8, 30)
+
+
+def test_the_sweep_runs_every_minute_and_mail_goes_through_the_mail_queue(settings):
+    beat = {e["task"]: e["schedule"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert beat["reports.sweep_subscriptions"] == 60.0
+    assert settings.CELERY_TASK_ROUTES["reports.send_subscription"] == {"queue": "mail"}
+    assert settings.CELERY_TASK_ROUTES["reports.sweep_subscriptions"] == {"queue": "events"}
+
+
+def test_a_real_worker_sweeps_and_mails(celery_worker_real, smtp):
+    from tests.conftest import make_workspace, wait_for
+
+    tenant, admin = make_workspace("Worker")
+    _ann, _bob, report = make_team(tenant, admin)
+    sub = subscribe(tenant, admin, report)
+    make_due(tenant, sub)
+    sweep_subscriptions.delay()
+    wait_for(lambda: smtp.messages, timeout=30)
+    assert [m["To"] for m in smtp.messages] == [admin.user.email]
+    with tenant_scope(tenant):
+        assert wait_for(
+            lambda: ReportSubscription.objects.get(pk=sub.pk).last_status == "sent", timeout=10
+        )
