@@ -181,3 +181,15 @@ def test_the_lists_cost_the_same_whatever_their_length(client, team, url_name,
     with django_assert_max_num_queries(len(few.captured_queries)):
         body = client.get(url).content.decode()
     assert body.count('data-testid="subscription-row"') == 14
+
+
+def test_the_api_list_costs_the_same_whatever_its_length(team, django_assert_max_num_queries):
+    tenant, admin, ann, _bob, report = team
+    api = api_client(admin)
+    subscribe(tenant, admin, report)
+    with django_assert_max_num_queries(20) as few:
+        assert len(api.get("/api/v1/report-subscriptions/").json()["results"]) == 1
+    for _i in range(5):
+        subscribe(tenant, admin, report, recipient=ann.user_id)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(api.get("/api/v1/report-subscriptions/").json()["results"]) == 6
