@@ -37,7 +37,6 @@ ROWS_IN_MAIL = 20
 def claim_due(now: dt.datetime | None = None) -> list[int]:
     """Claim this workspace's due subscriptions; their ids, to be mailed after commit."""
     now = now or timezone.now()
-    tenant = Tenant.objects.get(pk=require_tenant_id())
     with transaction.atomic():
         found = list(
             ReportSubscription.objects.select_for_update(skip_locked=True, of=("self",))
@@ -49,6 +48,9 @@ def claim_due(now: dt.datetime | None = None) -> list[int]:
             )
             .order_by("next_run_at", "pk")[:BATCH]
         )
+        # The workspace's time zone is read only when something is due (most minutes nothing
+        # is: one indexed query per workspace).
+        tenant = Tenant.objects.get(pk=require_tenant_id()) if found else None
         for sub in found:
             if sub.pending_for is None:
                 sub.pending_for = sub.next_run_at
