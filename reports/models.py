@@ -113,12 +113,6 @@ class ReportSubscription(TenantModel):
             models.Index(fields=["tenant", "recipient"], name="reportsub_recipient"),
             models.Index(fields=["tenant", "report"], name="reportsub_report"),
         ]
-        constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(target_kind="report") | models.Q(report__isnull=False),
-                name="reportsub_report_target",
-            )
-        ]
         verbose_name = _("report subscription")
 
     def __str__(self):
