@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "integrations",
     "invoices",
     "automation",
+    "reports",
 ]
 
 MIDDLEWARE = [
