@@ -14,6 +14,7 @@ from integrations import api as integrations_api
 from integrations import api_canned as canned_api
 from invoices import api as invoices_api
 from pipelines import api as pipelines_api
+from reports import dashboard_api
 
 router = DefaultRouter(trailing_slash=True)
 router.register("roles", accounts_api.RoleViewSet, basename="role")
@@ -48,6 +49,7 @@ router.register("invoice-requests", invoices_api.InvoiceRequestViewSet, basename
 router.register("automation/rules", automation_api.RuleViewSet, basename="automation-rule")
 router.register("automation/runs", automation_api.RunViewSet, basename="automation-run")
 router.register("webhooks", webhooks_api.WebhookViewSet, basename="webhook")
+router.register("sales-plans", dashboard_api.SalesPlanViewSet, basename="sales-plan")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
@@ -55,6 +57,11 @@ urlpatterns = [
         "automation/catalogue/",
         automation_api.CatalogueView.as_view(),
         name="api-automation-catalogue",
+    ),
+    path(
+        "dashboards/sales/",
+        dashboard_api.SalesDashboardView.as_view(),
+        name="api-dashboard-sales",
     ),
     *router.urls,
 ]
