@@ -44,13 +44,10 @@ class SalesPlan(TenantModel):
     event_subject_type = "sales_plan"
 
     class Meta:
+        # Exactly one of user and department: reports.plans.plan_save checks it.
         ordering = ["start", "id"]
         verbose_name = _("sales plan")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(user__isnull=True) ^ Q(department__isnull=True),
-                name="salesplan_one_target",
-            ),
             models.UniqueConstraint(
                 fields=["tenant", "period", "start", "user"],
                 condition=Q(user__isnull=False),

@@ -133,7 +133,7 @@ def plan_save(
     if not isinstance(start, dt.date):
         raise ValidationError({"start": _("Enter a date.")})
     if plan is not None:
-        plan = plans_for(actor).select_for_update().filter(pk=plan.pk).first()
+        plan = plans_for(actor).select_for_update(of=("self",)).filter(pk=plan.pk).first()
         if plan is None:
             raise PermissionDenied
     _check_target(actor, user, department)
@@ -171,7 +171,7 @@ def plan_save(
 def plan_delete(*, actor: Membership, plan: SalesPlan) -> None:
     if not actor.can(OBJECT_TYPE, "delete"):
         raise PermissionDenied
-    plan = plans_for(actor).select_for_update().filter(pk=plan.pk).first()
+    plan = plans_for(actor).select_for_update(of=("self",)).filter(pk=plan.pk).first()
     if plan is None:
         raise PermissionDenied
     _check_target(actor, plan.user, plan.department)

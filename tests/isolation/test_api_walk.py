@@ -31,6 +31,8 @@ from invoices import services as invoice_services
 from invoices.models import Invoice, InvoiceRequest, Payment, StatementImport
 from pipelines import services as pipeline_services
 from pipelines.models import LostReason, Pipeline, Stage
+from reports import plans as report_plans
+from reports.plan_models import SalesPlan
 from tests.conftest import add_member, api_client
 from tests.isolation.scenario import channel_create, conversation_create
 
@@ -169,6 +171,9 @@ FACTORIES = {
     InvoiceRequest: _invoice_request,
     Rule: _rule,
     Run: _run,
+    SalesPlan: lambda tenant, owner: report_plans.plan_save(
+        actor=owner, period="month", start=timezone.localdate(), user=owner.user, amount=5
+    ),
     WebhookEndpoint: lambda tenant, owner: webhook_services.endpoint_create(
         actor=owner, url="http://127.0.0.1:9/secret", events=["deal.*"], description="Secret"
     )[0],

@@ -253,6 +253,9 @@ PAGES: dict[str, object] = {
     "automation_rule_runs": ("record", "pipeline"),
     "automation_run_retry": ("record", "pipeline"),
     "automation_dry_run": ("record", "pipeline"),
+    # The sales dashboard shows the viewer's own numbers; plans: their own (a manager reads).
+    "dashboards": LIST,
+    "sales_plans": LIST,
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
@@ -484,6 +487,7 @@ TARGETS = {
     # and test_overdue_and_requests.py; here the lists and actions are walked.
     "statements": None,
     "invoice-requests": None,
+    "sales-plans": "sales_plan",
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
 
