@@ -25,6 +25,7 @@ def sales(request):
     found = dashboards.choices(request.membership)
     return render(request, "reports/dashboard.html", {
         "data": data, "filters": filters, "periods": dashboards.PERIODS,
+        "last_day": filters.stop - dt.timedelta(days=1),
         "pipelines": found["pipelines"],
         "departments": sorted(found["departments_pickable"].items(), key=lambda d: d[1]),
         "managers": [(u, found["members"][u]["name"]) for u in found["pickable"]],
