@@ -94,5 +94,6 @@ def test_a_head_reads_the_dashboard_and_a_manager_sees_their_own(
     expect(mine.locator("#chart-dynamics svg")).to_have_count(1)
     expect(mine.get_by_test_id("plan-row")).to_have_count(1)
     assert "Bob" not in mine.content()
+    assert mine.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways
     mine.screenshot(path=screenshot_dir / "dashboard-manager-phone.png", full_page=True)
     assert errors == []
