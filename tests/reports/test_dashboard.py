@@ -141,3 +141,11 @@ def test_a_role_without_the_dashboard_gets_403(team):
 
 def _today():
     return timezone.localdate()
+
+
+def test_the_dashboard_speaks_russian(team, client):
+    user = team.priya.user
+    user.language = "ru"
+    user.save(update_fields=["language"])
+    page = login(client, team.priya).get(reverse("dashboards")).content.decode()
+    assert "Дашборд продаж" in page and "Конверсия воронки" in page
