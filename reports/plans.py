@@ -139,12 +139,13 @@ def plan_save(
     _check_target(actor, user, department)
     amount, deals = _clean(amount, deals)
     start = period_start(period, start)
+    same = SalesPlan.objects.select_for_update().filter(
+        period=period, start=start, user=user, department=department
+    )
     if plan is None:
-        plan = (
-            SalesPlan.objects.select_for_update()
-            .filter(period=period, start=start, user=user, department=department)
-            .first()
-        )
+        plan = same.first()
+    elif same.exclude(pk=plan.pk).exists():
+        raise ValidationError({"start": _("This target already has a plan for that period.")})
     before = snapshot(plan, FIELDS) if plan else {}
     plan = plan or SalesPlan()
     plan.period, plan.start, plan.user, plan.department = period, start, user, department

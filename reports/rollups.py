@@ -245,6 +245,12 @@ def _refresh(kind: str, object_id: int, now: tuple | None) -> None:
     (`now`: (person, day_a, day_b), None when it counts towards nothing)."""
     tenant_id = require_tenant_id()
     zone = _zone(tenant_id)
+    with connection.cursor() as cursor:
+        # One refresh of a record at a time: the second reads what the first remembered.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"{tenant_id}:{kind}:{object_id}"],
+        )
     before = RollupSource.objects.filter(kind=kind, object_id=object_id).first()
     keys: set[Key] = set()
     for state in (

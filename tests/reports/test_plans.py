@@ -45,6 +45,10 @@ def test_an_admin_sets_plans_and_setting_twice_updates(team):
     ]
     patched = api.patch(f"{URL}{dept.json()['id']}/", {"amount": "5"}, format="json")
     assert patched.status_code == 200 and patched.json()["amount"] == "5.00"
+    clash = api.patch(f"{URL}{dept.json()['id']}/", {"department": None,
+                      "user": team.priya.user_id, "period": "quarter", "start": "2026-04-01"},
+                      format="json")  # fmt: skip
+    assert clash.status_code == 400 and "already has a plan" in clash.content.decode()
     assert api.delete(f"{URL}{dept.json()['id']}/").status_code == 204
     assert len(plans(team.tenant)) == 1
     with tenant_scope(team.tenant):

@@ -172,3 +172,27 @@ def test_rollups_stay_in_their_workspace(workspace, other_workspace):
     with tenant_scope(other):
         assert not DealDay.objects.filter(tenant_id=tenant.pk).exists()
         assert not DealDay.all_tenants.filter(tenant_id=tenant.pk).exists()  # RLS
+
+
+def test_inbox_phone_calls_count_for_whoever_handles_them(workspace):
+    from integrations.models import Message
+    from tests.isolation.scenario import channel_create, conversation_create
+
+    tenant, owner = workspace
+    manager = add_member(tenant, "manager")
+    conversation = conversation_create(channel_create(owner), "Caller", assignee=manager.user)
+    with tenant_scope(tenant):
+        call = Message.objects.create(
+            conversation=conversation, channel_id=conversation.channel_id, direction="in",
+            kind="call", text="Incoming call",
+        )  # fmt: skip
+        event = Event(type="call.ended", subject_id=conversation.pk, data={"message": call.pk})
+        consumers.count(event)
+        consumers.count(event)  # redelivered
+        assert list(ActivityDay.objects.values_list("user_id", "kind", "done")) == [
+            (manager.user_id, "phone", 1)
+        ]
+    incremental = rows(tenant)
+    with tenant_scope(tenant):
+        rollups.rebuild()
+    assert rows(tenant) == incremental
