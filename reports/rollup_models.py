@@ -129,7 +129,7 @@ class RollupSource(TenantModel):
 
     kind = models.CharField(max_length=5)
     object_id = models.BigIntegerField()
-    user_id = models.BigIntegerField(null=True)
+    user_id = models.BigIntegerField(default=0)  # 0: nobody (so the indexes below serve it)
     day_a = models.DateField(null=True)  # deal: created; task: done; call: made
     day_b = models.DateField(null=True)  # deal: closed
 

@@ -47,10 +47,25 @@ KEYS_CTE = """k AS (
 )"""
 
 
-def _keyed(person: str, moment: str) -> str:
+def _candidates(kind: str) -> str:
+    """The records that may count towards the keys, found through `RollupSource` (indexed by
+    person and day) rather than by scanning the source table; the exact filter on their
+    current state follows. A record whose remembered keys are stale has an event on its way,
+    and that event's refresh recomputes its keys."""
+    table = RollupSource._meta.db_table
+    return f"""c_{kind} AS (
+        SELECT s.object_id AS id FROM {table} s JOIN k ON s.user_id = k.person AND s.day_a = k.day
+        WHERE s.tenant_id = %(tenant)s AND s.kind = '{kind}'
+        UNION
+        SELECT s.object_id FROM {table} s JOIN k ON s.user_id = k.person AND s.day_b = k.day
+        WHERE s.tenant_id = %(tenant)s AND s.kind = '{kind}'
+    )"""
+
+
+def _keyed(kind: str, alias: str, person: str, moment: str) -> str:
     return (
-        f"EXISTS (SELECT 1 FROM k WHERE k.person = COALESCE({person}, 0)"
-        f" AND {moment} >= k.start AND {moment} < k.stop)"
+        f"{alias}.id IN (SELECT id FROM c_{kind}) AND EXISTS (SELECT 1 FROM k"
+        f" WHERE k.person = COALESCE({person}, 0) AND {moment} >= k.start AND {moment} < k.stop)"
     )
 
 
@@ -75,10 +90,11 @@ def _tables() -> dict[str, str]:
 
 def _deal_statements(keyed: bool) -> list[str]:
     t = _tables()
-    created = _keyed("d.owner_id", "d.created_at") if keyed else "TRUE"
-    closed = _keyed("d.owner_id", "d.closed_at") if keyed else "TRUE"
+    created = _keyed("deal", "d", "d.owner_id", "d.created_at") if keyed else "TRUE"
+    closed = _keyed("deal", "d", "d.owner_id", "d.closed_at") if keyed else "TRUE"
     day = "(d.{} AT TIME ZONE %(tz)s)::date"
-    prefix = f"WITH {KEYS_CTE}, " if keyed else "WITH "
+    ctes = f"{KEYS_CTE}, {_candidates('deal')}"
+    prefix = f"WITH {ctes}, " if keyed else "WITH "
     return [
         prefix
         + f"""facts AS (
@@ -127,7 +143,7 @@ def _deal_statements(keyed: bool) -> list[str]:
              AND ((s.kind = 'open' AND (d.won OR s.position <= r.top))
                   OR (s.kind = 'won' AND d.won))
         GROUP BY d.day, d.owner_id, d.pipeline_id, s.id""",
-        (f"WITH {KEYS_CTE} " if keyed else "")
+        (f"WITH {ctes} " if keyed else "")
         + f"""INSERT INTO {t["lostreasonday"]} (tenant_id, day, owner_id, pipeline_id,
             reason_id, lost)
         SELECT %(tenant)s, {day.format("closed_at")}, d.owner_id, d.pipeline_id,
@@ -158,8 +174,8 @@ def _deal_statements(keyed: bool) -> list[str]:
 
 def _activity_statements(keyed: bool) -> list[str]:
     t = _tables()
-    prefix = f"WITH {KEYS_CTE} " if keyed else ""
-    done = _keyed("x.assignee_id", "x.done_at") if keyed else "TRUE"
+    prefix = f"WITH {KEYS_CTE}, {_candidates('task')} " if keyed else ""
+    done = _keyed("task", "x", "x.assignee_id", "x.done_at") if keyed else "TRUE"
     statements = [
         prefix
         + f"""INSERT INTO {t["activityday"]} (tenant_id, day, user_id, kind, done)
@@ -169,7 +185,9 @@ def _activity_statements(keyed: bool) -> list[str]:
         GROUP BY 2, 3, 4"""
     ]
     if "message" in t:
-        made = _keyed("COALESCE(m.author_id, c.assignee_id)", "m.created_at") if keyed else "TRUE"
+        person = "COALESCE(m.author_id, c.assignee_id)"
+        made = _keyed("call", "m", person, "m.created_at") if keyed else "TRUE"
+        prefix = f"WITH {KEYS_CTE}, {_candidates('call')} " if keyed else ""
         statements.append(
             prefix
             + f"""INSERT INTO {t["activityday"]} (tenant_id, day, user_id, kind, done)
@@ -259,17 +277,20 @@ def _refresh(kind: str, object_id: int, now: tuple | None) -> None:
     ):
         if state:
             keys |= {(day, state[0] or 0) for day in state[1:] if day}
-    _recompute(tenant_id, zone, "deal" if kind == RollupSource.DEAL else "activity", keys)
+    # Remembered first: the recompute finds the record's rows through what is remembered.
     if now is None:
         if before is not None:
             before.delete()
-    elif before is None:
-        RollupSource.objects.create(
-            kind=kind, object_id=object_id, user_id=now[0], day_a=now[1], day_b=now[2]
-        )
-    elif (before.user_id, before.day_a, before.day_b) != now:
-        before.user_id, before.day_a, before.day_b = now
-        before.save(update_fields=["user_id", "day_a", "day_b"])
+    else:
+        now = (now[0] or 0, now[1], now[2])
+        if before is None:
+            RollupSource.objects.create(
+                kind=kind, object_id=object_id, user_id=now[0], day_a=now[1], day_b=now[2]
+            )
+        elif (before.user_id, before.day_a, before.day_b) != now:
+            before.user_id, before.day_a, before.day_b = now
+            before.save(update_fields=["user_id", "day_a", "day_b"])
+    _recompute(tenant_id, zone, "deal" if kind == RollupSource.DEAL else "activity", keys)
 
 
 @transaction.atomic
@@ -335,7 +356,8 @@ def rebuild(tenant_id: int | None = None) -> None:
         source = RollupSource._meta.db_table
         cursor.execute(
             f"""INSERT INTO {source} (tenant_id, kind, object_id, user_id, day_a, day_b)
-            SELECT %(tenant)s, 'deal', d.id, d.owner_id, (d.created_at AT TIME ZONE %(tz)s)::date,
+            SELECT %(tenant)s, 'deal', d.id, COALESCE(d.owner_id, 0),
+                   (d.created_at AT TIME ZONE %(tz)s)::date,
                    CASE WHEN d.status IN ('won', 'lost')
                         THEN (d.closed_at AT TIME ZONE %(tz)s)::date END
             FROM {t["deal"]} d WHERE d.tenant_id = %(tenant)s""",
@@ -343,14 +365,15 @@ def rebuild(tenant_id: int | None = None) -> None:
         )
         cursor.execute(
             f"""INSERT INTO {source} (tenant_id, kind, object_id, user_id, day_a)
-            SELECT %(tenant)s, 'task', x.id, x.assignee_id, (x.done_at AT TIME ZONE %(tz)s)::date
+            SELECT %(tenant)s, 'task', x.id, COALESCE(x.assignee_id, 0),
+                   (x.done_at AT TIME ZONE %(tz)s)::date
             FROM {t["task"]} x WHERE x.tenant_id = %(tenant)s AND x.done_at IS NOT NULL""",
             params,
         )
         if "message" in t:
             cursor.execute(
                 f"""INSERT INTO {source} (tenant_id, kind, object_id, user_id, day_a)
-                SELECT %(tenant)s, 'call', m.id, COALESCE(m.author_id, c.assignee_id),
+                SELECT %(tenant)s, 'call', m.id, COALESCE(m.author_id, c.assignee_id, 0),
                        (m.created_at AT TIME ZONE %(tz)s)::date
                 FROM {t["message"]} m
                 JOIN {t["conversation"]} c ON c.tenant_id = %(tenant)s AND c.id = m.conversation_id
