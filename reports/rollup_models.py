@@ -137,3 +137,8 @@ class RollupSource(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "kind", "object_id"], name="rollupsource_key")
         ]
+        # A refresh finds the records that count towards a (person, day) through these.
+        indexes = [
+            models.Index(fields=["tenant", "kind", "user_id", "day_a"], name="rollupsource_a"),
+            models.Index(fields=["tenant", "kind", "user_id", "day_b"], name="rollupsource_b"),
+        ]

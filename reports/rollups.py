@@ -94,6 +94,26 @@ def _deal_statements(keyed: bool) -> list[str]:
     closed = _keyed("deal", "d", "d.owner_id", "d.closed_at") if keyed else "TRUE"
     day = "(d.{} AT TIME ZONE %(tz)s)::date"
     ctes = f"{KEYS_CTE}, {_candidates('deal')}"
+    # The furthest open stage each deal entered: for a few deals (a refresh), one indexed
+    # look-up in its history each; for all of them (a rebuild), one grouped join.
+    if keyed:
+        top = f""",
+                   (SELECT max(s.position) FROM {t["history"]} h
+                    JOIN {t["stage"]} s ON s.tenant_id = %(tenant)s AND s.id = h.stage_id
+                    WHERE h.tenant_id = %(tenant)s AND h.deal_id = d.id
+                      AND s.pipeline_id = d.pipeline_id AND s.kind = 'open') AS top"""
+        reach, join_reach, top_column = "", "", "d.top"
+    else:
+        top = ""
+        reach = f""", r AS (
+            SELECT d.id, max(s.position) FILTER (WHERE s.kind = 'open') AS top
+            FROM d
+            JOIN {t["history"]} h ON h.tenant_id = %(tenant)s AND h.deal_id = d.id
+            JOIN {t["stage"]} s ON s.tenant_id = %(tenant)s AND s.id = h.stage_id
+                                AND s.pipeline_id = d.pipeline_id
+            GROUP BY d.id
+        )"""
+        join_reach, top_column = " LEFT JOIN r ON r.id = d.id", "r.top"
     prefix = f"WITH {ctes}, " if keyed else "WITH "
     return [
         prefix
@@ -126,21 +146,14 @@ def _deal_statements(keyed: bool) -> list[str]:
         prefix
         + f"""d AS (
             SELECT d.id, {day.format("created_at")} AS day, d.owner_id, d.pipeline_id,
-                   d.status = 'won' AS won
+                   d.status = 'won' AS won{top}
             FROM {t["deal"]} d WHERE d.tenant_id = %(tenant)s AND {created}
-        ), r AS (
-            SELECT d.id, max(s.position) FILTER (WHERE s.kind = 'open') AS top
-            FROM d
-            JOIN {t["history"]} h ON h.tenant_id = %(tenant)s AND h.deal_id = d.id
-            JOIN {t["stage"]} s ON s.tenant_id = %(tenant)s AND s.id = h.stage_id
-                                AND s.pipeline_id = d.pipeline_id
-            GROUP BY d.id
-        )
+        ){reach}
         INSERT INTO {t["stageday"]} (tenant_id, day, owner_id, pipeline_id, stage_id, reached)
         SELECT %(tenant)s, d.day, d.owner_id, d.pipeline_id, s.id, count(*)
-        FROM d LEFT JOIN r ON r.id = d.id
+        FROM d{join_reach}
         JOIN {t["stage"]} s ON s.tenant_id = %(tenant)s AND s.pipeline_id = d.pipeline_id
-             AND ((s.kind = 'open' AND (d.won OR s.position <= r.top))
+             AND ((s.kind = 'open' AND (d.won OR s.position <= {top_column}))
                   OR (s.kind = 'won' AND d.won))
         GROUP BY d.day, d.owner_id, d.pipeline_id, s.id""",
         (f"WITH {ctes} " if keyed else "")
