@@ -49,3 +49,8 @@ class Report(TenantModel):
 
     def __str__(self):
         return self.name
+
+
+# Sales plans and the dashboards' rollups, each family in its own module.
+from .plan_models import *  # noqa: E402, F403
+from .rollup_models import *  # noqa: E402, F403

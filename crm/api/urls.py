@@ -15,6 +15,7 @@ from integrations import api_canned as canned_api
 from invoices import api as invoices_api
 from pipelines import api as pipelines_api
 from reports import api as reports_api
+from reports import dashboard_api
 
 router = DefaultRouter(trailing_slash=True)
 router.register("roles", accounts_api.RoleViewSet, basename="role")
@@ -51,6 +52,7 @@ router.register("automation/runs", automation_api.RunViewSet, basename="automati
 router.register("webhooks", webhooks_api.WebhookViewSet, basename="webhook")
 router.register("reports", reports_api.ReportViewSet, basename="report")
 router.register("report-folders", reports_api.ReportFolderViewSet, basename="report-folder")
+router.register("sales-plans", dashboard_api.SalesPlanViewSet, basename="sales-plan")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
@@ -60,5 +62,10 @@ urlpatterns = [
         name="api-automation-catalogue",
     ),
     path("report-types/", reports_api.ReportTypesView.as_view(), name="api-report-types"),
+    path(
+        "dashboards/sales/",
+        dashboard_api.SalesDashboardView.as_view(),
+        name="api-dashboard-sales",
+    ),
     *router.urls,
 ]

@@ -266,6 +266,9 @@ PAGES: dict[str, object] = {
     "report_edit": ("record", "report"),
     "report_export": ("record", "report"),
     "report_delete": ("record", "report"),
+    # The sales dashboard shows the viewer's own numbers; plans: their own (a manager reads).
+    "dashboards": LIST,
+    "sales_plans": LIST,
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
@@ -499,6 +502,7 @@ TARGETS = {
     "invoice-requests": None,
     "reports": "report",
     "report-folders": "report_folder",
+    "sales-plans": "sales_plan",
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
 
