@@ -117,3 +117,8 @@ class ReportSubscription(TenantModel):
 
     def __str__(self):
         return f"{self.report} → {self.recipient}"
+
+
+# Sales plans and the dashboards' rollups, each family in its own module.
+from .plan_models import *  # noqa: E402, F403
+from .rollup_models import *  # noqa: E402, F403

@@ -30,6 +30,7 @@ from integrations import canned, ingest, receiver, team
 from integrations import services as integration_services
 from integrations.models import Conversation
 from invoices import services as invoice_services
+from reports import plans as report_plans
 from reports import services as report_services
 from reports import subscriptions as report_subscriptions
 from tests.conftest import add_member, make_user
@@ -128,7 +129,12 @@ def build(tenant, admin: Membership) -> Scenario:
         )
         deal = deal_services.deal_create(
             actor=colleague,
-            data={"title": "Quokka Wombat deal", "amount": 777, "contacts": [contact]},
+            data={
+                "title": "Quokka Wombat deal",
+                "amount": 777,
+                "contacts": [contact],
+                "source": "Quokka fair",
+            },  # the dashboard's lead sources name it
         )
         item = deal_services.line_item_add(
             actor=colleague, deal=deal, name="Quokka licence", quantity=1, price=777
@@ -245,5 +251,10 @@ def build(tenant, admin: Membership) -> Scenario:
         webhook_delivery.record(Event.objects.filter(type="deal.updated").order_by("id").last())
         s.records["webhook"] = endpoint
         s.records["webhook_delivery"] = endpoint.deliveries.get()
+        # The colleague's sales plan (the dashboard's plan vs fact and /api/v1/sales-plans/).
+        s.records["sales_plan"] = report_plans.plan_save(
+            actor=admin, period="month", start=timezone.localdate(), user=colleague.user,
+            amount=777,
+        )  # fmt: skip
     s.own = {"contact": own_contact, "deal": own_deal}
     return s

@@ -31,9 +31,11 @@ from invoices import services as invoice_services
 from invoices.models import Invoice, InvoiceRequest, Payment, StatementImport
 from pipelines import services as pipeline_services
 from pipelines.models import LostReason, Pipeline, Stage
+from reports import plans as report_plans
 from reports import services as report_services
 from reports import subscriptions as report_subscriptions
 from reports.models import Report, ReportFolder, ReportSubscription
+from reports.plan_models import SalesPlan
 from tests.conftest import add_member, api_client
 from tests.isolation.scenario import channel_create, conversation_create
 
@@ -192,6 +194,9 @@ FACTORIES = {
     ),
     ReportFolder: lambda tenant, owner: report_services.folder_save(
         actor=owner, name="Secret folder", is_shared=True
+    ),
+    SalesPlan: lambda tenant, owner: report_plans.plan_save(
+        actor=owner, period="month", start=timezone.localdate(), user=owner.user, amount=5
     ),
     WebhookEndpoint: lambda tenant, owner: webhook_services.endpoint_create(
         actor=owner, url="http://127.0.0.1:9/secret", events=["deal.*"], description="Secret"

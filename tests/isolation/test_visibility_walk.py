@@ -272,6 +272,9 @@ PAGES: dict[str, object] = {
     "report_subscriptions": LIST,
     "report_subscription_edit": ("record", "report_subscription"),
     "report_subscription_delete": ("record", "report_subscription"),
+    # The sales dashboard shows the viewer's own numbers; plans: their own (a manager reads).
+    "dashboards": LIST,
+    "sales_plans": LIST,
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
@@ -506,6 +509,7 @@ TARGETS = {
     "reports": "report",
     "report-folders": "report_folder",
     "report-subscriptions": "report_subscription",
+    "sales-plans": "sales_plan",
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
 
