@@ -193,3 +193,15 @@ def test_the_api_list_costs_the_same_whatever_its_length(team, django_assert_max
         subscribe(tenant, admin, report, recipient=ann.user_id)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(api.get("/api/v1/report-subscriptions/").json()["results"]) == 6
+
+
+def test_a_member_of_another_workspace_cannot_be_a_recipient(team, other_workspace):
+    tenant, admin, _ann, _bob, report = team
+    _tenant_b, admin_b = other_workspace
+    answer = api_client(admin).post("/api/v1/report-subscriptions/", {
+        "report": report.pk, "recipient": admin_b.user_id, "frequency": "daily",
+        "time_of_day": "09:00",
+    }, format="json")  # fmt: skip
+    assert answer.status_code == 400
+    assert "No such member" in str(answer.json()["error"]["fields"]["recipient"])
+    assert _subs(tenant) == []
