@@ -66,13 +66,15 @@ def board(request, pk):
     filters = _filters(request, found)
     shown = board_run.run_board(board, m, request.tenant, filters)
     can_edit = boards.editable_boards(m).filter(pk=pk).exists() and m.can("report", "edit")
+    # The reports a widget can show, by name only (select_related(None): no owner joined).
+    reports = selectors.reports_for(m).select_related(None).only("pk", "name") if can_edit else []
     return render(request, "reports/board.html", {
         "board": board, "shown": shown, "filters": filters, "can_edit": can_edit,
         "periods": dashboards.PERIODS, "pipelines": found["pipelines"],
         "departments": sorted(found["departments_pickable"].items(), key=lambda d: d[1]),
         "managers": [(u, found["members"][u]["name"]) for u in found["pickable"]],
         "department": as_id(request.GET.get("department")),
-        "reports": list(selectors.reports_for(m).only("pk", "name")) if can_edit else [],
+        "reports": list(reports),
         "kinds": DashboardWidget.KINDS, "widths": DashboardWidget.WIDTHS,
     })  # fmt: skip
 

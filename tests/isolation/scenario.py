@@ -30,6 +30,7 @@ from integrations import canned, ingest, receiver, team
 from integrations import services as integration_services
 from integrations.models import Conversation
 from invoices import services as invoice_services
+from reports import boards as report_boards
 from reports import plans as report_plans
 from reports import services as report_services
 from tests.conftest import add_member, make_user
@@ -182,6 +183,11 @@ def build(tenant, admin: Membership) -> Scenario:
             actor=colleague, name="Quokka report", report_type="deals", folder=report_folder,
             definition={"columns": ["title"], "group_by": ["owner"]},
         )  # fmt: skip
+        # The colleague's private dashboard, showing that report.
+        board = report_boards.board_save(actor=colleague, name="Quokka board")
+        board_widget = report_boards.widget_add(
+            actor=colleague, board=board, report_id=report.pk, kind="table", title="Quokka"
+        )
     s.records = {
         "company": company,
         "contact": contact,
@@ -198,6 +204,8 @@ def build(tenant, admin: Membership) -> Scenario:
         "payment": payment,
         "report": report,
         "report_folder": report_folder,
+        "board": board,
+        "board_widget": board_widget,
     }
     # The colleague's conversation with the hidden client, through the admin's channel.
     s.records["conversation"] = conversation_create(
