@@ -135,6 +135,11 @@ class Shown:
     previous: object = None
     change: Decimal | None = None
 
+    @property
+    def chart_id(self) -> str:
+        """The id of the chart's data in the page (one per widget)."""
+        return f"widget-chart-{self.widget.pk}"
+
 
 def _number(value):
     try:

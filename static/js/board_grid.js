@@ -25,6 +25,7 @@
     if (!grid || typeof Sortable === "undefined") return;
     Sortable.create(grid, {
       handle: ".handle", draggable: ".board-widget", animation: 150, ghostClass: "sortable-ghost",
+      forceFallback: true, fallbackTolerance: 4, // mouse and touch alike, as on the deals board
       onEnd: (event) => { if (event.oldIndex !== event.newIndex) save(grid); },
     });
   });
