@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from crm.api.viewsets import OWNED, ScopedViewSetMixin
 
-from . import board_run, boards
+from . import board_run, boards, dashboards
 from .api import ReportPermission, _raise
 from .board_models import Dashboard, DashboardWidget
 
@@ -106,9 +106,11 @@ class DashboardViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def run(self, request, pk=None):
-        """Every widget's figures as the caller sees them (no dashboard filters here)."""
+        """Every widget's figures as the caller sees them, under the dashboard filters
+        `?period=`, `?pipeline=`, `?department=`, `?manager=` (as on the page)."""
         board = self.get_object()
-        filters = board_run.BoardFilters(today=board_run.today_in(request.tenant))
+        found = dashboards.choices(request.membership)
+        filters = board_run.filters_from(request.query_params, found, request.tenant)
         shown = board_run.run_board(board, request.membership, request.tenant, filters)
         out = []
         for s in shown:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import objects
+from crm.web.params import as_id
 
 from . import present, spec, types
 from .board_models import DashboardWidget
@@ -44,6 +45,23 @@ class BoardFilters:
     department_members: list | None = None  # user ids, or None for every department
     manager_id: int | None = None
     today: dt.date = field(default_factory=dt.date.today)
+
+
+def filters_from(params, found: dict, tenant) -> BoardFilters:
+    """The dashboard's filters from query parameters, checked against what the viewer may
+    pick (`dashboards.choices`): anything else is ignored, never widens."""
+    period = params.get("period") if params.get("period") in PERIODS else ""
+    wanted = as_id(params.get("pipeline"))
+    pipeline = next((p for p in found["pipelines"] if p.pk == wanted), None)
+    department = as_id(params.get("department"))
+    members = None
+    if department in found["departments_pickable"]:
+        members = sorted(u for u, v in found["members"].items() if v["department_id"] == department)
+    manager = as_id(params.get("manager"))
+    return BoardFilters(
+        period=period, pipeline=pipeline, department_members=members,
+        manager_id=manager if manager in found["pickable"] else None, today=today_in(tenant),
+    )  # fmt: skip
 
 
 def today_in(tenant) -> dt.date:

@@ -42,28 +42,12 @@ def board_list(request):
     })  # fmt: skip
 
 
-def _filters(request, found) -> board_run.BoardFilters:
-    params = request.GET
-    period = params.get("period") if params.get("period") in dashboards.PERIODS else ""
-    pipeline = next((p for p in found["pipelines"] if p.pk == as_id(params.get("pipeline"))), None)
-    department = as_id(params.get("department"))
-    members = None
-    if department in found["departments_pickable"]:
-        members = sorted(u for u, v in found["members"].items() if v["department_id"] == department)
-    manager = as_id(params.get("manager"))
-    return board_run.BoardFilters(
-        period=period, pipeline=pipeline, department_members=members,
-        manager_id=manager if manager in found["pickable"] else None,
-        today=board_run.today_in(request.tenant),
-    )  # fmt: skip
-
-
 @can_view("report")
 def board(request, pk):
     m = request.membership
     board = get_object_or_404(boards.boards_for(m), pk=pk)
     found = dashboards.choices(m)
-    filters = _filters(request, found)
+    filters = board_run.filters_from(request.GET, found, request.tenant)
     shown = board_run.run_board(board, m, request.tenant, filters)
     can_edit = boards.editable_boards(m).filter(pk=pk).exists() and m.can("report", "edit")
     # The reports a widget can show, by name only (select_related(None): no owner joined).
