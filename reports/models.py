@@ -120,5 +120,6 @@ class ReportSubscription(TenantModel):
 
 
 # Sales plans and the dashboards' rollups, each family in its own module.
+from .board_models import *  # noqa: E402, F403
 from .plan_models import *  # noqa: E402, F403
 from .rollup_models import *  # noqa: E402, F403

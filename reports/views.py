@@ -18,7 +18,17 @@ from django.views.decorators.http import require_POST
 from crm.web.decorators import can_view
 from crm.web.params import as_id
 
-from . import designer, export, present, run, selectors, services, subscription_views, types
+from . import (
+    boards,
+    designer,
+    export,
+    present,
+    run,
+    selectors,
+    services,
+    subscription_views,
+    types,
+)
 from .compiler import MAX_ROWS
 
 PAGE_SIZE = 100
@@ -175,6 +185,7 @@ def report_run(request, pk):
     context["can"] = _can(request)
     context["can_edit"] = selectors.editable_reports(request.membership).filter(pk=pk).exists()
     context["drill_json"] = json.dumps(drill) if drill else ""
+    context["boards"] = list(boards.editable_boards(request.membership))  # "Add to dashboard"
     if request.htmx and request.GET.get("page"):
         return render(request, "reports/_result.html", context)
     context.update(subscription_views.subscription_context(request.membership, report))

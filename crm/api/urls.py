@@ -15,7 +15,7 @@ from integrations import api_canned as canned_api
 from invoices import api as invoices_api
 from pipelines import api as pipelines_api
 from reports import api as reports_api
-from reports import dashboard_api
+from reports import board_api, dashboard_api
 from reports import subscription_api as report_subscriptions_api
 
 router = DefaultRouter(trailing_slash=True)
@@ -58,6 +58,8 @@ router.register(
     basename="report-subscription",
 )  # fmt: skip
 router.register("sales-plans", dashboard_api.SalesPlanViewSet, basename="sales-plan")
+# After "dashboards/sales/" below (urlpatterns come first) and numeric ids only: no shadowing.
+router.register("dashboards", board_api.DashboardViewSet, basename="dashboard")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),

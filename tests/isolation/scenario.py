@@ -30,6 +30,7 @@ from integrations import canned, ingest, receiver, team
 from integrations import services as integration_services
 from integrations.models import Conversation
 from invoices import services as invoice_services
+from reports import boards as report_boards
 from reports import plans as report_plans
 from reports import services as report_services
 from reports import subscriptions as report_subscriptions
@@ -186,6 +187,11 @@ def build(tenant, admin: Membership) -> Scenario:
         report_subscription = report_subscriptions.subscription_create(
             actor=colleague, report=report, data={"frequency": "daily", "time_of_day": "07:00"}
         )
+        # The colleague's private dashboard, showing that report.
+        board = report_boards.board_save(actor=colleague, name="Quokka board")
+        board_widget = report_boards.widget_add(
+            actor=colleague, board=board, report_id=report.pk, kind="table", title="Quokka"
+        )
     s.records = {
         "company": company,
         "contact": contact,
@@ -203,6 +209,8 @@ def build(tenant, admin: Membership) -> Scenario:
         "report": report,
         "report_folder": report_folder,
         "report_subscription": report_subscription,
+        "board": board,
+        "board_widget": board_widget,
     }
     # The colleague's conversation with the hidden client, through the admin's channel.
     s.records["conversation"] = conversation_create(

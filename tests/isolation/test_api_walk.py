@@ -31,10 +31,11 @@ from invoices import services as invoice_services
 from invoices.models import Invoice, InvoiceRequest, Payment, StatementImport
 from pipelines import services as pipeline_services
 from pipelines.models import LostReason, Pipeline, Stage
+from reports import boards as report_boards
 from reports import plans as report_plans
 from reports import services as report_services
 from reports import subscriptions as report_subscriptions
-from reports.models import Report, ReportFolder, ReportSubscription
+from reports.models import Dashboard, Report, ReportFolder, ReportSubscription
 from reports.plan_models import SalesPlan
 from tests.conftest import add_member, api_client
 from tests.isolation.scenario import channel_create, conversation_create
@@ -191,6 +192,9 @@ FACTORIES = {
             definition={"columns": ["title"], "group_by": ["owner"]},
         ),
         data={"frequency": "weekly", "weekday": 1, "time_of_day": "08:00"},
+    ),
+    Dashboard: lambda tenant, owner: report_boards.board_save(
+        actor=owner, name="Secret dashboard", is_shared=True
     ),
     ReportFolder: lambda tenant, owner: report_services.folder_save(
         actor=owner, name="Secret folder", is_shared=True

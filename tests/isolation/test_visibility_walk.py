@@ -275,6 +275,15 @@ PAGES: dict[str, object] = {
     # The sales dashboard shows the viewer's own numbers; plans: their own (a manager reads).
     "dashboards": LIST,
     "sales_plans": LIST,
+    # Custom dashboards: the colleague's private one is aimed at; a widget's report runs as
+    # the viewer (tests/reports/test_boards.py).
+    "board_list": LIST,
+    "board_add_report": LIST,
+    "board": ("record", "board"),
+    "board_edit": ("record", "board"),
+    "board_widget_add": ("record", "board"),
+    "board_widget_remove": ("record", "board"),
+    "board_order": ("record", "board"),
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
@@ -362,6 +371,7 @@ def _kwargs(s, route: str, converters: list[str], key: str | None) -> dict:
         "pipeline_id": ids["pipeline"],
         "rule_id": ids["nothing"],
         "run_id": ids["nothing"],
+        "widget_pk": ids.get("board_widget", ids["nothing"]),
     }
     return {c: values[c] for c in converters}
 
@@ -510,6 +520,7 @@ TARGETS = {
     "report-folders": "report_folder",
     "report-subscriptions": "report_subscription",
     "sales-plans": "sales_plan",
+    "dashboards": "board",
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
 
