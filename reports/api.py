@@ -76,6 +76,12 @@ class ReportTypesView(APIView):
                 "label": str(rt.label),
                 "object_type": rt.object_type.key,
                 "fields": [f.as_dict() for f in rt.fields().values()],
+                # What cross filters reach: {"cross": key, "with": ..., "filters": [...]}
+                # over the related type's fields.
+                "relations": [
+                    {"key": k, "label": str(r.label), "report_type": target.key}
+                    for k, (r, target) in rt.relations().items()
+                ],
             }
             for key, rt in types.all_types().items()
             if request.membership.can(rt.object_type.key, "view")

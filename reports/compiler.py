@@ -44,8 +44,8 @@ from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim, Tru
 from crm import objects
 from crm.accounts.permissions import ALL
 
-from . import formulas
-from .spec import Filter, Grouping, Spec
+from . import formulas, logic
+from .spec import CrossFilter, Filter, Grouping, Spec
 from .types import DATED, NUMERIC, ReportField, ReportType
 
 MAX_ROWS = 2000  # detail rows a report serves, in pages
@@ -204,7 +204,18 @@ class Compiler:
     def _local_start(self, day: datetime.date) -> datetime.datetime:
         return datetime.datetime.combine(day, datetime.time(), tzinfo=self.zone)
 
+    def _cross(self, flt: CrossFilter) -> Q:
+        """EXISTS (or NOT EXISTS) over the related type's records as the viewer sees them,
+        with the cross filter's own conditions: in the same query as the report."""
+        inner = Spec(filters=flt.filters, logic=logic.default(len(flt.filters)))
+        related = Compiler(flt.target, inner, self.membership, self.zone.key).queryset()
+        related = related.filter(**{flt.relation.path: OuterRef("pk")}, **dict(flt.relation.where))
+        exists = Exists(related)
+        return Q(exists) if flt.present else ~Q(exists)
+
     def _condition(self, flt: Filter) -> Q:
+        if isinstance(flt, CrossFilter):
+            return self._cross(flt)
         f, op, v = flt.field, flt.op, flt.value
         a = self.value(f)
         dated = f.type == objects.DATETIME

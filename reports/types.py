@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from django.db.models import Case, F, Value, When
+from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm import objects
@@ -70,6 +71,18 @@ DERIVED: dict[str, list[ReportField]] = {
         ReportField(
             "lost_at", _("Lost"), objects.DATETIME, "closed_at", filterable=True, groupable=True,
             expression=lambda: Case(When(status="lost", then=F("closed_at")), default=Value(None)),
+        ),
+    ],
+    # Issued, not fully paid, past its due date: what the invoice list calls overdue ("deals
+    # with invoices overdue" is a cross filter on it).
+    "invoice": [
+        ReportField(
+            "overdue", _("Overdue"), objects.BOOL, "due_date", filterable=True, groupable=True,
+            expression=lambda: Case(
+                When(Q(status="issued", payment_status__in=("unpaid", "partial"),
+                       due_date__lt=timezone.localdate()), then=Value(True)),
+                default=Value(False), output_field=BooleanField(),
+            ),
         ),
     ],
 }  # fmt: skip
@@ -143,6 +156,16 @@ class ReportType:
                         f"{f.key}.{key}", f"{f.label}: {label}", type_, f"{f.path}__{path}",
                         filterable=True, groupable=True, gate=f.gate,
                     )  # fmt: skip
+        return out
+
+    def relations(self) -> dict[str, tuple[objects.Relation, ReportType]]:
+        """The types a cross filter reaches from this one ("deals" from companies), by key,
+        with the report type of their records."""
+        out = {}
+        for key, relation in objects.relations_of(self.object_type.key).items():
+            target = objects.get(relation.target)
+            if target is not None and target.records is not None and target.fields:
+                out[key] = (relation, ReportType(_plural_key(target.key), target))
         return out
 
 

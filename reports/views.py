@@ -107,10 +107,12 @@ def _designer(request, report=None):
         # Deals first: what most reports are about.
         type_key = "deals" if "deals" in available else next(iter(available), "")
     fields = available[type_key].fields() if type_key else {}
+    relations = designer.relations_for(available[type_key]) if type_key else []
     return render(request, "reports/designer.html", {
         "report": report, "type_key": type_key, "types": available,
         "fields": list(fields.values()), "rows": designer.rows_for(definition),
         "meta": meta, "errors": errors, "folders": list(selectors.folders_for(m)),
+        "relations": relations,
         **designer.choices(),
     })  # fmt: skip
 
