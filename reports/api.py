@@ -30,7 +30,7 @@ from crm.api.viewsets import OWNED, ScopedViewSetMixin
 from crm.tenancy.context import current_tenant_id
 from crm.web.params import as_id
 
-from . import export, run, selectors, services, types
+from . import custom_types, export, run, selectors, services, types
 from .models import Report, ReportFolder
 
 SPEC_FIELDS = services.SPEC_PARTS
@@ -75,6 +75,8 @@ class ReportTypesView(APIView):
                 "key": key,
                 "label": str(rt.label),
                 "object_type": rt.object_type.key,
+                # An admin's own type (a primary with related ones), "custom_<id>".
+                "custom": isinstance(rt, custom_types.CustomType),
                 "fields": [f.as_dict() for f in rt.fields().values()],
                 # What cross filters reach: {"cross": key, "with": ..., "filters": [...]}
                 # over the related type's fields.
@@ -83,7 +85,7 @@ class ReportTypesView(APIView):
                     for k, (r, target) in rt.relations().items()
                 ],
             }
-            for key, rt in types.all_types().items()
+            for key, rt in custom_types.all_types().items()
             if request.membership.can(rt.object_type.key, "view")
         ]
         return Response({"results": out})

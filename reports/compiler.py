@@ -33,7 +33,10 @@ from django.db.models import (
     Min,
     OuterRef,
     Q,
+    StringAgg,
+    Subquery,
     Sum,
+    TextField,
     Value,
     When,
     Window,
@@ -124,7 +127,28 @@ class Compiler:
             self.aliases[name] = make()
         return name
 
+    def _related(self, f: ReportField):
+        """A custom type's related field: one value per record over its related records as
+        the viewer sees them (texts joined, numbers summed, the latest date, the count)."""
+        relation, target, source, agg = f.related
+        sub = Compiler(target, Spec(), self.membership, self.zone.key)
+        a = sub.value(source) if source is not None else "pk"
+        qs = sub.queryset().filter(**{relation.path: OuterRef("pk")}, **dict(relation.where))
+        if agg == "count":
+            value = Count("pk")
+        elif agg == "join":
+            value = StringAgg(Cast(a, TextField()), Value(", "), distinct=True)
+        else:
+            value = (Sum if agg == "sum" else Max)(a)
+        # Grouped by a constant: one row (or none) per outer record, whatever joins the
+        # relation's path makes (a deal's contacts).
+        one = qs.annotate(k__one=Value(1)).values("k__one").annotate(v=value).values("v")[:1]
+        out = Subquery(one)
+        return Coalesce(out, Value(0)) if agg == "count" else out
+
     def _raw(self, f: ReportField):
+        if f.related is not None:
+            return self._related(f)
         if f.bucket is not None:
             source, bands = f.bucket
             a = self.value(source)

@@ -49,3 +49,31 @@ class Report(TenantModel):
 
     def __str__(self):
         return self.name
+
+
+class CustomReportType(TenantModel):
+    """A report type an admin builds: a built-in one (`primary`, "deals") and up to three of
+    its relations, each "with" (only records that have related ones) or "with or without"
+    (`related`: [{"relation": "tasks", "with": false}, ...]). Reports name it
+    "custom_<id>"; reports/custom_types.py turns it into a report type."""
+
+    name = models.CharField(_("name"), max_length=120)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    primary = models.CharField(_("primary type"), max_length=40)
+    related = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("custom report type")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def key(self) -> str:
+        return f"custom_{self.pk}"

@@ -47,6 +47,9 @@ class ReportField:
     expression: Callable | None = None
     # A bucket field (spec "buckets"): (source field, ((label, upper bound or None), ...)).
     bucket: tuple | None = None
+    # A custom report type's related field (custom_types.py): (relation, related report
+    # type, its field or None for the count, "join" | "sum" | "max" | "count").
+    related: tuple | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -185,4 +188,8 @@ def all_types() -> dict[str, ReportType]:
 
 
 def get(key: str) -> ReportType | None:
+    if key.startswith("custom_"):  # a workspace's own (custom_types.py), one query
+        from .custom_types import get as custom
+
+        return custom(key)
     return all_types().get(key)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from crm.web.decorators import can_view
 from crm.web.params import as_id
 
-from . import designer, export, present, run, selectors, services, types
+from . import custom_types, designer, export, present, run, selectors, services
 from .compiler import MAX_ROWS
 
 PAGE_SIZE = 100
@@ -44,7 +44,7 @@ def report_list(request):
         reports = reports.filter(Q(name__icontains=q) | Q(description__icontains=q))
     if folder is not None:
         reports = reports.filter(folder_id=folder)
-    labels = {key: rt.label for key, rt in types.all_types().items()}
+    labels = {key: rt.label for key, rt in custom_types.all_types().items()}
     rows = [(r, labels.get(r.report_type, r.report_type)) for r in reports[:500]]
     return render(request, "reports/list.html", {
         "rows": rows, "tab": tab, "q": q, "folder": folder,
@@ -64,7 +64,9 @@ def report_folder_new(request):
 
 
 def _types_for(membership) -> dict:
-    return {k: rt for k, rt in types.all_types().items() if membership.can(rt.object_type.key)}
+    return {
+        k: rt for k, rt in custom_types.all_types().items() if membership.can(rt.object_type.key)
+    }
 
 
 def _designer(request, report=None):

@@ -266,6 +266,11 @@ PAGES: dict[str, object] = {
     "report_edit": ("record", "report"),
     "report_export": ("record", "report"),
     "report_delete": ("record", "report"),
+    # Custom report types: admins only (the viewer, a manager, gets 403 whatever the id);
+    # tests/reports/test_custom_types.py walks them across workspaces.
+    "report_types": LIST,
+    "report_type_edit": ("record", "nothing"),
+    "report_type_delete": ("record", "nothing"),
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
