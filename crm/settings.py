@@ -321,6 +321,7 @@ CELERY_TASK_ROUTES = {
     "accounts.send_invitation_email": {"queue": "mail"},
     "contacts.import_contacts": {"queue": "heavy"},
     "contacts.recover_imports": {"queue": "heavy"},
+    "reports.export_report": {"queue": "heavy"},
     "integrations.ingest_delivery": {"queue": "ingest"},
     "integrations.ingest_pending": {"queue": "ingest"},
     "integrations.wake_snoozed": {"queue": "ingest"},
@@ -333,6 +334,8 @@ CELERY_TASK_ROUTES = {
     "automation.sweep_steps": {"queue": "events"},
     "automation.sweep_triggers": {"queue": "events"},
 }
+# Reports: an export of more detail rows than this runs in the background, with progress.
+REPORT_EXPORT_SYNC_MAX_ROWS = int(os.environ.get("REPORT_EXPORT_SYNC_MAX_ROWS", "10000"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # Invoices past their due date and unpaid: invoice.overdue, once per invoice (daily).

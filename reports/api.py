@@ -14,6 +14,7 @@ import json
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
@@ -26,12 +27,12 @@ from rest_framework.views import APIView
 
 from crm.api.exceptions import error_body
 from crm.api.permissions import IsTenantMember, RolePermission
-from crm.api.viewsets import OWNED, ScopedViewSetMixin
+from crm.api.viewsets import OWNED, PERSONAL, ScopedViewSetMixin
 from crm.tenancy.context import current_tenant_id
 from crm.web.params import as_id
 
-from . import custom_types, export, run, selectors, services, types
-from .models import Report, ReportFolder
+from . import background, custom_types, export, run, selectors, services, types
+from .models import Report, ReportExport, ReportFolder
 
 SPEC_FIELDS = services.SPEC_PARTS
 
@@ -316,4 +317,56 @@ class ReportViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
             body = error_body(400, "report_invalid", " ".join(outcome.problems))
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
         fmt = "xlsx" if request.query_params.get("file_format") == "xlsx" else "csv"
+        total = background.needs_background(compiler)
+        if total:  # written by a worker: follow it at /api/v1/report-exports/{id}/
+            job = background.export_start(actor=request.membership, report=report, fmt=fmt,
+                                          total=total)  # fmt: skip
+            body = ReportExportSerializer(job, context={"request": request}).data
+            return Response(body, status=status.HTTP_202_ACCEPTED)
         return export.response(compiler, report.name, fmt)
+
+
+# --- background exports --------------------------------------------------------------------
+
+
+class ReportExportSerializer(serializers.ModelSerializer):
+    progress = serializers.IntegerField(read_only=True)
+    status_url = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportExport
+        fields = ["id", "report", "file_format", "status", "total", "processed", "progress",
+                  "file_name", "error", "created_at", "finished_at", "status_url",
+                  "download_url"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_status_url(self, obj) -> str:
+        return f"/api/v1/report-exports/{obj.pk}/"
+
+    def get_download_url(self, obj) -> str | None:
+        if obj.status != ReportExport.DONE:
+            return None
+        return f"/api/v1/report-exports/{obj.pk}/download/"
+
+
+class ReportExportViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Your background exports: status and progress; `download` gives the file once done."""
+
+    scope = PERSONAL
+    serializer_class = ReportExportSerializer
+    permission_classes = [IsTenantMember]
+    queryset = ReportExport.all_tenants.none()
+    filter_backends = []
+
+    def scoped_queryset(self, membership):
+        return background.exports_for(membership)
+
+    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        job = self.get_object()
+        if job.status != ReportExport.DONE or not job.file:
+            body = error_body(409, "export_not_ready", _("The export is not done yet."))
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name)

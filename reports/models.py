@@ -77,3 +77,43 @@ class CustomReportType(TenantModel):
     @property
     def key(self) -> str:
         return f"custom_{self.pk}"
+
+
+class ReportExport(TenantModel):
+    """A big export written by a worker (reports/background.py): the member who asked for
+    it follows its progress and downloads the file; nobody else sees it."""
+
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    STATUSES = [
+        (QUEUED, _("Queued")),
+        (RUNNING, _("Running")),
+        (DONE, _("Done")),
+        (FAILED, _("Failed")),
+    ]
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    file_format = models.CharField(max_length=4, default="csv")
+    status = models.CharField(max_length=10, choices=STATUSES, default=QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="report-exports/%Y/%m/", blank=True)
+    file_name = models.CharField(max_length=120, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "requested_by"], name="reportexport_owner")]
+
+    def __str__(self):
+        return self.file_name or str(self.pk)
+
+    @property
+    def progress(self) -> int:
+        if self.status == self.DONE:
+            return 100
+        return min(int(100 * self.processed / self.total), 99) if self.total else 0

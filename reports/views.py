@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from crm.web.decorators import can_view
 from crm.web.params import as_id
 
-from . import custom_types, designer, export, present, run, selectors, services
+from . import background, custom_types, designer, export, present, run, selectors, services
 from .compiler import MAX_ROWS
 
 PAGE_SIZE = 100
@@ -196,6 +196,11 @@ def report_export(request, pk):
         messages.error(request, " ".join(outcome.problems))
         return redirect("report_run", pk)
     fmt = "xlsx" if request.GET.get("file_format") == "xlsx" else "csv"
+    total = background.needs_background(compiler)
+    if total:  # too big to answer at once: a worker writes it, the page follows it
+        job = background.export_start(actor=request.membership, report=report, fmt=fmt,
+                                      total=total)  # fmt: skip
+        return redirect("report_export_status", job.pk)
     return export.response(compiler, report.name, fmt)
 
 

@@ -51,6 +51,7 @@ router.register("automation/runs", automation_api.RunViewSet, basename="automati
 router.register("webhooks", webhooks_api.WebhookViewSet, basename="webhook")
 router.register("reports", reports_api.ReportViewSet, basename="report")
 router.register("report-folders", reports_api.ReportFolderViewSet, basename="report-folder")
+router.register("report-exports", reports_api.ReportExportViewSet, basename="report-export")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),

@@ -31,6 +31,7 @@ from integrations import services as integration_services
 from integrations.models import Conversation
 from invoices import services as invoice_services
 from reports import services as report_services
+from reports.models import ReportExport
 from tests.conftest import add_member, make_user
 
 CANARY = "quokka"  # lower case; responses are compared in lower case
@@ -176,6 +177,10 @@ def build(tenant, admin: Membership) -> Scenario:
             actor=colleague, name="Quokka report", report_type="deals", folder=report_folder,
             definition={"columns": ["title"], "group_by": ["owner"]},
         )  # fmt: skip
+        # The colleague's background export of it (its file name names the canary).
+        report_export = ReportExport.objects.create(
+            report=report, requested_by=colleague.user, file_name="Quokka-report.csv"
+        )
     s.records = {
         "company": company,
         "contact": contact,
@@ -192,6 +197,7 @@ def build(tenant, admin: Membership) -> Scenario:
         "payment": payment,
         "report": report,
         "report_folder": report_folder,
+        "report_export": report_export,
     }
     # The colleague's conversation with the hidden client, through the admin's channel.
     s.records["conversation"] = conversation_create(

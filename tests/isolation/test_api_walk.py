@@ -32,7 +32,7 @@ from invoices.models import Invoice, InvoiceRequest, Payment, StatementImport
 from pipelines import services as pipeline_services
 from pipelines.models import LostReason, Pipeline, Stage
 from reports import services as report_services
-from reports.models import Report, ReportFolder
+from reports.models import Report, ReportExport, ReportFolder
 from tests.conftest import add_member, api_client
 from tests.isolation.scenario import channel_create, conversation_create
 
@@ -180,6 +180,13 @@ FACTORIES = {
     ),
     ReportFolder: lambda tenant, owner: report_services.folder_save(
         actor=owner, name="Secret folder", is_shared=True
+    ),
+    ReportExport: lambda tenant, owner: ReportExport.objects.create(
+        report=report_services.report_create(
+            actor=owner, name="Secret export", report_type="deals", definition={}
+        ),
+        requested_by=owner.user,
+        file_name="Secret.csv",
     ),
     WebhookEndpoint: lambda tenant, owner: webhook_services.endpoint_create(
         actor=owner, url="http://127.0.0.1:9/secret", events=["deal.*"], description="Secret"

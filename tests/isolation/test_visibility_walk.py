@@ -271,6 +271,9 @@ PAGES: dict[str, object] = {
     "report_types": LIST,
     "report_type_edit": ("record", "nothing"),
     "report_type_delete": ("record", "nothing"),
+    # Background exports: only the member who asked sees one (404 for anyone else).
+    "report_export_status": ("record", "report_export"),
+    "report_export_download": ("record", "report_export"),
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
@@ -504,6 +507,7 @@ TARGETS = {
     "invoice-requests": None,
     "reports": "report",
     "report-folders": "report_folder",
+    "report-exports": "report_export",
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
 
