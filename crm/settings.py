@@ -322,6 +322,7 @@ CELERY_TASK_ROUTES = {
     "contacts.import_contacts": {"queue": "heavy"},
     "contacts.recover_imports": {"queue": "heavy"},
     "reports.export_report": {"queue": "heavy"},
+    "reports.recover_exports": {"queue": "heavy"},
     "integrations.ingest_delivery": {"queue": "ingest"},
     "integrations.ingest_pending": {"queue": "ingest"},
     "integrations.wake_snoozed": {"queue": "ingest"},
@@ -344,6 +345,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "activity.sweep_outbox", "schedule": 60.0},
     # Imports a dead worker or a lost task left behind.
     "recover-imports": {"task": "contacts.recover_imports", "schedule": 300.0},
+    # Report exports a dead worker or a lost task left behind.
+    "recover-report-exports": {"task": "reports.recover_exports", "schedule": 300.0},
     # Task reminders that are due become notifications (and emails), once per task.
     "task-reminders": {"task": "activity.send_due_reminders", "schedule": 60.0},
     # Tasks past due and not done: task.overdue, once per task.

@@ -10,6 +10,7 @@ it fails, writing nothing, if they have left the workspace or may no longer expo
 
 from __future__ import annotations
 
+import datetime
 import tempfile
 
 from django.conf import settings
@@ -74,7 +75,7 @@ def export_run(job_id: int) -> None:
     """Write the file of a QUEUED export (compare-and-set to RUNNING: a task delivered twice
     writes it once)."""
     if not ReportExport.objects.filter(pk=job_id, status=ReportExport.QUEUED).update(
-        status=ReportExport.RUNNING
+        status=ReportExport.RUNNING, started_at=timezone.now()
     ):
         return
     job = ReportExport.objects.select_related("report").get(pk=job_id)
@@ -109,3 +110,23 @@ def export_run(job_id: int) -> None:
         status=ReportExport.DONE, file=job.file.name, processed=rows, total=max(rows, job.total),
         finished_at=timezone.now(),
     )  # fmt: skip
+
+
+def recover(stalled_after_minutes: int = 30) -> dict:
+    """Exports a worker will never finish, in the current workspace: a RUNNING one whose
+    worker died fails (its file was never stored; asking again writes a new one); a QUEUED
+    one whose task was lost is queued again (the status guard keeps it from running twice)."""
+    from .tasks import export_report
+
+    cutoff = timezone.now() - datetime.timedelta(minutes=stalled_after_minutes)
+    failed = ReportExport.objects.filter(status=ReportExport.RUNNING, started_at__lt=cutoff).update(
+        status=ReportExport.FAILED, finished_at=timezone.now(),
+        error=_("The export stopped before it finished. Export the report again."),
+    )  # fmt: skip
+    requeued = 0
+    for tenant_id, job_id in ReportExport.objects.filter(
+        status=ReportExport.QUEUED, created_at__lt=cutoff
+    ).values_list("tenant_id", "id"):
+        export_report.delay(tenant_id, job_id)
+        requeued += 1
+    return {"failed": failed, "requeued": requeued}

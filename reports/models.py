@@ -103,6 +103,7 @@ class ReportExport(TenantModel):
     file_name = models.CharField(max_length=120, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

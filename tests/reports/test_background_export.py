@@ -199,3 +199,27 @@ def test_a_real_worker_on_the_heavy_queue_writes_the_export(celery_worker_real, 
     assert wait_for(lambda: client.get(body["status_url"]).json()["status"] == "done", 30)
     data = b"".join(client.get(body["status_url"] + "download/").streaming_content)
     assert sorted(r[0] for r in _csv_rows(data)[1:]) == ["W0", "W1", "W2"]
+
+
+def test_a_sweep_fails_a_stalled_export_and_queues_a_lost_one_again(team):
+    import datetime
+
+    from django.utils import timezone
+
+    from reports.tasks import recover_exports
+
+    tenant, admin, *_rest, report = team
+    long_ago = timezone.now() - datetime.timedelta(hours=2)
+    with tenant_scope(tenant):
+        stalled = ReportExport.objects.create(
+            report=report, requested_by=admin.user, status="running", started_at=long_ago
+        )
+        lost = ReportExport.objects.create(
+            report=report, requested_by=admin.user, created_at=long_ago, file_name="lost.csv"
+        )
+        fresh = ReportExport.objects.create(report=report, requested_by=admin.user)
+    assert recover_exports() == {"failed": 1, "requeued": 1}
+    with tenant_scope(tenant):
+        states = {j.pk: j.status for j in ReportExport.objects.all()}
+    # The lost one ran (eagerly here) and is done; the fresh one waits for its own task.
+    assert states == {stalled.pk: "failed", lost.pk: "done", fresh.pk: "queued"}
