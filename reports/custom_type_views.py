@@ -53,7 +53,11 @@ def custom_type_list(request, pk=None):
     relations = primaries[data["primary"]].relations() if data["primary"] else {}
     related = [*data["related"], *[{"relation": "", "with": True}] * custom_types.MAX_RELATED]
     labels = {k: rt.label for k, rt in types.all_types().items()}
-    rows = [(r, labels.get(r.primary, r.primary)) for r in CustomReportType.objects.all()]
+    rows = []
+    for r in CustomReportType.objects.all():
+        built = custom_types.build(r)  # the relations' labels, as the designer shows them
+        related_labels = [(x.relation.label, x.inner) for x in built.related] if built else []
+        rows.append((r, labels.get(r.primary, r.primary), related_labels))
     return render(request, "reports/custom_types.html", {
         "rows": rows, "row": row, "data": data, "errors": errors, "primaries": primaries,
         "relations": [(k, rel.label) for k, (rel, _t) in relations.items()],

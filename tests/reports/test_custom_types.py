@@ -179,6 +179,7 @@ def test_the_admin_page_builds_changes_and_deletes_a_type(book, client):
     login(client, admin)
     page = client.get(reverse("report_types"), {"primary": "companies"}).content.decode()
     assert "Deals with or without tasks" in page and '<option value="deals">' in page
+    assert "Tasks (with or without)" in page  # the relation by its label
     response = client.post(reverse("report_types"), {
         "name": "Companies with deals", "primary": "companies",
         "r0_relation": "deals", "r0_with": "1", "r1_relation": "tasks", "r1_with": "0",
