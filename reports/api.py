@@ -1,5 +1,6 @@
 """API of reports: `/api/v1/report-types/`, `/api/v1/reports/` (with run, preview and
-export) and `/api/v1/report-folders/`.
+export), `/api/v1/report-folders/`, `/api/v1/report-exports/` (background exports) and
+`/api/v1/custom-report-types/` (admins).
 
 Reads go through reports.selectors (a member's own reports and the shared ones; another's
 private report, like another workspace's, answers 404); changes only to the member's own
@@ -16,7 +17,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.http import FileResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -26,13 +27,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api.exceptions import error_body
-from crm.api.permissions import IsTenantMember, RolePermission
-from crm.api.viewsets import OWNED, PERSONAL, ScopedViewSetMixin
+from crm.api.permissions import IsTenantMember, ManagesWorkspace, RolePermission
+from crm.api.viewsets import MANAGERS, OWNED, PERSONAL, ScopedViewSetMixin
 from crm.tenancy.context import current_tenant_id
 from crm.web.params import as_id
 
 from . import background, custom_types, export, run, selectors, services, types
-from .models import Report, ReportExport, ReportFolder
+from .models import CustomReportType, Report, ReportExport, ReportFolder
 
 SPEC_FIELDS = services.SPEC_PARTS
 
@@ -176,7 +177,7 @@ class ReportSerializer(serializers.ModelSerializer):
     owner_name = serializers.CharField(source="owner.display_name", read_only=True)
     is_shared = serializers.BooleanField(
         required=False,
-        help_text=_lazy("Shared with the workspace; otherwise only its owner sees it."),
+        help_text=gettext_lazy("Shared with the workspace; otherwise only its owner sees it."),
     )
 
     class Meta:
@@ -284,7 +285,7 @@ class ReportViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("page", int), OpenApiParameter("page_size", int),
-            OpenApiParameter("drill", str, description=_lazy(
+            OpenApiParameter("drill", str, description=gettext_lazy(
                 'A group\'s "key" as JSON: the rows of that group only.')),
         ],
         responses={200: OpenApiTypes.OBJECT},
@@ -370,3 +371,60 @@ class ReportExportViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             body = error_body(409, "export_not_ready", _("The export is not done yet."))
             return Response(body, status=status.HTTP_409_CONFLICT)
         return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name)
+
+
+# --- custom report types -------------------------------------------------------------------
+
+
+class CustomReportTypeSerializer(serializers.ModelSerializer):
+    key = serializers.CharField(read_only=True)
+    related = serializers.JSONField(
+        required=False,
+        help_text=gettext_lazy('Up to three relations of the primary type: [{"relation": "tasks", '
+                        '"with": false}]; "with" true keeps only records that have some.'),
+    )  # fmt: skip
+
+    class Meta:
+        model = CustomReportType
+        fields = ["id", "key", "name", "description", "primary", "related", "created_at",
+                  "updated_at"]  # fmt: skip
+        read_only_fields = ["id", "key", "created_at", "updated_at"]
+
+
+class CustomReportTypeViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """The workspace's own report types (admins): a primary type with up to three related
+    ones. Reports use them by `key` ("custom_<id>"), as GET /api/v1/report-types/ lists."""
+
+    scope = MANAGERS
+    serializer_class = CustomReportTypeSerializer
+    permission_classes = [ManagesWorkspace]
+    queryset = CustomReportType.all_tenants.none()
+    filter_backends = []
+
+    def scoped_queryset(self, membership):
+        return CustomReportType.objects.all()
+
+    def _save(self, serializer, instance=None):
+        data = serializer.validated_data
+        try:
+            serializer.instance = custom_types.custom_type_save(
+                actor=self.request.membership, custom_type=instance,
+                name=data.get("name", instance.name if instance else ""),
+                primary=data.get("primary", instance.primary if instance else ""),
+                related=data.get("related", instance.related if instance else []),
+                description=data.get("description", instance.description if instance else ""),
+            )  # fmt: skip
+        except (DjangoValidationError, DjangoPermissionDenied) as exc:
+            _raise(exc)
+
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+    def perform_destroy(self, instance):
+        try:
+            custom_types.custom_type_delete(actor=self.request.membership, custom_type=instance)
+        except DjangoPermissionDenied as exc:
+            _raise(exc)

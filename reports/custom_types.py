@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from crm import objects
 from crm.accounts.models import Membership
@@ -66,7 +66,7 @@ class CustomType(ReportType):
         for r in self.related:
             key, label = r.relation.key, r.relation.label
             out[f"{key}.count"] = ReportField(
-                f"{key}.count", f"{label}: {_lazy('Number')}", objects.NUMBER, "",
+                f"{key}.count", f"{label}: {gettext_lazy('Number')}", objects.NUMBER, "",
                 filterable=True, summable=True, related=(r.relation, r.target, None, "count"),
             )  # fmt: skip
             for f in r.target.fields().values():

@@ -52,6 +52,9 @@ router.register("webhooks", webhooks_api.WebhookViewSet, basename="webhook")
 router.register("reports", reports_api.ReportViewSet, basename="report")
 router.register("report-folders", reports_api.ReportFolderViewSet, basename="report-folder")
 router.register("report-exports", reports_api.ReportExportViewSet, basename="report-export")
+router.register(
+    "custom-report-types", reports_api.CustomReportTypeViewSet, basename="custom-report-type"
+)
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),

@@ -31,8 +31,9 @@ from invoices import services as invoice_services
 from invoices.models import Invoice, InvoiceRequest, Payment, StatementImport
 from pipelines import services as pipeline_services
 from pipelines.models import LostReason, Pipeline, Stage
+from reports import custom_types as report_custom_types
 from reports import services as report_services
-from reports.models import Report, ReportExport, ReportFolder
+from reports.models import CustomReportType, Report, ReportExport, ReportFolder
 from tests.conftest import add_member, api_client
 from tests.isolation.scenario import channel_create, conversation_create
 
@@ -180,6 +181,9 @@ FACTORIES = {
     ),
     ReportFolder: lambda tenant, owner: report_services.folder_save(
         actor=owner, name="Secret folder", is_shared=True
+    ),
+    CustomReportType: lambda tenant, owner: report_custom_types.custom_type_save(
+        actor=owner, name="Secret type", primary="deals", related=[{"relation": "tasks"}]
     ),
     ReportExport: lambda tenant, owner: ReportExport.objects.create(
         report=report_services.report_create(

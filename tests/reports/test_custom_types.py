@@ -204,3 +204,31 @@ def test_the_admin_page_builds_changes_and_deletes_a_type(book, client):
     assert client.post(reverse("report_type_delete", args=[row.pk])).status_code == 302
     with tenant_scope(tenant):
         assert not CustomReportType.objects.filter(pk=row.pk).exists()
+
+
+def test_the_api_builds_changes_and_deletes_a_type_for_admins_only(book):
+    _tenant, admin, ann, _bob, outer = book
+    client = api_client(admin)
+    created = client.post("/api/v1/custom-report-types/", {
+        "name": "Companies with deals", "primary": "companies",
+        "related": [{"relation": "deals", "with": True}],
+    }, format="json")  # fmt: skip
+    assert created.status_code == 201, created.content
+    key = created.json()["key"]
+    assert key.startswith("custom_") and created.json()["related"] == [
+        {"relation": "deals", "with": True}]  # fmt: skip
+    bad = client.post("/api/v1/custom-report-types/", {
+        "name": "Bad", "primary": "companies", "related": [{"relation": "widgets"}],
+    }, format="json")  # fmt: skip
+    assert bad.status_code == 400 and '"widgets"' in " ".join(
+        bad.json()["error"]["fields"]["related"])  # fmt: skip
+    url = f"/api/v1/custom-report-types/{created.json()['id']}/"
+    changed = client.patch(url, {"related": [{"relation": "deals", "with": False}]},
+                           format="json")  # fmt: skip
+    assert changed.status_code == 200 and changed.json()["related"][0]["with"] is False
+    manager = api_client(ann)
+    assert manager.get("/api/v1/custom-report-types/").status_code == 403
+    assert manager.delete(url).status_code == 403
+    assert client.delete(url).status_code == 204
+    keys = {t["key"] for t in client.get("/api/v1/report-types/").json()["results"]}
+    assert key not in keys and outer.key in keys
