@@ -334,6 +334,8 @@ CELERY_TASK_ROUTES = {
     "automation.run_due_steps": {"queue": "events"},
     "automation.sweep_steps": {"queue": "events"},
     "automation.sweep_triggers": {"queue": "events"},
+    "reports.sweep_subscriptions": {"queue": "events"},
+    "reports.send_subscription": {"queue": "mail"},
 }
 # Reports: an export of more detail rows than this runs in the background, with progress.
 REPORT_EXPORT_SYNC_MAX_ROWS = int(os.environ.get("REPORT_EXPORT_SYNC_MAX_ROWS", "10000"))
@@ -362,6 +364,8 @@ CELERY_BEAT_SCHEDULE = {
     "automation-triggers": {"task": "automation.sweep_triggers", "schedule": 120.0},
     # Outgoing webhooks due for a retry (or whose task was lost) are sent again.
     "sweep-webhooks": {"task": "automation.sweep_webhooks", "schedule": 10.0},
+    # Report subscriptions that are due are claimed (once per period) and mailed.
+    "report-subscriptions": {"task": "reports.sweep_subscriptions", "schedule": 60.0},
 }
 # Automation: how deep a chain of rules (one rule's action starting another) may go, and how
 # often a failing step is tried before its run is marked failed.

@@ -78,6 +78,7 @@ urlpatterns = [
     path("", include("integrations.urls")),
     path("", include("automation.urls")),
     path("", include("reports.urls")),
+    path("", include("reports.dashboard_urls")),
     path("api/v1/", include("crm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

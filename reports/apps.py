@@ -7,6 +7,11 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self):
-        from . import object_types
+        from crm.accounts import demo as demo_data
 
-        object_types.register()  # "report": the Reports section and the right to use it
+        from . import consumers, dashboard_demo, event_types, object_types  # noqa: F401
+
+        event_types.declare_all()
+
+        object_types.register()  # "report", "dashboard" (the navigation), "sales_plan"
+        demo_data.register(dashboard_demo.seed, order=90)  # last: plans, then the rollups

@@ -373,10 +373,18 @@ class Compiler:
         result = Result(page=page, page_size=page_size)
         groupings = [*spec.group_by, *filter(None, [spec.column_group])]
         group_aliases, key_of = [], []
+        named_after = {}  # person labels read per group, after the aggregation
         for g in groupings:
             a = self.grouping(g)
-            shown = self.label(g.field) if g.field.type == objects.USER else a
-            group_aliases += [a] if shown == a else [a, shown]
+            shown = a
+            if g.field.type == objects.USER and not g.field.gate and not g.period:
+                # A person's name read once per group, not joined and grouped on every row
+                # (5,000,000 deals by month x owner: 0.7 s instead of 2 s).
+                shown = f"n_{self._safe(g.field.key)}"
+                named_after[shown] = _person_name(a)
+            elif g.field.type == objects.USER:
+                shown = self.label(g.field)  # gated: the name only where it may be seen
+            group_aliases += [a] if shown in (a, *named_after) else [a, shown]
             key_of.append((g, a, shown))
         summary_aliases = {}
         for s in spec.summaries:
@@ -407,6 +415,7 @@ class Compiler:
                 rows = list(
                     qs.values(*group_aliases)
                     .annotate(**aggregates)
+                    .annotate(**named_after)
                     .order_by(*group_aliases)[:MAX_GROUPS]
                 )
             else:
@@ -490,6 +499,17 @@ class Compiler:
         self._formulas(fake)
         totals.update(fake["values"])
         return totals
+
+
+def _person_name(alias: str) -> Subquery:
+    """What the member whose user id is in `alias` shows as: their name, else their e-mail
+    (as Compiler.label), read by a subquery the query runs once per group."""
+    from django.contrib.auth import get_user_model
+
+    name = Trim(Concat(F("first_name"), Value(" "), F("last_name"), output_field=CharField()))
+    shown = Coalesce(NullIf(name, Value("")), F("email"), output_field=CharField())
+    users = get_user_model().objects.filter(pk=OuterRef(alias)).annotate(shown=shown)
+    return Subquery(users.values("shown")[:1], output_field=CharField())
 
 
 def _out(value, key: str = ""):

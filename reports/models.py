@@ -118,3 +118,76 @@ class ReportExport(TenantModel):
         if self.status == self.DONE:
             return 100
         return min(int(100 * self.processed / self.total), 99) if self.total else 0
+
+
+class ReportSubscription(TenantModel):
+    """A report mailed to one member on a schedule, run as that member.
+
+    `target_kind` names what is mailed: a saved report today; a dashboard can join later
+    without a new table (its own foreign key beside `report`). The schedule is a time of day
+    in the recipient's time zone; `next_run_at` is the next moment it is due (UTC), and
+    `pending_for` the moment being sent now: the sweep moves a due moment into it under a row
+    lock, the mail task clears it once the mail is out, so each period is mailed once."""
+
+    REPORT = "report"
+    TARGET_KINDS = [(REPORT, _("Report"))]
+    DAILY, WEEKLY, MONTHLY = "daily", "weekly", "monthly"
+    FREQUENCIES = [(DAILY, _("Daily")), (WEEKLY, _("Weekly")), (MONTHLY, _("Monthly"))]
+    SENT, SKIPPED, NO_ACCESS, FAILED = "sent", "skipped", "no_access", "failed"
+    STATUSES = [
+        (SENT, _("Sent")),
+        (SKIPPED, _("Not sent: the condition did not hold")),
+        (NO_ACCESS, _("Not sent: the recipient cannot open the report")),
+        (FAILED, _("Not sent: the report has problems")),
+    ]
+
+    target_kind = models.CharField(
+        _("what is sent"), max_length=20, choices=TARGET_KINDS, default=REPORT
+    )
+    report = models.ForeignKey(
+        Report, verbose_name=_("report"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="subscriptions",
+    )  # fmt: skip
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE,
+        related_name="+",
+    )  # fmt: skip
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    frequency = models.CharField(_("how often"), max_length=10, choices=FREQUENCIES)
+    weekday = models.PositiveSmallIntegerField(_("weekday"), null=True, blank=True)  # 0: Monday
+    # 29-31 in a shorter month: its last day.
+    day_of_month = models.PositiveSmallIntegerField(_("day of the month"), null=True, blank=True)
+    time_of_day = models.TimeField(_("time of day"))
+    # {"measure": "count" or a summary's key, "op": "gt", "value": 0}; empty: always send.
+    condition = models.JSONField(_("condition"), default=dict, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    pending_for = models.DateTimeField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_status = models.CharField(max_length=20, choices=STATUSES, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["tenant", "next_run_at"],
+                name="reportsub_due",
+                condition=models.Q(is_active=True),
+            ),
+            models.Index(fields=["tenant", "recipient"], name="reportsub_recipient"),
+            models.Index(fields=["tenant", "report"], name="reportsub_report"),
+        ]
+        verbose_name = _("report subscription")
+
+    def __str__(self):
+        return f"{self.report} → {self.recipient}"
+
+
+# Sales plans and the dashboards' rollups, each family in its own module.
+from .plan_models import *  # noqa: E402, F403
+from .rollup_models import *  # noqa: E402, F403

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import custom_type_views, export_views, views
+from . import custom_type_views, export_views, subscription_views, views
 
 urlpatterns = [
     path("reports/", views.report_list, name="reports"),
@@ -23,5 +23,21 @@ urlpatterns = [
         "reports/types/<int:pk>/delete/",
         custom_type_views.custom_type_delete,
         name="report_type_delete",
+    ),
+    path(
+        "reports/<int:pk>/subscribe/", subscription_views.report_subscribe, name="report_subscribe"
+    ),
+    path(
+        "reports/subscriptions/", subscription_views.subscription_list, name="report_subscriptions"
+    ),
+    path(
+        "reports/subscriptions/<int:pk>/edit/",
+        subscription_views.subscription_edit,
+        name="report_subscription_edit",
+    ),
+    path(
+        "reports/subscriptions/<int:pk>/delete/",
+        subscription_views.subscription_delete,
+        name="report_subscription_delete",
     ),
 ]

@@ -18,7 +18,17 @@ from django.views.decorators.http import require_POST
 from crm.web.decorators import can_view
 from crm.web.params import as_id
 
-from . import background, custom_types, designer, export, present, run, selectors, services
+from . import (
+    background,
+    custom_types,
+    designer,
+    export,
+    present,
+    run,
+    selectors,
+    services,
+    subscription_views,
+)
 from .compiler import MAX_ROWS
 
 PAGE_SIZE = 100
@@ -181,6 +191,7 @@ def report_run(request, pk):
     context["drill_json"] = json.dumps(drill) if drill else ""
     if request.htmx and request.GET.get("page"):
         return render(request, "reports/_result.html", context)
+    context.update(subscription_views.subscription_context(request.membership, report))
     return render(request, "reports/run.html", context)
 
 

@@ -15,6 +15,8 @@ from integrations import api_canned as canned_api
 from invoices import api as invoices_api
 from pipelines import api as pipelines_api
 from reports import api as reports_api
+from reports import dashboard_api
+from reports import subscription_api as report_subscriptions_api
 
 router = DefaultRouter(trailing_slash=True)
 router.register("roles", accounts_api.RoleViewSet, basename="role")
@@ -55,6 +57,11 @@ router.register("report-exports", reports_api.ReportExportViewSet, basename="rep
 router.register(
     "custom-report-types", reports_api.CustomReportTypeViewSet, basename="custom-report-type"
 )
+router.register(
+    "report-subscriptions", report_subscriptions_api.ReportSubscriptionViewSet,
+    basename="report-subscription",
+)  # fmt: skip
+router.register("sales-plans", dashboard_api.SalesPlanViewSet, basename="sales-plan")
 
 urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
@@ -64,5 +71,10 @@ urlpatterns = [
         name="api-automation-catalogue",
     ),
     path("report-types/", reports_api.ReportTypesView.as_view(), name="api-report-types"),
+    path(
+        "dashboards/sales/",
+        dashboard_api.SalesDashboardView.as_view(),
+        name="api-dashboard-sales",
+    ),
     *router.urls,
 ]

@@ -30,7 +30,9 @@ from integrations import canned, ingest, receiver, team
 from integrations import services as integration_services
 from integrations.models import Conversation
 from invoices import services as invoice_services
+from reports import plans as report_plans
 from reports import services as report_services
+from reports import subscriptions as report_subscriptions
 from reports.models import ReportExport
 from tests.conftest import add_member, make_user
 
@@ -128,7 +130,12 @@ def build(tenant, admin: Membership) -> Scenario:
         )
         deal = deal_services.deal_create(
             actor=colleague,
-            data={"title": "Quokka Wombat deal", "amount": 777, "contacts": [contact]},
+            data={
+                "title": "Quokka Wombat deal",
+                "amount": 777,
+                "contacts": [contact],
+                "source": "Quokka fair",
+            },  # the dashboard's lead sources name it
         )
         item = deal_services.line_item_add(
             actor=colleague, deal=deal, name="Quokka licence", quantity=1, price=777
@@ -181,6 +188,9 @@ def build(tenant, admin: Membership) -> Scenario:
         report_export = ReportExport.objects.create(
             report=report, requested_by=colleague.user, file_name="Quokka-report.csv"
         )
+        report_subscription = report_subscriptions.subscription_create(
+            actor=colleague, report=report, data={"frequency": "daily", "time_of_day": "07:00"}
+        )
     s.records = {
         "company": company,
         "contact": contact,
@@ -198,6 +208,7 @@ def build(tenant, admin: Membership) -> Scenario:
         "report": report,
         "report_folder": report_folder,
         "report_export": report_export,
+        "report_subscription": report_subscription,
     }
     # The colleague's conversation with the hidden client, through the admin's channel.
     s.records["conversation"] = conversation_create(
@@ -246,5 +257,10 @@ def build(tenant, admin: Membership) -> Scenario:
         webhook_delivery.record(Event.objects.filter(type="deal.updated").order_by("id").last())
         s.records["webhook"] = endpoint
         s.records["webhook_delivery"] = endpoint.deliveries.get()
+        # The colleague's sales plan (the dashboard's plan vs fact and /api/v1/sales-plans/).
+        s.records["sales_plan"] = report_plans.plan_save(
+            actor=admin, period="month", start=timezone.localdate(), user=colleague.user,
+            amount=777,
+        )  # fmt: skip
     s.own = {"contact": own_contact, "deal": own_deal}
     return s

@@ -32,8 +32,17 @@ from invoices.models import Invoice, InvoiceRequest, Payment, StatementImport
 from pipelines import services as pipeline_services
 from pipelines.models import LostReason, Pipeline, Stage
 from reports import custom_types as report_custom_types
+from reports import plans as report_plans
 from reports import services as report_services
-from reports.models import CustomReportType, Report, ReportExport, ReportFolder
+from reports import subscriptions as report_subscriptions
+from reports.models import (
+    CustomReportType,
+    Report,
+    ReportExport,
+    ReportFolder,
+    ReportSubscription,
+)
+from reports.plan_models import SalesPlan
 from tests.conftest import add_member, api_client
 from tests.isolation.scenario import channel_create, conversation_create
 
@@ -179,6 +188,17 @@ FACTORIES = {
         is_shared=True,
         definition={"columns": ["title"], "group_by": ["owner"]},
     ),
+    ReportSubscription: lambda tenant, owner: report_subscriptions.subscription_create(
+        actor=owner,
+        report=report_services.report_create(
+            actor=owner,
+            name="Secret report",
+            report_type="deals",
+            is_shared=True,
+            definition={"columns": ["title"], "group_by": ["owner"]},
+        ),
+        data={"frequency": "weekly", "weekday": 1, "time_of_day": "08:00"},
+    ),
     ReportFolder: lambda tenant, owner: report_services.folder_save(
         actor=owner, name="Secret folder", is_shared=True
     ),
@@ -191,6 +211,9 @@ FACTORIES = {
         ),
         requested_by=owner.user,
         file_name="Secret.csv",
+    ),
+    SalesPlan: lambda tenant, owner: report_plans.plan_save(
+        actor=owner, period="month", start=timezone.localdate(), user=owner.user, amount=5
     ),
     WebhookEndpoint: lambda tenant, owner: webhook_services.endpoint_create(
         actor=owner, url="http://127.0.0.1:9/secret", events=["deal.*"], description="Secret"

@@ -274,6 +274,15 @@ PAGES: dict[str, object] = {
     # Background exports: only the member who asked sees one (404 for anyone else).
     "report_export_status": ("record", "report_export"),
     "report_export_download": ("record", "report_export"),
+    # Subscriptions: the colleague's to their private report (tests/reports/
+    # test_subscription_pages.py aims at one to a shared report too).
+    "report_subscribe": ("record", "report"),
+    "report_subscriptions": LIST,
+    "report_subscription_edit": ("record", "report_subscription"),
+    "report_subscription_delete": ("record", "report_subscription"),
+    # The sales dashboard shows the viewer's own numbers; plans: their own (a manager reads).
+    "dashboards": LIST,
+    "sales_plans": LIST,
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
@@ -508,6 +517,8 @@ TARGETS = {
     "reports": "report",
     "report-folders": "report_folder",
     "report-exports": "report_export",
+    "report-subscriptions": "report_subscription",
+    "sales-plans": "sales_plan",
 }
 API_ROUTES = [(prefix, viewset) for prefix, viewset, _ in router.registry]
 

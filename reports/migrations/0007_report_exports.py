@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0003_custom_report_types'),
+        ('reports', '0006_custom_report_types'),
         ('tenancy', '0003_language_choices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0002_existing_workspaces'),
+        ('reports', '0005_subscriptions'),
         ('tenancy', '0003_language_choices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
