@@ -111,6 +111,9 @@ def register() -> None:
             fields=tuple(contact_fields()),
             custom_fields=custom_catalogue("contact"),
             lookups=(objects.Lookup("company", _("Company"), "company"),),
+            relations=(
+                objects.Relation("contacts", _("Contacts"), "company", "contact", "company"),
+            ),
             builtin_grants=GRANTS,
         )
     )

@@ -20,6 +20,9 @@ An object type says:
   ones, read when asked; `catalogue()` gives both;
 - `lookups`: links from a record to one record of another registered type (a deal's
   company): reports offer the linked type's fields through them (see Lookup);
+- `relations`: links from records of another type to many of this type's (a company's
+  deals, a deal's tasks), declared by the type on the "many" side (see Relation): reports'
+  cross filters ("companies without deals") read them; `relations_of(key)` lists them;
 - `builtin_grants`: what each built-in role (admin, head, manager, accountant) is granted on
   it in a new workspace; a role missing there gets nothing.
 """
@@ -80,6 +83,23 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class Relation:
+    """A link from a record of `source` to the many records of `target` that point to it:
+    `path` is the ORM lookup on the target's records that holds the source record's id
+    ("company", "object_id"), `where` fixed conditions on them ((("object_type", "deal"),)
+    for tasks, which hang on several types). Declared by the target type, so the source's
+    app need not know it; read only through the target's selector, so a relation never
+    shows a record its reader may not see."""
+
+    key: str
+    label: str
+    source: str
+    target: str
+    path: str
+    where: tuple = ()
+
+
+@dataclass(frozen=True)
 class ObjectType:
     key: str
     label: str
@@ -94,6 +114,9 @@ class ObjectType:
     fields: tuple[Field, ...] = ()
     custom_fields: Callable[[], list[Field]] | None = None
     lookups: tuple[Lookup, ...] = ()
+    # A tuple of Relation, or a callable giving them when asked (tasks hang on every type
+    # with activity, whichever registers later).
+    relations: tuple[Relation, ...] | Callable[[], tuple[Relation, ...]] = ()
     builtin_grants: dict = field(default_factory=dict)
 
     def catalogue(self) -> list[Field]:
@@ -133,6 +156,17 @@ def get(key: str) -> ObjectType | None:
 def all_types() -> list[ObjectType]:
     """In the navigation's order."""
     return sorted(OBJECT_TYPES.values(), key=lambda t: t.nav_order)
+
+
+def relations_of(source: str) -> dict[str, Relation]:
+    """The relations from records of type `source` to others', by key."""
+    out: dict[str, Relation] = {}
+    for t in all_types():
+        declared = t.relations() if callable(t.relations) else t.relations
+        for r in declared:
+            if r.source == source and r.key not in out:
+                out[r.key] = r
+    return out
 
 
 def with_activity() -> dict[str, ObjectType]:

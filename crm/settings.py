@@ -321,6 +321,8 @@ CELERY_TASK_ROUTES = {
     "accounts.send_invitation_email": {"queue": "mail"},
     "contacts.import_contacts": {"queue": "heavy"},
     "contacts.recover_imports": {"queue": "heavy"},
+    "reports.export_report": {"queue": "heavy"},
+    "reports.recover_exports": {"queue": "heavy"},
     "integrations.ingest_delivery": {"queue": "ingest"},
     "integrations.ingest_pending": {"queue": "ingest"},
     "integrations.wake_snoozed": {"queue": "ingest"},
@@ -335,6 +337,8 @@ CELERY_TASK_ROUTES = {
     "reports.sweep_subscriptions": {"queue": "events"},
     "reports.send_subscription": {"queue": "mail"},
 }
+# Reports: an export of more detail rows than this runs in the background, with progress.
+REPORT_EXPORT_SYNC_MAX_ROWS = int(os.environ.get("REPORT_EXPORT_SYNC_MAX_ROWS", "10000"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # Invoices past their due date and unpaid: invoice.overdue, once per invoice (daily).
@@ -343,6 +347,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "activity.sweep_outbox", "schedule": 60.0},
     # Imports a dead worker or a lost task left behind.
     "recover-imports": {"task": "contacts.recover_imports", "schedule": 300.0},
+    # Report exports a dead worker or a lost task left behind.
+    "recover-report-exports": {"task": "reports.recover_exports", "schedule": 300.0},
     # Task reminders that are due become notifications (and emails), once per task.
     "task-reminders": {"task": "activity.send_due_reminders", "schedule": 60.0},
     # Tasks past due and not done: task.overdue, once per task.

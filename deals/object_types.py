@@ -57,6 +57,12 @@ def register() -> None:
             fields=FIELDS,
             custom_fields=custom_catalogue("deal"),
             lookups=(objects.Lookup("company", _("Company"), "company"),),
+            # A company's deals, and a contact's (the deal's contacts): "contacts with open
+            # deals", "companies without deals".
+            relations=(
+                objects.Relation("deals", _("Deals"), "company", "deal", "company"),
+                objects.Relation("deals", _("Deals"), "contact", "deal", "contacts"),
+            ),
             builtin_grants={"accountant": full(ALL, ("view",))},
         )
     )

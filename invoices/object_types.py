@@ -37,6 +37,12 @@ def register() -> None:
             section="invoices",
             nav_order=60,  # after tasks: the accountant's desk
             fields=FIELDS,
+            lookups=(objects.Lookup("deal", _("Deal"), "deal"),),
+            # A deal's invoices, a company's, a contact's: "deals with invoices overdue".
+            relations=tuple(
+                objects.Relation("invoices", _("Invoices"), source, "invoice", source)
+                for source in ("deal", "company", "contact")
+            ),
             # Accountants keep the invoices of every deal (and read the deals: deals say so).
             builtin_grants={"accountant": full(ALL)},
         )

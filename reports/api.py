@@ -1,5 +1,6 @@
 """API of reports: `/api/v1/report-types/`, `/api/v1/reports/` (with run, preview and
-export) and `/api/v1/report-folders/`.
+export), `/api/v1/report-folders/`, `/api/v1/report-exports/` (background exports) and
+`/api/v1/custom-report-types/` (admins).
 
 Reads go through reports.selectors (a member's own reports and the shared ones; another's
 private report, like another workspace's, answers 404); changes only to the member's own
@@ -14,8 +15,9 @@ import json
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
+from django.http import FileResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -25,13 +27,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api.exceptions import error_body
-from crm.api.permissions import IsTenantMember, RolePermission
-from crm.api.viewsets import OWNED, ScopedViewSetMixin
+from crm.api.permissions import IsTenantMember, ManagesWorkspace, RolePermission
+from crm.api.viewsets import MANAGERS, OWNED, PERSONAL, ScopedViewSetMixin
 from crm.tenancy.context import current_tenant_id
 from crm.web.params import as_id
 
-from . import export, run, selectors, services, types
-from .models import Report, ReportFolder
+from . import background, custom_types, export, run, selectors, services, types
+from .models import CustomReportType, Report, ReportExport, ReportFolder
 
 SPEC_FIELDS = services.SPEC_PARTS
 
@@ -75,9 +77,17 @@ class ReportTypesView(APIView):
                 "key": key,
                 "label": str(rt.label),
                 "object_type": rt.object_type.key,
+                # An admin's own type (a primary with related ones), "custom_<id>".
+                "custom": isinstance(rt, custom_types.CustomType),
                 "fields": [f.as_dict() for f in rt.fields().values()],
+                # What cross filters reach: {"cross": key, "with": ..., "filters": [...]}
+                # over the related type's fields.
+                "relations": [
+                    {"key": k, "label": str(r.label), "report_type": target.key}
+                    for k, (r, target) in rt.relations().items()
+                ],
             }
-            for key, rt in types.all_types().items()
+            for key, rt in custom_types.all_types().items()
             if request.membership.can(rt.object_type.key, "view")
         ]
         return Response({"results": out})
@@ -167,7 +177,7 @@ class ReportSerializer(serializers.ModelSerializer):
     owner_name = serializers.CharField(source="owner.display_name", read_only=True)
     is_shared = serializers.BooleanField(
         required=False,
-        help_text=_lazy("Shared with the workspace; otherwise only its owner sees it."),
+        help_text=gettext_lazy("Shared with the workspace; otherwise only its owner sees it."),
     )
 
     class Meta:
@@ -275,7 +285,7 @@ class ReportViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("page", int), OpenApiParameter("page_size", int),
-            OpenApiParameter("drill", str, description=_lazy(
+            OpenApiParameter("drill", str, description=gettext_lazy(
                 'A group\'s "key" as JSON: the rows of that group only.')),
         ],
         responses={200: OpenApiTypes.OBJECT},
@@ -308,4 +318,113 @@ class ReportViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
             body = error_body(400, "report_invalid", " ".join(outcome.problems))
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
         fmt = "xlsx" if request.query_params.get("file_format") == "xlsx" else "csv"
+        total = background.needs_background(compiler)
+        if total:  # written by a worker: follow it at /api/v1/report-exports/{id}/
+            job = background.export_start(actor=request.membership, report=report, fmt=fmt,
+                                          total=total)  # fmt: skip
+            body = ReportExportSerializer(job, context={"request": request}).data
+            return Response(body, status=status.HTTP_202_ACCEPTED)
         return export.response(compiler, report.name, fmt)
+
+
+# --- background exports --------------------------------------------------------------------
+
+
+class ReportExportSerializer(serializers.ModelSerializer):
+    progress = serializers.IntegerField(read_only=True)
+    status_url = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportExport
+        fields = ["id", "report", "file_format", "status", "total", "processed", "progress",
+                  "file_name", "error", "created_at", "finished_at", "status_url",
+                  "download_url"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_status_url(self, obj) -> str:
+        return f"/api/v1/report-exports/{obj.pk}/"
+
+    def get_download_url(self, obj) -> str | None:
+        if obj.status != ReportExport.DONE:
+            return None
+        return f"/api/v1/report-exports/{obj.pk}/download/"
+
+
+class ReportExportViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Your background exports: status and progress; `download` gives the file once done."""
+
+    scope = PERSONAL
+    serializer_class = ReportExportSerializer
+    permission_classes = [IsTenantMember]
+    queryset = ReportExport.all_tenants.none()
+    filter_backends = []
+
+    def scoped_queryset(self, membership):
+        return background.exports_for(membership)
+
+    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        job = self.get_object()
+        if job.status != ReportExport.DONE or not job.file:
+            body = error_body(409, "export_not_ready", _("The export is not done yet."))
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name)
+
+
+# --- custom report types -------------------------------------------------------------------
+
+
+class CustomReportTypeSerializer(serializers.ModelSerializer):
+    key = serializers.CharField(read_only=True)
+    related = serializers.JSONField(
+        required=False,
+        help_text=gettext_lazy('Up to three relations of the primary type: [{"relation": "tasks", '
+                        '"with": false}]; "with" true keeps only records that have some.'),
+    )  # fmt: skip
+
+    class Meta:
+        model = CustomReportType
+        fields = ["id", "key", "name", "description", "primary", "related", "created_at",
+                  "updated_at"]  # fmt: skip
+        read_only_fields = ["id", "key", "created_at", "updated_at"]
+
+
+class CustomReportTypeViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """The workspace's own report types (admins): a primary type with up to three related
+    ones. Reports use them by `key` ("custom_<id>"), as GET /api/v1/report-types/ lists."""
+
+    scope = MANAGERS
+    serializer_class = CustomReportTypeSerializer
+    permission_classes = [ManagesWorkspace]
+    queryset = CustomReportType.all_tenants.none()
+    filter_backends = []
+
+    def scoped_queryset(self, membership):
+        return CustomReportType.objects.all()
+
+    def _save(self, serializer, instance=None):
+        data = serializer.validated_data
+        try:
+            serializer.instance = custom_types.custom_type_save(
+                actor=self.request.membership, custom_type=instance,
+                name=data.get("name", instance.name if instance else ""),
+                primary=data.get("primary", instance.primary if instance else ""),
+                related=data.get("related", instance.related if instance else []),
+                description=data.get("description", instance.description if instance else ""),
+            )  # fmt: skip
+        except (DjangoValidationError, DjangoPermissionDenied) as exc:
+            _raise(exc)
+
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+    def perform_destroy(self, instance):
+        try:
+            custom_types.custom_type_delete(actor=self.request.membership, custom_type=instance)
+        except DjangoPermissionDenied as exc:
+            _raise(exc)

@@ -33,8 +33,10 @@ from django.db.models import (
     Min,
     OuterRef,
     Q,
+    StringAgg,
     Subquery,
     Sum,
+    TextField,
     Value,
     When,
     Window,
@@ -45,8 +47,8 @@ from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim, Tru
 from crm import objects
 from crm.accounts.permissions import ALL
 
-from . import formulas
-from .spec import Filter, Grouping, Spec
+from . import formulas, logic
+from .spec import CrossFilter, Filter, Grouping, Spec
 from .types import DATED, NUMERIC, ReportField, ReportType
 
 MAX_ROWS = 2000  # detail rows a report serves, in pages
@@ -125,7 +127,28 @@ class Compiler:
             self.aliases[name] = make()
         return name
 
+    def _related(self, f: ReportField):
+        """A custom type's related field: one value per record over its related records as
+        the viewer sees them (texts joined, numbers summed, the latest date, the count)."""
+        relation, target, source, agg = f.related
+        sub = Compiler(target, Spec(), self.membership, self.zone.key)
+        a = sub.value(source) if source is not None else "pk"
+        qs = sub.queryset().filter(**{relation.path: OuterRef("pk")}, **dict(relation.where))
+        if agg == "count":
+            value = Count("pk")
+        elif agg == "join":
+            value = StringAgg(Cast(a, TextField()), Value(", "), distinct=True)
+        else:
+            value = (Sum if agg == "sum" else Max)(a)
+        # Grouped by a constant: one row (or none) per outer record, whatever joins the
+        # relation's path makes (a deal's contacts).
+        one = qs.annotate(k__one=Value(1)).values("k__one").annotate(v=value).values("v")[:1]
+        out = Subquery(one)
+        return Coalesce(out, Value(0)) if agg == "count" else out
+
     def _raw(self, f: ReportField):
+        if f.related is not None:
+            return self._related(f)
         if f.bucket is not None:
             source, bands = f.bucket
             a = self.value(source)
@@ -205,7 +228,18 @@ class Compiler:
     def _local_start(self, day: datetime.date) -> datetime.datetime:
         return datetime.datetime.combine(day, datetime.time(), tzinfo=self.zone)
 
+    def _cross(self, flt: CrossFilter) -> Q:
+        """EXISTS (or NOT EXISTS) over the related type's records as the viewer sees them,
+        with the cross filter's own conditions: in the same query as the report."""
+        inner = Spec(filters=flt.filters, logic=logic.default(len(flt.filters)))
+        related = Compiler(flt.target, inner, self.membership, self.zone.key).queryset()
+        related = related.filter(**{flt.relation.path: OuterRef("pk")}, **dict(flt.relation.where))
+        exists = Exists(related)
+        return Q(exists) if flt.present else ~Q(exists)
+
     def _condition(self, flt: Filter) -> Q:
+        if isinstance(flt, CrossFilter):
+            return self._cross(flt)
         f, op, v = flt.field, flt.op, flt.value
         a = self.value(f)
         dated = f.type == objects.DATETIME

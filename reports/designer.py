@@ -6,11 +6,14 @@ summaries and formulas; blank rows are ignored. htmx posts the same form for the
 
 from __future__ import annotations
 
+import json
+
 from django.utils.translation import gettext_lazy as _
 
 from . import spec
 
 FILTER_ROWS, GROUP_ROWS, SUMMARY_ROWS, FORMULA_ROWS = 6, 3, 4, 2
+CROSS_ROWS = 2  # cross filters; in the filter logic they come after the plain ones
 OP_LABELS = {
     "eq": _("equals"),
     "ne": _("does not equal"),
@@ -88,6 +91,21 @@ def definition_from(post) -> dict:
             continue
         op = post.get(f"f{n}_op", "eq")
         filters.append({"field": key, "op": op, "value": _listed(op, post.get(f"f{n}_value", ""))})
+    for n in range(CROSS_ROWS):
+        rel = post.get(f"c{n}_rel", "").strip()
+        if not rel:
+            continue
+        inner = []
+        if post.get(f"c{n}_field", "").strip():
+            op = post.get(f"c{n}_op", "eq")
+            inner.append({"field": post[f"c{n}_field"].strip(), "op": op,
+                          "value": _listed(op, post.get(f"c{n}_value", ""))})  # fmt: skip
+        try:  # conditions the API gave beyond the one row shows, kept as they were
+            more = json.loads(post.get(f"c{n}_more") or "[]")
+        except ValueError:
+            more = []
+        inner += more if isinstance(more, list) else []
+        filters.append({"cross": rel, "with": post.get(f"c{n}_with") != "0", "filters": inner})
     group_by = []
     for n in range(GROUP_ROWS):
         key = post.get(f"g{n}_field", "").strip()
@@ -145,8 +163,11 @@ def rows_for(definition: dict) -> dict:
         field, _sep, period = (key or "").partition(":")
         return {"field": field, "period": period}
 
-    filters = []
+    filters, crosses = [], []
     for f in definition.get("filters") or []:
+        if isinstance(f, dict) and "cross" in f:
+            crosses.append(_cross_row(f))
+            continue
         value = f.get("value")
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
@@ -165,6 +186,11 @@ def rows_for(definition: dict) -> dict:
             "bands": _bands_text(bucket.get("bands") or []),
         },
         "filters": _pad(filters, FILTER_ROWS, {"field": "", "op": "eq", "value": ""}),
+        "crosses": _pad(
+            crosses,
+            CROSS_ROWS,
+            {"rel": "", "with": True, "field": "", "op": "eq", "value": "", "more": ""},
+        ),
         "groups": _pad(
             [split(g) for g in definition.get("group_by") or []],
             GROUP_ROWS,
@@ -182,6 +208,29 @@ def rows_for(definition: dict) -> dict:
         "filter_logic": definition.get("filter_logic") or "",
         "chart": definition.get("chart") or "",
     }
+
+
+def _cross_row(f: dict) -> dict:
+    inner = [x for x in f.get("filters") or [] if isinstance(x, dict)]
+    first = inner[0] if inner else {}
+    value = first.get("value")
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    return {
+        "rel": f.get("cross", ""), "with": f.get("with", True) is not False,
+        "field": first.get("field", ""), "op": first.get("op", "eq"),
+        "value": "" if value is None else value,
+        "more": json.dumps(inner[1:]) if len(inner) > 1 else "",
+    }  # fmt: skip
+
+
+def relations_for(report_type) -> list[dict]:
+    """The cross filters the designer offers: each related type with its filterable fields."""
+    return [
+        {"key": key, "label": relation.label,
+         "fields": [f for f in target.fields().values() if f.filterable]}
+        for key, (relation, target) in report_type.relations().items()
+    ]  # fmt: skip
 
 
 def choices() -> dict:

@@ -4,6 +4,7 @@ memory. Detail rows when the report has columns, else its groups with their summ
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import re
 import tempfile
@@ -81,6 +82,42 @@ def xlsx_response(compiler: Compiler, name: str):
     book.close()
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=f"{_filename(name)}.xlsx")
+
+
+def write_file(compiler: Compiler, fileobj, fmt: str, progress=None, every: int = 5000) -> int:
+    """The full result into `fileobj` (a binary file on disk), row by row: CSV through a
+    text wrapper, XLSX in constant memory (xlsxwriter keeps only the current row). Calls
+    `progress(rows written)` every `every` rows; returns the number of rows."""
+    rows = lines(compiler)
+    count = -1  # the header is no row
+    if fmt == "xlsx":
+        import xlsxwriter
+
+        book = xlsxwriter.Workbook(
+            fileobj,
+            {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+        )
+        sheet = book.add_worksheet()
+        for count, row in enumerate(rows):
+            sheet.write_row(count, 0, row)
+            if progress and count and count % every == 0:
+                progress(count)
+        book.close()
+        return max(count, 0)
+    text = io.TextIOWrapper(fileobj, encoding="utf-8", newline="", write_through=False)
+    text.write("\ufeff")  # so spreadsheet programs read UTF-8
+    writer = csv.writer(text)
+    for count, row in enumerate(rows):
+        writer.writerow(row)
+        if progress and count and count % every == 0:
+            progress(count)
+    text.flush()
+    text.detach()  # the caller keeps (and closes) the file
+    return max(count, 0)
+
+
+def filename(name: str, fmt: str) -> str:
+    return f"{_filename(name)}.{'xlsx' if fmt == 'xlsx' else 'csv'}"
 
 
 def response(compiler: Compiler, name: str, fmt: str):

@@ -26,7 +26,7 @@ def prepare(report_type_key: str, definition: dict) -> Outcome:
                                  % {"key": report_type_key}])  # fmt: skip
     fields = report_type.fields()
     try:
-        cleaned = spec.clean(definition, fields)
+        cleaned = spec.clean(definition, fields, report_type.relations())
     except spec.SpecError as exc:
         return Outcome(problems=[m for ms in exc.errors.values() for m in ms], fields=fields)
     return Outcome(spec=cleaned, fields=fields)

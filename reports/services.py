@@ -27,7 +27,7 @@ def clean_spec(report_type_key: str, raw: dict) -> dict:
     """The stored form of `raw`, or ValidationError by part, each message naming the field."""
     report_type = report_type_or_error(report_type_key)
     try:
-        cleaned = spec.clean(raw, report_type.fields())
+        cleaned = spec.clean(raw, report_type.fields(), report_type.relations())
     except spec.SpecError as exc:
         raise ValidationError(exc.errors) from exc
     return cleaned.as_json()

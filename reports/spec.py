@@ -31,6 +31,7 @@ from .types import DATED, NUMERIC, ORDERED, ReportField
 
 MAX_COLUMNS, MAX_FILTERS, MAX_GROUPS, MAX_SUMMARIES, MAX_FORMULAS = 30, 20, 3, 10, 5
 MAX_BUCKETS, MAX_BANDS = 3, 10
+MAX_CROSS_FILTERS = 5  # conditions on the related records of one cross filter
 BUCKET_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 PERIODS = ("day", "week", "month", "quarter", "year")
 AGGREGATES = ("count", "sum", "avg", "min", "max", "count_distinct")
@@ -63,6 +64,19 @@ class Filter:
     field: ReportField
     op: str
     value: object = None
+
+
+@dataclass(frozen=True)
+class CrossFilter:
+    """Records that have (or have not) related records of another type matching `filters`:
+    "companies without deals", "deals with invoices overdue". `relation` is a
+    crm.objects.Relation, `target` the report type of the related records."""
+
+    key: str
+    relation: object
+    target: object
+    present: bool
+    filters: list[Filter] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -105,10 +119,7 @@ class Spec:
         """The stored form: keys only."""
         return {
             "columns": [c.key for c in self.columns],
-            "filters": [
-                {"field": f.field.key, "op": f.op, "value": _jsonable(f.value)}
-                for f in self.filters
-            ],
+            "filters": [_filter_json(f) for f in self.filters],
             "filter_logic": self.logic_text,
             "group_by": [g.key for g in self.group_by],
             "column_group": self.column_group.key if self.column_group else "",
@@ -124,6 +135,13 @@ class Spec:
                 for b in self.buckets
             ],
         }  # fmt: skip
+
+
+def _filter_json(f) -> dict:
+    if isinstance(f, CrossFilter):
+        return {"cross": f.key, "with": f.present,
+                "filters": [_filter_json(x) for x in f.filters]}  # fmt: skip
+    return {"field": f.field.key, "op": f.op, "value": _jsonable(f.value)}
 
 
 def _jsonable(value):
@@ -219,11 +237,49 @@ def _scalar(f: ReportField, raw):
     return str(raw)[:200]
 
 
-def _filter(fields, raw, n, errors) -> Filter | None:
+def _cross(raw, n, errors, relations) -> CrossFilter | None:
+    """A cross filter: {"cross": "deals", "with": false, "filters": [...]} over the related
+    type's own fields; its messages name the relation and the related field."""
+    part = "filters"
+    key = raw.get("cross")
+    relation = (relations or {}).get(key) if isinstance(key, str) else None
+    if relation is None:
+        known = ", ".join(relations or {}) or "—"
+        errors.add(part, _('Filter %(n)s: unknown related type "%(key)s": use %(all)s.')
+                   % {"n": n, "key": key, "all": known})  # fmt: skip
+        return None
+    present = raw.get("with", True)
+    if not isinstance(present, bool):
+        errors.add(part, _('Filter %(n)s (%(key)s): "with" is true or false.')
+                   % {"n": n, "key": key})  # fmt: skip
+        return None
+    inner = raw.get("filters") or []
+    if not isinstance(inner, list) or len(inner) > MAX_CROSS_FILTERS:
+        errors.add(part, _("Filter %(n)s (%(key)s): a list of at most %(max)s filters.")
+                   % {"n": n, "key": key, "max": MAX_CROSS_FILTERS})  # fmt: skip
+        return None
+    rel, target = relation
+    target_fields, sub = target.fields(), _Errors()
+    conditions = []
+    for m, f in enumerate(inner, 1):
+        if isinstance(f, dict) and "cross" in f:
+            sub.add(part, _("Filter %(n)s: a cross filter cannot hold another.") % {"n": m})
+            continue
+        conditions.append(_filter(target_fields, f, m, sub))
+    for message in sub.get(part, []):
+        errors.add(part, _("Filter %(n)s (%(key)s): %(e)s") % {"n": n, "key": key, "e": message})
+    if sub:
+        return None
+    return CrossFilter(key, rel, target, present, conditions)
+
+
+def _filter(fields, raw, n, errors, relations=None) -> Filter | CrossFilter | None:
     part = "filters"
     if not isinstance(raw, dict):
         errors.add(part, _("Filter %(n)s must be an object with field, op and value.") % {"n": n})
         return None
+    if "cross" in raw:
+        return _cross(raw, n, errors, relations)
     f = _field(fields, raw.get("field"), errors, part, "filterable")
     if f is None:
         return None
@@ -347,8 +403,9 @@ def _bucket(fields, raw, n, errors) -> ReportField | None:
     )  # fmt: skip
 
 
-def clean(raw: dict, fields: dict[str, ReportField]) -> Spec:
-    """The Spec of `raw` over the type's `fields`, or SpecError naming every problem."""
+def clean(raw: dict, fields: dict[str, ReportField], relations: dict | None = None) -> Spec:
+    """The Spec of `raw` over the type's `fields`, or SpecError naming every problem.
+    `relations` (ReportType.relations()) are what cross filters may reach."""
     errors = _Errors()
     if not isinstance(raw, dict):
         raise SpecError({"non_field_errors": [_("A report definition is an object.")]})
@@ -369,7 +426,7 @@ def clean(raw: dict, fields: dict[str, ReportField]) -> Spec:
     columns = [c for c in (_field(fields, k, errors, "columns")
                            for k in listed("columns", MAX_COLUMNS)) if c]  # fmt: skip
     raw_filters = listed("filters", MAX_FILTERS)
-    filters = [_filter(fields, f, n, errors) for n, f in enumerate(raw_filters, 1)]
+    filters = [_filter(fields, f, n, errors, relations) for n, f in enumerate(raw_filters, 1)]
     logic_text = (raw.get("filter_logic") or "").strip()
     tree = logic.default(len(raw_filters))
     if logic_text:

@@ -1,5 +1,6 @@
-"""Beat and mail tasks of report subscriptions (reports/delivery.py says how each period is
-mailed once)."""
+"""Celery tasks of reports: thin, tenant id first, guarded by a status. Subscriptions' beat
+and mail (reports/delivery.py says how each period is mailed once), and big exports in the
+background (reports/background.py)."""
 
 from celery import shared_task
 
@@ -7,6 +8,7 @@ from crm.tenancy.context import require_tenant_id
 from crm.tenancy.tasks import for_each_tenant, tenant_task
 
 from . import delivery
+from .background import export_run, recover
 
 
 @shared_task(name="reports.sweep_subscriptions")
@@ -29,3 +31,23 @@ def sweep_subscriptions() -> int:
 )  # fmt: skip
 def send_subscription(tenant_id: int, subscription_id: int) -> str | None:
     return delivery.deliver(subscription_id)
+
+
+@tenant_task(name="reports.export_report", acks_late=True)
+def export_report(tenant_id: int, job_id: int) -> None:
+    """Write a big export's file; an export that is not QUEUED is left alone."""
+    export_run(job_id)
+
+
+@shared_task(name="reports.recover_exports")
+def recover_exports(stalled_after_minutes: int = 30) -> dict:
+    """Exports a dead worker or a lost task left behind, workspace by workspace."""
+    counts = {"failed": 0, "requeued": 0}
+
+    def one(tenant_id: int) -> int:
+        for key, n in recover(stalled_after_minutes).items():
+            counts[key] += n
+        return 0
+
+    for_each_tenant(one)
+    return counts

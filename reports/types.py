@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from django.db.models import Case, F, Value, When
+from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm import objects
@@ -46,6 +47,9 @@ class ReportField:
     expression: Callable | None = None
     # A bucket field (spec "buckets"): (source field, ((label, upper bound or None), ...)).
     bucket: tuple | None = None
+    # A custom report type's related field (custom_types.py): (relation, related report
+    # type, its field or None for the count, "join" | "sum" | "max" | "count").
+    related: tuple | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -70,6 +74,18 @@ DERIVED: dict[str, list[ReportField]] = {
         ReportField(
             "lost_at", _("Lost"), objects.DATETIME, "closed_at", filterable=True, groupable=True,
             expression=lambda: Case(When(status="lost", then=F("closed_at")), default=Value(None)),
+        ),
+    ],
+    # Issued, not fully paid, past its due date: what the invoice list calls overdue ("deals
+    # with invoices overdue" is a cross filter on it).
+    "invoice": [
+        ReportField(
+            "overdue", _("Overdue"), objects.BOOL, "due_date", filterable=True, groupable=True,
+            expression=lambda: Case(
+                When(Q(status="issued", payment_status__in=("unpaid", "partial"),
+                       due_date__lt=timezone.localdate()), then=Value(True)),
+                default=Value(False), output_field=BooleanField(),
+            ),
         ),
     ],
 }  # fmt: skip
@@ -145,6 +161,16 @@ class ReportType:
                     )  # fmt: skip
         return out
 
+    def relations(self) -> dict[str, tuple[objects.Relation, ReportType]]:
+        """The types a cross filter reaches from this one ("deals" from companies), by key,
+        with the report type of their records."""
+        out = {}
+        for key, relation in objects.relations_of(self.object_type.key).items():
+            target = objects.get(relation.target)
+            if target is not None and target.records is not None and target.fields:
+                out[key] = (relation, ReportType(_plural_key(target.key), target))
+        return out
+
 
 def _plural_key(key: str) -> str:
     if key.endswith("y"):
@@ -162,4 +188,8 @@ def all_types() -> dict[str, ReportType]:
 
 
 def get(key: str) -> ReportType | None:
+    if key.startswith("custom_"):  # a workspace's own (custom_types.py), one query
+        from .custom_types import get as custom
+
+        return custom(key)
     return all_types().get(key)

@@ -19,7 +19,9 @@ from crm.web.decorators import can_view
 from crm.web.params import as_id
 
 from . import (
+    background,
     boards,
+    custom_types,
     designer,
     export,
     present,
@@ -27,7 +29,6 @@ from . import (
     selectors,
     services,
     subscription_views,
-    types,
 )
 from .compiler import MAX_ROWS
 
@@ -54,7 +55,7 @@ def report_list(request):
         reports = reports.filter(Q(name__icontains=q) | Q(description__icontains=q))
     if folder is not None:
         reports = reports.filter(folder_id=folder)
-    labels = {key: rt.label for key, rt in types.all_types().items()}
+    labels = {key: rt.label for key, rt in custom_types.all_types().items()}
     rows = [(r, labels.get(r.report_type, r.report_type)) for r in reports[:500]]
     return render(request, "reports/list.html", {
         "rows": rows, "tab": tab, "q": q, "folder": folder,
@@ -74,7 +75,9 @@ def report_folder_new(request):
 
 
 def _types_for(membership) -> dict:
-    return {k: rt for k, rt in types.all_types().items() if membership.can(rt.object_type.key)}
+    return {
+        k: rt for k, rt in custom_types.all_types().items() if membership.can(rt.object_type.key)
+    }
 
 
 def _designer(request, report=None):
@@ -117,10 +120,12 @@ def _designer(request, report=None):
         # Deals first: what most reports are about.
         type_key = "deals" if "deals" in available else next(iter(available), "")
     fields = available[type_key].fields() if type_key else {}
+    relations = designer.relations_for(available[type_key]) if type_key else []
     return render(request, "reports/designer.html", {
         "report": report, "type_key": type_key, "types": available,
         "fields": list(fields.values()), "rows": designer.rows_for(definition),
         "meta": meta, "errors": errors, "folders": list(selectors.folders_for(m)),
+        "relations": relations,
         **designer.choices(),
     })  # fmt: skip
 
@@ -204,6 +209,11 @@ def report_export(request, pk):
         messages.error(request, " ".join(outcome.problems))
         return redirect("report_run", pk)
     fmt = "xlsx" if request.GET.get("file_format") == "xlsx" else "csv"
+    total = background.needs_background(compiler)
+    if total:  # too big to answer at once: a worker writes it, the page follows it
+        job = background.export_start(actor=request.membership, report=report, fmt=fmt,
+                                      total=total)  # fmt: skip
+        return redirect("report_export_status", job.pk)
     return export.response(compiler, report.name, fmt)
 
 

@@ -23,6 +23,14 @@ FIELDS = (
 )  # fmt: skip
 
 
+def _relations() -> tuple[objects.Relation, ...]:
+    """A record's tasks, for every type tasks hang on ("deals with or without tasks")."""
+    return tuple(
+        objects.Relation("tasks", _("Tasks"), key, "task", "object_id", (("object_type", key),))
+        for key in objects.with_activity()
+    )
+
+
 def register() -> None:
     objects.register(
         objects.ObjectType(
@@ -35,5 +43,6 @@ def register() -> None:
             section="tasks",
             nav_order=50,
             fields=FIELDS,
+            relations=_relations,
         )
     )

@@ -53,6 +53,10 @@ router.register("automation/runs", automation_api.RunViewSet, basename="automati
 router.register("webhooks", webhooks_api.WebhookViewSet, basename="webhook")
 router.register("reports", reports_api.ReportViewSet, basename="report")
 router.register("report-folders", reports_api.ReportFolderViewSet, basename="report-folder")
+router.register("report-exports", reports_api.ReportExportViewSet, basename="report-export")
+router.register(
+    "custom-report-types", reports_api.CustomReportTypeViewSet, basename="custom-report-type"
+)
 router.register(
     "report-subscriptions", report_subscriptions_api.ReportSubscriptionViewSet,
     basename="report-subscription",

@@ -3,6 +3,8 @@ with a bar chart, previews it as they build, saves it shared; a manager with own
 opens it and sees only their own row. No errors in the console (the CSP would report inline
 scripts or styles there)."""
 
+from pathlib import Path
+
 import pytest
 
 from crm.accounts import services
@@ -73,3 +75,68 @@ def test_a_head_builds_a_report_and_a_manager_sees_their_own_row(page, new_page,
     groups = other.locator("[data-testid=group]")
     assert groups.count() == 1 and "Bob Ray" in groups.inner_text()
     assert "Ann" not in other.get_by_test_id("report-rows").inner_text()
+
+
+def test_cross_filters_custom_types_and_a_background_export(page, screenshot_dir, settings):
+    """An admin finds the companies without won deals with a cross filter, builds "Deals with
+    or without tasks", and exports a big report: the export page offers the file."""
+    from contacts.models import Company
+    from crm.activity.models import Task
+    from deals.models import Deal
+
+    settings.REPORT_EXPORT_SYNC_MAX_ROWS = 2
+    tenant, admin = make_workspace("Cross")
+    make_deals(tenant, [
+        (admin.user, "100.00", "won", at(2026, 1), "Acme win"),
+        (admin.user, "70.00", "open", None, "Beta open"),
+        (admin.user, "30.00", "open", None, "Loose"),
+    ])  # fmt: skip
+    with tenant_scope(tenant):
+        acme = Company.objects.create(name="Acme", owner=admin.user)
+        beta = Company.objects.create(name="Beta", owner=admin.user)
+        Deal.objects.filter(title="Acme win").update(company=acme)
+        Deal.objects.filter(title="Beta open").update(company=beta)
+        Task.objects.create(title="Call Acme", assignee=admin.user, object_type="deal",
+                            object_id=Deal.objects.get(title="Acme win").pk)  # fmt: skip
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    log_in(page, admin.user.email)
+    page.goto("/reports/new/?type=companies")
+    page.locator("input[name=columns][value=name]").check()
+    page.locator("select[name=c0_with]").select_option("0")
+    page.locator("select[name=c0_rel]").select_option("deals")
+    page.locator("select[name=c0_field]").select_option("status")
+    page.locator("select[name=c0_op]").select_option("eq")
+    page.locator("input[name=c0_value]").fill("won")
+    preview = page.get_by_test_id("preview")
+    preview.get_by_text("Beta").wait_for()
+    assert "Acme" not in preview.inner_text()
+    page.screenshot(path=screenshot_dir / "reports-cross-filter.png", full_page=True)
+
+    page.goto("/reports/")
+    page.get_by_test_id("report-types").click()
+    page.get_by_label("Name", exact=True).fill("Deals with or without tasks")
+    page.locator("select[name=r0_with]").select_option("0")
+    page.locator("select[name=r0_relation]").select_option("tasks")
+    page.get_by_test_id("custom-type-save").click()
+    page.get_by_test_id("custom-type-row").wait_for()
+    page.screenshot(path=screenshot_dir / "reports-custom-types.png", full_page=True)
+
+    page.goto("/reports/new/")
+    page.locator("select[name=type]").select_option(label="Deals with or without tasks")
+    page.wait_for_url("**type=custom_*")
+    page.locator("input[name=columns][value=title]").check()
+    page.locator("input[name='columns'][value='tasks.title']").check()
+    page.get_by_test_id("preview").get_by_text("Call Acme").wait_for()
+    page.get_by_label("Name", exact=True).fill("Tasks per deal")
+    page.get_by_test_id("report-save").click()
+    page.get_by_test_id("report-name").wait_for()
+    with page.expect_navigation():
+        page.goto(page.url.rstrip("/") + "/export/?file_format=csv")
+    page.get_by_test_id("export-download").wait_for()
+    page.screenshot(path=screenshot_dir / "reports-export.png", full_page=True)
+    with page.expect_download() as download:
+        page.get_by_test_id("export-download").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert "Call Acme" in text and "Loose" in text
+    assert errors == []

@@ -34,6 +34,7 @@ from reports import boards as report_boards
 from reports import plans as report_plans
 from reports import services as report_services
 from reports import subscriptions as report_subscriptions
+from reports.models import ReportExport
 from tests.conftest import add_member, make_user
 
 CANARY = "quokka"  # lower case; responses are compared in lower case
@@ -184,6 +185,10 @@ def build(tenant, admin: Membership) -> Scenario:
             actor=colleague, name="Quokka report", report_type="deals", folder=report_folder,
             definition={"columns": ["title"], "group_by": ["owner"]},
         )  # fmt: skip
+        # The colleague's background export of it (its file name names the canary).
+        report_export = ReportExport.objects.create(
+            report=report, requested_by=colleague.user, file_name="Quokka-report.csv"
+        )
         report_subscription = report_subscriptions.subscription_create(
             actor=colleague, report=report, data={"frequency": "daily", "time_of_day": "07:00"}
         )
@@ -208,6 +213,7 @@ def build(tenant, admin: Membership) -> Scenario:
         "payment": payment,
         "report": report,
         "report_folder": report_folder,
+        "report_export": report_export,
         "report_subscription": report_subscription,
         "board": board,
         "board_widget": board_widget,

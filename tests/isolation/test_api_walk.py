@@ -32,10 +32,18 @@ from invoices.models import Invoice, InvoiceRequest, Payment, StatementImport
 from pipelines import services as pipeline_services
 from pipelines.models import LostReason, Pipeline, Stage
 from reports import boards as report_boards
+from reports import custom_types as report_custom_types
 from reports import plans as report_plans
 from reports import services as report_services
 from reports import subscriptions as report_subscriptions
-from reports.models import Dashboard, Report, ReportFolder, ReportSubscription
+from reports.models import (
+    CustomReportType,
+    Dashboard,
+    Report,
+    ReportExport,
+    ReportFolder,
+    ReportSubscription,
+)
 from reports.plan_models import SalesPlan
 from tests.conftest import add_member, api_client
 from tests.isolation.scenario import channel_create, conversation_create
@@ -198,6 +206,16 @@ FACTORIES = {
     ),
     ReportFolder: lambda tenant, owner: report_services.folder_save(
         actor=owner, name="Secret folder", is_shared=True
+    ),
+    CustomReportType: lambda tenant, owner: report_custom_types.custom_type_save(
+        actor=owner, name="Secret type", primary="deals", related=[{"relation": "tasks"}]
+    ),
+    ReportExport: lambda tenant, owner: ReportExport.objects.create(
+        report=report_services.report_create(
+            actor=owner, name="Secret export", report_type="deals", definition={}
+        ),
+        requested_by=owner.user,
+        file_name="Secret.csv",
     ),
     SalesPlan: lambda tenant, owner: report_plans.plan_save(
         actor=owner, period="month", start=timezone.localdate(), user=owner.user, amount=5

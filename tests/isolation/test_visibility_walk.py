@@ -266,6 +266,14 @@ PAGES: dict[str, object] = {
     "report_edit": ("record", "report"),
     "report_export": ("record", "report"),
     "report_delete": ("record", "report"),
+    # Custom report types: admins only (the viewer, a manager, gets 403 whatever the id);
+    # tests/reports/test_custom_types.py walks them across workspaces.
+    "report_types": LIST,
+    "report_type_edit": ("record", "nothing"),
+    "report_type_delete": ("record", "nothing"),
+    # Background exports: only the member who asked sees one (404 for anyone else).
+    "report_export_status": ("record", "report_export"),
+    "report_export_download": ("record", "report_export"),
     # Subscriptions: the colleague's to their private report (tests/reports/
     # test_subscription_pages.py aims at one to a shared report too).
     "report_subscribe": ("record", "report"),
@@ -518,6 +526,7 @@ TARGETS = {
     "invoice-requests": None,
     "reports": "report",
     "report-folders": "report_folder",
+    "report-exports": "report_export",
     "report-subscriptions": "report_subscription",
     "sales-plans": "sales_plan",
     "dashboards": "board",

@@ -206,5 +206,6 @@ def test_the_report_pages_speak_russian(client, team):
     login(client, admin)
     designer = client.get(reverse("report_new")).content.decode()
     assert "Новый отчёт" in designer and "Логика фильтров" in designer
+    assert "Перекрёстные фильтры" in designer
     run_page = client.get(reverse("report_run", args=[shared.pk])).content.decode()
     assert "Количество" in run_page and "Сумма: " in run_page
