@@ -7,31 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from crm.accounts import services
 from crm.tenancy.context import tenant_scope
-from tests.conftest import add_member, make_user, make_workspace
+from tests.conftest import make_workspace
 from tests.e2e.conftest import log_in
-from tests.reports.helpers import at, make_deals
+from tests.reports.helpers import at, head_and_two_managers, make_deals
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_head_builds_a_report_and_a_manager_sees_their_own_row(page, new_page, screenshot_dir):
-    tenant, admin = make_workspace("Reports")
-    hana = make_user(first_name="Hana", last_name="Head")
-    with tenant_scope(tenant, admin.user):
-        sales = services.department_save(actor=admin, name="Sales", head=hana)
-    head = add_member(tenant, "head", user=hana, department=sales)
-    ann = add_member(tenant, "manager", user=make_user(first_name="Ann", last_name="Lee"),
-                     department=sales)  # fmt: skip
-    bob = add_member(tenant, "manager", user=make_user(first_name="Bob", last_name="Ray"),
-                     department=sales)  # fmt: skip
-    make_deals(tenant, [
-        (ann.user, "100.00", "won", at(2026, 1), "Ann January"),
-        (ann.user, "250.50", "won", at(2026, 2), "Ann February"),
-        (bob.user, "400.00", "won", at(2026, 2), "Bob February"),
-        (bob.user, "50.00", "open", None, "Bob open"),
-    ])  # fmt: skip
+    _tenant, head, _ann, bob = head_and_two_managers("Reports")
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     log_in(page, head.user.email)
