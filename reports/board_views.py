@@ -16,7 +16,7 @@ from crm.accounts.models import Membership
 from crm.web.decorators import can_view
 from crm.web.params import as_id
 
-from . import board_run, boards, dashboards, selectors
+from . import board_run, boards, dashboards, selectors, subscription_views
 from .board_models import DashboardWidget
 
 
@@ -60,6 +60,7 @@ def board(request, pk):
         "department": as_id(request.GET.get("department")),
         "reports": list(reports),
         "kinds": DashboardWidget.KINDS, "widths": DashboardWidget.WIDTHS,
+        **subscription_views.board_subscription_context(m, board),
     })  # fmt: skip
 
 

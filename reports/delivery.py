@@ -7,9 +7,9 @@ Once per period, with any number of workers and across restarts:
   or two at once, finds nothing left to take). A pending one whose mail task was lost (a
   worker died) is handed out again after LEASE.
 - `deliver` (the "mail" queue) takes the pending subscription under a row lock (a second
-  task for it skips), runs the report as the recipient, mails it when the condition holds
-  and clears `pending_for` in the same transaction; an SMTP failure rolls it back, so the
-  task's retry or the sweep's lease sends it later."""
+  task for it skips), runs the report (or every widget of the dashboard) as the recipient,
+  mails it when the condition holds and clears `pending_for` in the same transaction; an
+  SMTP failure rolls it back, so the task's retry or the sweep's lease sends it later."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from crm.accounts.models import Membership
 from crm.tenancy.context import require_tenant_id, tenant_scope
 from crm.tenancy.models import Tenant
 
-from . import run, selectors, subscriptions
+from . import board_run, boards, run, selectors, subscriptions
 from .models import ReportSubscription
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def deliver(subscription_id: int) -> str | None:
     with transaction.atomic():
         sub = (
             ReportSubscription.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("report", "recipient", "tenant")
+            .select_related("report", "dashboard", "recipient", "tenant")
             .filter(pk=subscription_id, pending_for__isnull=False)
             .first()
         )
@@ -95,6 +95,8 @@ def _send(sub: ReportSubscription, emails) -> str:
         .filter(user_id=user.pk, is_active=True)
         .first()
     )
+    if sub.target_kind == ReportSubscription.DASHBOARD:
+        return _send_dashboard(sub, membership, emails)
     if membership is None or not selectors.reports_for(membership).filter(pk=report.pk).exists():
         return ReportSubscription.NO_ACCESS
     with tenant_scope(tenant.pk, user), translation.override(user.language or tenant.language):
@@ -107,4 +109,18 @@ def _send(sub: ReportSubscription, emails) -> str:
         if not subscriptions.condition_holds(sub.condition, outcome.result):
             return ReportSubscription.SKIPPED
         emails.send_report(sub, outcome)
+    return ReportSubscription.SENT
+
+
+def _send_dashboard(sub: ReportSubscription, membership, emails) -> str:
+    """Every widget run as the recipient, with the dashboard's own report dates (no filters
+    picked): the numbers the recipient sees opening the dashboard. A widget with problems
+    is shown with them (as on the page); the mail still goes."""
+    user, tenant, board = sub.recipient, sub.tenant, sub.dashboard
+    if membership is None or not boards.boards_for(membership).filter(pk=board.pk).exists():
+        return ReportSubscription.NO_ACCESS
+    with tenant_scope(tenant.pk, user), translation.override(user.language or tenant.language):
+        filters = board_run.BoardFilters(today=board_run.today_in(tenant))
+        shown = board_run.run_board(board, membership, tenant, filters)
+        emails.send_dashboard(sub, shown)
     return ReportSubscription.SENT

@@ -1,6 +1,7 @@
 """A subscription's mail, in the recipient's language: the groups (and the first detail rows)
 as an HTML table, the chart as an inline PNG (also a plain attachment for clients that hide
-inline images), and the link to the report."""
+inline images), and the link to the report. A dashboard's mail: each widget's chart as its
+own inline PNG, its table or KPI number in the body, and the link to the dashboard."""
 
 from __future__ import annotations
 
@@ -26,6 +27,42 @@ def chart_png(outcome, title: str) -> bytes | None:
     return chart_image.png(chart, title) if chart else None
 
 
+def _image_part(image: bytes, cid: str, filename: str) -> email.message.MIMEPart:
+    part = email.message.MIMEPart()
+    part.set_content(image, maintype="image", subtype="png", disposition="inline",
+                     filename=filename, cid=f"<{cid}>")  # fmt: skip
+    return part
+
+
+def send_dashboard(sub, shown) -> None:
+    """Call inside the recipient's language (delivery does). `shown`: board_run's widgets."""
+    board, user = sub.dashboard, sub.recipient
+    widgets, images = [], []
+    for item in shown:
+        title = item.widget.title or item.widget.report.name
+        cid = ""
+        if item.chart:
+            image = chart_image.png(item.chart, title)
+            if image:
+                cid = f"widget-{item.widget.pk}@crm"
+                images.append(_image_part(image, cid, f"widget-{item.widget.pk}.png"))
+        widgets.append({"shown": item, "title": title, "cid": cid})
+    site = settings.SITE_URL.rstrip("/")
+    context = {
+        "board": board, "user": user, "tenant": sub.tenant, "widgets": widgets,
+        "link": site + reverse("board", args=[board.pk]),
+        "manage_link": site + reverse("report_subscriptions"),
+    }  # fmt: skip
+    subject = render_to_string("reports/email/dashboard_subject.txt", context)
+    text = render_to_string("reports/email/dashboard.txt", context)
+    html = render_to_string("reports/email/dashboard.html", context)
+    message = EmailMultiAlternatives(" ".join(subject.split()), text, None, [user.email])
+    message.attach_alternative(html, "text/html")
+    for part in images:
+        message.attach(part)
+    message.send()
+
+
 def send_report(sub, outcome) -> None:
     """Call inside the recipient's language (delivery does)."""
     report, user = sub.report, sub.recipient
@@ -43,8 +80,5 @@ def send_report(sub, outcome) -> None:
     message = EmailMultiAlternatives(" ".join(subject.split()), text, None, [user.email])
     message.attach_alternative(html, "text/html")
     if image:
-        part = email.message.MIMEPart()
-        part.set_content(image, maintype="image", subtype="png", disposition="inline",
-                         filename="chart.png", cid=f"<{CHART_CID}>")  # fmt: skip
-        message.attach(part)
+        message.attach(_image_part(image, CHART_CID, "chart.png"))
     message.send()

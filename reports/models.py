@@ -121,16 +121,16 @@ class ReportExport(TenantModel):
 
 
 class ReportSubscription(TenantModel):
-    """A report mailed to one member on a schedule, run as that member.
+    """A report or a custom dashboard mailed to one member on a schedule, run as that member.
 
-    `target_kind` names what is mailed: a saved report today; a dashboard can join later
-    without a new table (its own foreign key beside `report`). The schedule is a time of day
+    `target_kind` names what is mailed: a saved report (`report`) or a custom dashboard
+    (`dashboard`, every widget); exactly one of the two keys is set. The schedule is a time of day
     in the recipient's time zone; `next_run_at` is the next moment it is due (UTC), and
     `pending_for` the moment being sent now: the sweep moves a due moment into it under a row
     lock, the mail task clears it once the mail is out, so each period is mailed once."""
 
-    REPORT = "report"
-    TARGET_KINDS = [(REPORT, _("Report"))]
+    REPORT, DASHBOARD = "report", "dashboard"
+    TARGET_KINDS = [(REPORT, _("Report")), (DASHBOARD, _("Dashboard"))]
     DAILY, WEEKLY, MONTHLY = "daily", "weekly", "monthly"
     FREQUENCIES = [(DAILY, _("Daily")), (WEEKLY, _("Weekly")), (MONTHLY, _("Monthly"))]
     SENT, SKIPPED, NO_ACCESS, FAILED = "sent", "skipped", "no_access", "failed"
@@ -147,6 +147,11 @@ class ReportSubscription(TenantModel):
     report = models.ForeignKey(
         Report, verbose_name=_("report"), null=True, blank=True, on_delete=models.CASCADE,
         related_name="subscriptions",
+    )  # fmt: skip
+    # Set when target_kind is "dashboard" (then `report` is empty): every widget is mailed.
+    dashboard = models.ForeignKey(
+        "reports.Dashboard", verbose_name=_("dashboard"), null=True, blank=True,
+        on_delete=models.CASCADE, related_name="subscriptions",
     )  # fmt: skip
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE,
@@ -181,11 +186,17 @@ class ReportSubscription(TenantModel):
             ),
             models.Index(fields=["tenant", "recipient"], name="reportsub_recipient"),
             models.Index(fields=["tenant", "report"], name="reportsub_report"),
+            models.Index(fields=["tenant", "dashboard"], name="reportsub_dashboard"),
         ]
         verbose_name = _("report subscription")
 
     def __str__(self):
-        return f"{self.report} → {self.recipient}"
+        return f"{self.report or self.dashboard} → {self.recipient}"
+
+    @property
+    def target(self):
+        """The report or the dashboard mailed."""
+        return self.dashboard if self.target_kind == self.DASHBOARD else self.report
 
 
 # Sales plans and the dashboards' rollups, each family in its own module.

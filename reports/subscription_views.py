@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from crm.accounts.models import Membership
 from crm.web.decorators import can_view
 
-from . import selectors, subscriptions
+from . import boards, selectors, subscriptions
 from .models import ReportSubscription
 
 
@@ -65,6 +65,28 @@ def subscription_context(membership, report) -> dict:
     return {"subscriptions": _rows(qs), **form_context(membership, report)}
 
 
+def board_subscription_context(membership, board) -> dict:
+    """For a custom dashboard's page: its subscriptions the viewer sees, and the form (no
+    condition: a dashboard is always sent)."""
+    qs = subscriptions.subscriptions_for(membership).filter(dashboard=board)
+    return {"subscriptions": _rows(qs), **form_context(membership, None)}
+
+
+@require_POST
+@can_view("report")
+def board_subscribe(request, pk):
+    board = get_object_or_404(boards.boards_for(request.membership), pk=pk)
+    data = _data(request.POST)
+    data.pop("condition")  # the form has none; a dashboard is always sent
+    try:
+        subscriptions.subscription_create(actor=request.membership, dashboard=board, data=data)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Subscribed: the dashboard will be mailed on schedule."))
+    return redirect("board", pk)
+
+
 @require_POST
 @can_view("report")
 def report_subscribe(request, pk):
@@ -112,9 +134,11 @@ def subscription_edit(request, pk):
 @can_view("report")
 def subscription_delete(request, pk):
     sub = get_object_or_404(subscriptions.subscriptions_for(request.membership), pk=pk)
-    report_id = sub.report_id
+    report_id, board_id = sub.report_id, sub.dashboard_id
     subscriptions.subscription_delete(actor=request.membership, sub=sub)
     messages.success(request, _("The subscription is deleted."))
-    if request.POST.get("next") == "report":
+    if request.POST.get("next") == "report" and report_id:
         return redirect("report_run", report_id)
+    if request.POST.get("next") == "board" and board_id:
+        return redirect("board", board_id)
     return redirect("report_subscriptions")

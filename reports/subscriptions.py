@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from crm.accounts import permissions
 from crm.accounts.models import Membership
 
-from . import schedule, selectors
+from . import boards, schedule, selectors
+from .board_models import Dashboard
 from .models import Report, ReportSubscription
 
 OPS = {
@@ -47,7 +48,20 @@ def may_subscribe_others(membership: Membership) -> bool:
 
 
 def _visible_report_q(membership: Membership) -> Q:
-    return Q(report__owner_id=membership.user_id) | Q(report__is_shared=True)
+    """A report subscription on a report the member can open, or a dashboard subscription on
+    a dashboard they can open (their own or a shared one)."""
+    mine = membership.user_id
+    return Q(target_kind=ReportSubscription.REPORT) & (
+        Q(report__owner_id=mine) | Q(report__is_shared=True)
+    ) | Q(target_kind=ReportSubscription.DASHBOARD) & (
+        Q(dashboard__owner_id=mine) | Q(dashboard__is_shared=True)
+    )
+
+
+def _can_open(membership: Membership, target) -> bool:
+    if isinstance(target, Dashboard):
+        return boards.boards_for(membership).filter(pk=target.pk).exists()
+    return selectors.reports_for(membership).filter(pk=target.pk).exists()
 
 
 def subscriptions_for(membership: Membership) -> QuerySet[ReportSubscription]:
@@ -55,9 +69,9 @@ def subscriptions_for(membership: Membership) -> QuerySet[ReportSubscription]:
     heads and admins see every subscription to those reports."""
     if not membership.can("report", "view"):
         return ReportSubscription.objects.none()
-    qs = ReportSubscription.objects.select_related("report", "recipient", "created_by").filter(
-        _visible_report_q(membership)
-    )
+    qs = ReportSubscription.objects.select_related(
+        "report", "dashboard", "recipient", "created_by"
+    ).filter(_visible_report_q(membership))
     if may_subscribe_others(membership):
         return qs
     return qs.filter(Q(recipient_id=membership.user_id) | Q(created_by_id=membership.user_id))
@@ -67,10 +81,13 @@ def recipient_time_zone(user, tenant) -> str:
     return user.time_zone or tenant.time_zone or "UTC"
 
 
-def measures(report: Report) -> list[tuple[str, str]]:
-    """What a condition may compare: the row count and each of the report's summaries."""
+def measures(report: Report | None) -> list[tuple[str, str]]:
+    """What a condition may compare: the row count and each of the report's summaries (a
+    dashboard has no condition: nothing)."""
     from .designer import AGG_LABELS
 
+    if report is None:
+        return []
     out = [(COUNT, str(_("Number of rows")))]
     for s in report.spec.get("summaries") or []:
         if s.get("agg") == "count" and not s.get("field"):
@@ -82,9 +99,13 @@ def measures(report: Report) -> list[tuple[str, str]]:
     return out
 
 
-def _clean_condition(raw, report: Report) -> dict:
+def _clean_condition(raw, report: Report | None) -> dict:
     if not raw:
         return {}
+    if report is None:
+        # A dashboard's widgets have no one number to compare; refused rather than ignored.
+        raise ValidationError({"condition": _("A dashboard subscription cannot have a "
+                                              "condition; it is always sent.")})  # fmt: skip
     if not isinstance(raw, dict):
         raise ValidationError({"condition": _("A condition is an object: measure, op, value.")})
     measure, op, value = raw.get("measure") or COUNT, raw.get("op"), raw.get("value")
@@ -141,7 +162,7 @@ def _int(value) -> int | None:
         return None
 
 
-def _recipient(actor: Membership, user_id, report: Report) -> Membership:
+def _recipient(actor: Membership, user_id, target) -> Membership:
     if user_id in (None, "", actor.user_id):
         recipient = actor
     else:
@@ -154,9 +175,12 @@ def _recipient(actor: Membership, user_id, report: Report) -> Membership:
         )
         if recipient is None:
             raise ValidationError({"recipient": _("No such member in this workspace.")})
-    if not selectors.reports_for(recipient).filter(pk=report.pk).exists():
-        raise ValidationError({"recipient": _("%(name)s cannot open this report; share it "
-                                              "first.") % {"name": recipient.user}})  # fmt: skip
+    if not _can_open(recipient, target):
+        if isinstance(target, Dashboard):
+            message = _("%(name)s cannot open this dashboard; share it first.")
+        else:
+            message = _("%(name)s cannot open this report; share it first.")
+        raise ValidationError({"recipient": message % {"name": recipient.user}})
     return recipient
 
 
@@ -169,14 +193,26 @@ def schedule_next(sub: ReportSubscription, after: dt.datetime, tenant) -> dt.dat
 
 
 @transaction.atomic
-def subscription_create(*, actor: Membership, report: Report, data: dict) -> ReportSubscription:
+def subscription_create(
+    *,
+    actor: Membership,
+    report: Report | None = None,
+    dashboard: Dashboard | None = None,
+    data: dict,
+) -> ReportSubscription:
+    """A subscription to a report or (given `dashboard` instead) to a custom dashboard."""
     if not actor.can("report", "view"):
         raise PermissionDenied
-    if not selectors.reports_for(actor).filter(pk=report.pk).exists():
+    if (report is None) == (dashboard is None):
+        raise ValidationError({"report": _("Give either a report or a dashboard.")})
+    if report is not None and not _can_open(actor, report):
         raise ValidationError({"report": _("No such report.")})
-    recipient = _recipient(actor, data.get("recipient"), report)
+    if dashboard is not None and not _can_open(actor, dashboard):
+        raise ValidationError({"dashboard": _("No such dashboard.")})
+    recipient = _recipient(actor, data.get("recipient"), report or dashboard)
     sub = ReportSubscription(
-        report=report, recipient=recipient.user, created_by=actor.user,
+        report=report, dashboard=dashboard, recipient=recipient.user, created_by=actor.user,
+        target_kind=ReportSubscription.DASHBOARD if dashboard else ReportSubscription.REPORT,
         condition=_clean_condition(data.get("condition"), report),
         is_active=data.get("is_active", True) is not False, **_clean_schedule(data),
     )  # fmt: skip
@@ -199,7 +235,7 @@ def subscription_update(*, actor: Membership, sub: ReportSubscription,
     if "condition" in data:
         sub.condition = _clean_condition(data["condition"], sub.report)
     if "recipient" in data and _int(data["recipient"]) != sub.recipient_id:
-        sub.recipient = _recipient(actor, data["recipient"], sub.report).user
+        sub.recipient = _recipient(actor, data["recipient"], sub.target).user
     if "is_active" in data:
         sub.is_active = bool(data["is_active"])
     sub.next_run_at = schedule_next(sub, timezone.now(), actor.tenant)
@@ -243,7 +279,7 @@ def describe(sub: ReportSubscription) -> str:
 def describe_condition(sub: ReportSubscription) -> str:
     if not sub.condition:
         return ""
-    labels = dict(measures(sub.report)) if sub.report else {}
+    labels = dict(measures(sub.report)) if sub.report_id else {}
     c = sub.condition
     return _("only when %(measure)s %(op)s %(value)s") % {
         "measure": labels.get(c["measure"], c["measure"]), "op": OPS.get(c["op"], c["op"]),

@@ -292,6 +292,7 @@ PAGES: dict[str, object] = {
     "board_widget_add": ("record", "board"),
     "board_widget_remove": ("record", "board"),
     "board_order": ("record", "board"),
+    "board_subscribe": ("record", "board"),
 }
 
 # Query strings each list page is read with, besides none: searches for the canary and for
