@@ -17,6 +17,16 @@ pytestmark = pytest.mark.e2e
 __all__ = ["sales_team"]  # the fixture, shared with the board's tests
 
 
+def redrawn(page, act) -> None:
+    """Do `act`, which redraws the editor (htmx), and wait until the new form is in: the
+    next step must not land on the form the redraw is about to replace."""
+    with page.expect_response(lambda r: "/rules/form/" in r.url):
+        act()
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
+
+
 def test_an_admin_makes_a_branch_and_the_dry_run_shows_the_arm(page, sales_team, screenshot_dir):
     tenant, admin, stages, _deals = sales_team
     errors = []
@@ -28,18 +38,24 @@ def test_an_admin_makes_a_branch_and_the_dry_run_shows_the_arm(page, sales_team,
     qualified.get_by_test_id("add-rule").first.click()
     qualified.get_by_role("link", name="Create a call task on entering this stage").click()
     editor = page.get_by_test_id("rule-editor")
-    editor.locator("select[name='actions.0.type']").select_option("branch")
+    expect(editor.get_by_label("Title")).to_have_value("Call the client")
+    redrawn(page, lambda: editor.locator("select[name='actions.0.type']").select_option("branch"))
     branch = editor.get_by_test_id("action-actions.0")
     expect(branch.get_by_test_id("arm-actions.0.then")).to_be_visible()
 
-    branch.get_by_role("button", name="+ Condition").click()
+    redrawn(page, lambda: branch.get_by_role("button", name="+ Condition").click())
     editor.locator("select[name='actions.0.conditions.0.field']").select_option("amount")
     editor.locator("select[name='actions.0.conditions.0.op']").select_option("gt")
     editor.locator("input[name='actions.0.conditions.0.value']").fill("20000")
-    editor.get_by_test_id("arm-actions.0.then").get_by_role("button", name="+ Action").click()
+    then, other = (
+        editor.get_by_test_id("arm-actions.0.then"),
+        editor.get_by_test_id("arm-actions.0.else"),
+    )
+    redrawn(page, lambda: then.get_by_role("button", name="+ Action").click())
     editor.locator("input[name='actions.0.then.0.title']").fill("Call the big client")
-    editor.get_by_test_id("arm-actions.0.else").get_by_role("button", name="+ Action").click()
-    editor.locator("select[name='actions.0.else.0.type']").select_option("deal.add_tag")
+    redrawn(page, lambda: other.get_by_role("button", name="+ Action").click())
+    redrawn(page, lambda: editor.locator("select[name='actions.0.else.0.type']").select_option(
+        "deal.add_tag"))  # fmt: skip
     editor.locator("input[name='actions.0.else.0.tag']").fill("small")
     expect(editor.locator("input[name='actions.0.conditions.0.value']")).to_have_value("20000")
     page.screenshot(path=screenshot_dir / "automation-branch-editor.png", full_page=True)
