@@ -198,15 +198,9 @@ class Compiler:
         """The alias of what a person shows as: their name, else their e-mail."""
         if f.type != objects.USER:
             return self.value(f)
-        p = f.path
-
-        def make():
-            name = Trim(Concat(F(f"{p}__first_name"), Value(" "), F(f"{p}__last_name"),
-                               output_field=CharField()))  # fmt: skip
-            shown = Coalesce(NullIf(name, Value("")), F(f"{p}__email"), output_field=CharField())
-            return self._gated(f, shown)
-
-        return self._alias(f"l_{self._safe(f.key)}", make)
+        return self._alias(
+            f"l_{self._safe(f.key)}", lambda: self._gated(f, _shown_as(f"{f.path}__"))
+        )
 
     def grouping(self, g: Grouping) -> str:
         if not g.period:
@@ -506,10 +500,15 @@ def _person_name(alias: str) -> Subquery:
     (as Compiler.label), read by a subquery the query runs once per group."""
     from django.contrib.auth import get_user_model
 
-    name = Trim(Concat(F("first_name"), Value(" "), F("last_name"), output_field=CharField()))
-    shown = Coalesce(NullIf(name, Value("")), F("email"), output_field=CharField())
-    users = get_user_model().objects.filter(pk=OuterRef(alias)).annotate(shown=shown)
+    users = get_user_model().objects.filter(pk=OuterRef(alias)).annotate(shown=_shown_as(""))
     return Subquery(users.values("shown")[:1], output_field=CharField())
+
+
+def _shown_as(prefix: str):
+    """A user's name, else their e-mail; `prefix` is the path to the user ("owner__")."""
+    name = Trim(Concat(F(f"{prefix}first_name"), Value(" "), F(f"{prefix}last_name"),
+                       output_field=CharField()))  # fmt: skip
+    return Coalesce(NullIf(name, Value("")), F(f"{prefix}email"), output_field=CharField())
 
 
 def _out(value, key: str = ""):
