@@ -14,17 +14,8 @@ from .helpers import new_rule, settle
 pytestmark = pytest.mark.django_db
 
 
-def test_a_message_from_a_client_sets_a_task_on_their_open_deal(workspace):
-    tenant, owner = workspace
-    pipeline, _stages = funnel(tenant)
-    new_rule(owner, "Answer the client", {
-        "trigger": {"type": "message.received", "pipeline": pipeline.pk},
-        "actions": [{"type": "task.create", "title": "Answer", "kind": "call"}],
-    })  # fmt: skip
-    ann = new_contact(owner, first_name="Ann", emails="ann@client.example")
-    deal = new_deal(owner, title="Ann's fleet", contacts=[ann])
-    channel = channel_create(owner, "Bot")
-    conversation_create(channel, "Ann", chat_id=777, contact_id=ann.pk)
+def _ann_writes(tenant, channel) -> list:
+    """Ann (chat 777) writes on the channel; the tasks, (title, record id), that came of it."""
     settle(tenant)
     update = {
         "update_id": 778,
@@ -36,7 +27,21 @@ def test_a_message_from_a_client_sets_a_task_on_their_open_deal(workspace):
         ingest.process(receiver.receive(channel, update).pk)
     settle(tenant)
     with tenant_scope(tenant):
-        tasks = list(Task.objects.values_list("title", "object_id"))
+        return list(Task.objects.values_list("title", "object_id"))
+
+
+def test_a_message_from_a_client_sets_a_task_on_their_open_deal(workspace):
+    tenant, owner = workspace
+    pipeline, _stages = funnel(tenant)
+    new_rule(owner, "Answer the client", {
+        "trigger": {"type": "message.received", "pipeline": pipeline.pk},
+        "actions": [{"type": "task.create", "title": "Answer", "kind": "call"}],
+    })  # fmt: skip
+    ann = new_contact(owner, first_name="Ann", emails="ann@client.example")
+    deal = new_deal(owner, title="Ann's fleet", contacts=[ann])
+    channel = channel_create(owner, "Bot")
+    conversation_create(channel, "Ann", chat_id=777, contact_id=ann.pk)
+    tasks = _ann_writes(tenant, channel)
     assert tasks == [("Answer", deal.pk)]
 
 
@@ -55,18 +60,7 @@ def test_a_rule_for_one_channel_leaves_the_others_alone(workspace):
         "actions": [{"type": "task.create", "title": "Answer the bot", "kind": "call"}],
     })  # fmt: skip
     conversation_create(bot, "Ann", chat_id=777, contact_id=ann.pk)
-    settle(tenant)
-    update = {
-        "update_id": 778,
-        "message": {"message_id": 2, "date": 1767225700, "text": "Any news?",
-                    "from": {"id": 777, "first_name": "Ann"},
-                    "chat": {"id": 777, "type": "private"}},
-    }  # fmt: skip
-    with tenant_scope(tenant):
-        ingest.process(receiver.receive(bot, update).pk)
-    settle(tenant)
-    with tenant_scope(tenant):
-        tasks = list(Task.objects.values_list("title", "object_id"))
+    tasks = _ann_writes(tenant, bot)
     assert tasks == [("Answer the bot", deal.pk)]
 
 
