@@ -23,26 +23,28 @@ from crm.automations import Action, Invalid, Params, Trigger
 log = logging.getLogger(__name__)
 
 
-class ReturnParams(Params):
+class FunnelParams(Params):
     pipeline: int | None = Field(None, ge=1, description="Only deals of this funnel.")
+
+
+class ReturnParams(FunnelParams):
     days: int = Field(1, ge=0, le=3650, description="Away at least this many days.")
 
 
-class ClientParams(Params):
-    pipeline: int | None = Field(None, ge=1, description="Only deals of this funnel.")
+class ClientParams(FunnelParams):
     channel: int | None = Field(None, ge=1, description="Only what comes in this channel.")
 
 
 def _check(params) -> None:
     from pipelines.models import Pipeline
 
-    from .models import Channel
-
     if params.pipeline and not Pipeline.objects.filter(pk=params.pipeline).exists():
         raise Invalid("pipeline", _("No such funnel."))
-    channel = getattr(params, "channel", None)
-    if channel and not Channel.objects.filter(pk=channel).exists():
-        raise Invalid("channel", _("No such channel."))
+
+
+def _check_client(params) -> None:
+    _check(params)
+    _check_channel(params)
 
 
 def _open_deals(contact_id, params, deal_id=None) -> list[int]:
@@ -378,8 +380,8 @@ def register() -> None:
         ("call.ended", gettext_lazy("Call ended"), "call.ended"),
     ):  # fmt: skip
         automations.register_trigger(Trigger(
-            key, label, (event,), "deal", ClientParams, records=_client_deals, validate=_check,
-            scope=lambda p: (p.pipeline, None), choices=_any_channel,
+            key, label, (event,), "deal", ClientParams, records=_client_deals,
+            validate=_check_client, scope=lambda p: (p.pipeline, None), choices=_any_channel,
             help=gettext_lazy("Acts on the client's open deals."),
         ))  # fmt: skip
     automations.register_trigger(Trigger(
