@@ -36,13 +36,13 @@ PLAN_FACT_FIELDS = (
           sortable=True, summable=True),
     Field("fact_amount", _("Fact, amount"), objects.MONEY, filterable=True, sortable=True,
           summable=True),
-    Field("amount_percent", _("Amount, % of plan"), objects.NUMBER, filterable=True,
+    Field("amount_percent", _("Amount vs plan, %"), objects.NUMBER, filterable=True,
           sortable=True),
     Field("plan_deals", _("Plan, won deals"), objects.NUMBER, "deals", filterable=True,
           sortable=True, summable=True),
     Field("fact_deals", _("Fact, won deals"), objects.NUMBER, filterable=True, sortable=True,
           summable=True),
-    Field("deals_percent", _("Won deals, % of plan"), objects.NUMBER, filterable=True,
+    Field("deals_percent", _("Won deals vs plan, %"), objects.NUMBER, filterable=True,
           sortable=True),
 )  # fmt: skip
 
