@@ -24,7 +24,11 @@ An object type says:
   deals, a deal's tasks), declared by the type on the "many" side (see Relation): reports'
   cross filters ("companies without deals") read them; `relations_of(key)` lists them;
 - `builtin_grants`: what each built-in role (admin, head, manager, accountant) is granted on
-  it in a new workspace; a role missing there gets nothing.
+  it in a new workspace; a role missing there gets nothing;
+- `part_of`: the key of the type whose records these are parts of (a deal's line items and
+  stage history, a conversation's messages): such a type has no grant of its own (roles,
+  the role editor and `Role.can` read that type's; `grant_key()`), no section and no events
+  of its own, and its selector shows the parts of the records the reader may see.
 """
 
 from __future__ import annotations
@@ -118,6 +122,7 @@ class ObjectType:
     # with activity, whichever registers later).
     relations: tuple[Relation, ...] | Callable[[], tuple[Relation, ...]] = ()
     builtin_grants: dict = field(default_factory=dict)
+    part_of: str = ""
 
     def catalogue(self) -> list[Field]:
         """Every field: the type's own, then the workspace's custom ones (one query)."""
@@ -151,6 +156,12 @@ def register(object_type: ObjectType) -> ObjectType:
 
 def get(key: str) -> ObjectType | None:
     return OBJECT_TYPES.get(key)
+
+
+def grant_key(key: str) -> str:
+    """The type whose grant rules records of type `key`: the one it is `part_of`, else it."""
+    t = OBJECT_TYPES.get(key)
+    return t.part_of if t is not None and t.part_of else key
 
 
 def all_types() -> list[ObjectType]:

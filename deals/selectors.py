@@ -10,7 +10,9 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db.models import (
     BooleanField,
+    CharField,
     DateTimeField,
+    DecimalField,
     DurationField,
     Exists,
     ExpressionWrapper,
@@ -19,6 +21,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
 from django.db.models.functions import Now
@@ -31,7 +34,7 @@ from crm.accounts.selectors import visible_to
 from crm.web.params import clean_text, parse_date, parse_id
 from pipelines.models import LostReason, Pipeline, Stage
 
-from .models import Deal, DealContact, LineItem, Product
+from .models import Deal, DealContact, LineItem, Product, StageHistory
 
 # Orderings a list accepts (`-` for descending). The API's cursor pages need values that are
 # never null, so it offers the first group only.
@@ -83,6 +86,57 @@ def line_items_for(membership: Membership) -> QuerySet[LineItem]:
     """Line items of the deals `membership` may see."""
     return LineItem.objects.select_related("product").filter(
         deal__in=deals_for(membership).values("pk")
+    )
+
+
+def _of_visible_deals(membership: Membership) -> Q:
+    """Rows of the deals `membership` may see (a row with a `deal`): no semi-join when the
+    role sees every deal."""
+    if membership.can("deal") and membership.role.visibility("deal") == ALL:
+        return Q()
+    return Q(deal__in=deals_for(membership).values("pk"))
+
+
+def _days(interval) -> ExpressionWrapper:
+    """An interval in days, to two decimals."""
+    seconds = Func(
+        interval,
+        template="EXTRACT(EPOCH FROM %(expressions)s)",
+        output_field=DecimalField(max_digits=20, decimal_places=6),
+    )
+    return ExpressionWrapper(
+        Func(seconds / Value(86400), Value(2), function="ROUND"),
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+
+
+def line_item_rows(membership: Membership) -> QuerySet[LineItem]:
+    """Line items as reports read them: of the deals the member may see, with the line's
+    `total` (quantity x price, less the discount, plus the tax, as `LineItem.total`)."""
+    if not membership.can("deal"):
+        return LineItem.objects.none()
+    money = DecimalField(max_digits=20, decimal_places=2)
+    net = F("quantity") * F("price") * (Value(1) - F("discount") / Value(100))
+    total = Func(net * (Value(1) + F("tax_rate") / Value(100)), Value(2), function="ROUND",
+                 output_field=money)  # fmt: skip
+    return LineItem.objects.filter(_of_visible_deals(membership)).alias(total=total)
+
+
+def stage_history_for(membership: Membership) -> QuerySet[StageHistory]:
+    """The stage history of the deals the member may see, each row a move into a stage (the
+    first: the deal's creation), with what reports read of the stay before it: `from_stage`,
+    `days_in_previous` (from entering the previous stage to this move) and `days_in_stage`
+    (this stay's length, once left). Aliases: computed only where a report asks."""
+    if not membership.can("deal"):
+        return StageHistory.objects.none()
+    before = StageHistory.objects.filter(
+        deal_id=OuterRef("deal_id"), entered_at__lt=OuterRef("entered_at")
+    ).order_by("-entered_at", "-id")
+    previous_entered = Subquery(before.values("entered_at")[:1], output_field=DateTimeField())
+    return StageHistory.objects.filter(_of_visible_deals(membership)).alias(
+        from_stage=Subquery(before.values("stage_name")[:1], output_field=CharField()),
+        days_in_previous=_days(F("entered_at") - previous_entered),
+        days_in_stage=_days(F("left_at") - F("entered_at")),
     )
 
 

@@ -13,7 +13,9 @@ assignee owns it, as an owner owns a deal.
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, DecimalField, Q, QuerySet, Value, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from contacts.selectors import records_for
 from crm.accounts.models import Membership
@@ -55,6 +57,21 @@ def conversations_for(membership: Membership) -> QuerySet[Conversation]:
     clients = records_for(membership, "contact").values("pk")
     unassigned = qs.filter(Q(assignee=None) & (Q(contact=None) | Q(contact__in=clients)))
     return assigned | unassigned
+
+
+def message_rows(membership: Membership) -> QuerySet[Message]:
+    """Messages (calls, e-mails, notes included) of the conversations the member may see, as
+    reports read them: a call's `duration` in seconds (its `meta`), null for the rest."""
+    role = membership.role
+    if not role.can(OBJECT_TYPE, "view"):
+        return Message.objects.none()
+    qs = Message.objects.all()
+    if role.visibility(OBJECT_TYPE) != ALL:
+        qs = qs.filter(conversation__in=conversations_for(membership).values("pk"))
+    seconds = Cast(
+        KeyTextTransform("duration", "meta"), DecimalField(max_digits=12, decimal_places=0)
+    )
+    return qs.alias(duration=Case(When(kind="call", then=seconds), default=Value(None)))
 
 
 def inbox(

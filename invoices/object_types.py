@@ -9,7 +9,7 @@ from crm.accounts.permissions import ALL, full
 from crm.objects import Field
 
 from . import selectors
-from .models import Invoice
+from .models import Allocation, Invoice
 
 FIELDS = (
     Field("number", _("Invoice no."), sortable=True),
@@ -22,6 +22,30 @@ FIELDS = (
     Field("issue_date", _("Issue date"), objects.DATE, filterable=True, sortable=True),
     Field("due_date", _("Due date"), objects.DATE, filterable=True, sortable=True),
     Field("deal", _("Deal"), objects.RECORD, "deal__title", filterable=True),
+)  # fmt: skip
+
+
+# Payments (`selectors.payment_rows`): a payment's share of one invoice per row; the
+# invoice's fields join as `invoice.status`, `invoice.deal`.
+PAYMENT_FIELDS = (
+    Field("amount", _("Amount"), objects.MONEY, "signed_amount", filterable=True,
+          sortable=True, summable=True),
+    Field("currency", _("Currency"), objects.CHOICE, "payment__currency", filterable=True,
+          groupable=True),
+    Field("paid_on", _("Paid on"), objects.DATE, "payment__paid_on", filterable=True,
+          sortable=True, groupable=True),
+    Field("method", _("Method"), objects.CHOICE, "method", choices=(
+        ("manual", _("Recorded by hand")), ("bank", _("Bank statement")),
+        ("stripe", "Stripe"), ("razorpay", "Razorpay"), ("other", _("Other"))),
+        filterable=True, groupable=True),
+    Field("refund", _("Refund"), objects.BOOL, "payment__is_refund", filterable=True,
+          groupable=True),
+    Field("recorded_by", _("Recorded by"), objects.USER, "payment__created_by",
+          filterable=True, groupable=True),
+    Field("invoice", _("Invoice"), objects.RECORD, "invoice__number", filterable=True,
+          groupable=True),
+    Field("client", _("Client"), objects.RECORD, "client_name", filterable=True,
+          groupable=True),
 )  # fmt: skip
 
 
@@ -45,5 +69,22 @@ def register() -> None:
             ),
             # Accountants keep the invoices of every deal (and read the deals: deals say so).
             builtin_grants={"accountant": full(ALL)},
+        )
+    )
+    objects.register(
+        objects.ObjectType(
+            key="payment",
+            label=_("Payment"),
+            plural=_("Payments"),
+            model=Allocation,
+            records=selectors.payment_rows,
+            nav_order=61,
+            fields=PAYMENT_FIELDS,
+            lookups=(objects.Lookup("invoice", _("Invoice"), "invoice"),),
+            # "Invoices paid by bank transfer", "issued invoices with no payment".
+            relations=(
+                objects.Relation("payments", _("Payments"), "invoice", "payment", "invoice"),
+            ),
+            part_of="invoice",
         )
     )

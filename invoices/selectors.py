@@ -6,7 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +26,9 @@ from .models import (
     StatementImport,
     TaxRate,
 )
+
+# Where a payment came from, by the prefix of its `external_id` (none: recorded by hand).
+PAYMENT_SOURCES = ("bank", "stripe", "razorpay")
 
 
 def invoices_for(membership: Membership) -> QuerySet[Invoice]:
@@ -71,6 +75,29 @@ def payments_for(membership: Membership) -> QuerySet[Payment]:
         return Payment.objects.none()
     return Payment.objects.exclude(pk__in=hidden.values("payment_id")).filter(
         pk__in=Allocation.objects.values("payment_id")
+    )
+
+
+def payment_rows(membership: Membership) -> QuerySet[Allocation]:
+    """Payments as reports read them: one row per payment's share of an invoice (a payment
+    over two invoices is two rows), of the invoices the member may see; a row says nothing
+    of the payment's other invoices. `amount` is the share, negative for a refund; `method`
+    where the money came from (by hand, a bank statement, a payment provider)."""
+    if not membership.can("invoice"):
+        return Allocation.objects.none()
+    qs = Allocation.objects.all()
+    if not sees_every_invoice(membership):
+        qs = qs.filter(invoice__in=invoices_for(membership).values("pk"))
+    external = "payment__external_id"
+    method = Case(
+        When(**{external: ""}, then=Value("manual")),
+        *[When(**{f"{external}__startswith": f"{m}:"}, then=Value(m)) for m in PAYMENT_SOURCES],
+        default=Value("other"),
+        output_field=CharField(),
+    )
+    signed = Case(When(payment__is_refund=True, then=-F("amount")), default=F("amount"))
+    return qs.alias(
+        signed_amount=signed, method=method, client_name=KeyTextTransform("name", "invoice__client")
     )
 
 

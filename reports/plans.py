@@ -3,7 +3,8 @@
 Who may do what follows the "sales_plan" grant: admins (all) every target; a head
 (department) their department and its members; a manager (own, view only) reads their own.
 The fact a plan is measured against is the won amount and number of won deals credited to
-the deal's owner on the day it was won (the rollups: reports.dashboards.plan_vs_fact)."""
+the deal's owner on the day it was won, read from the rollups (`with_won_facts`); the "plan vs
+fact" report type's rows are the plans with it (`plan_vs_fact`)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,32 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import (
+    Case,
+    DateField,
+    DecimalField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import Department, Membership
 from crm.accounts.permissions import ALL, DEPARTMENT
+from crm.accounts.selectors import visible_to
 from crm.activity.events import changes, emit, snapshot
 
 from .plan_models import SalesPlan
+from .rollup_models import DealDay
 
 OBJECT_TYPE = "sales_plan"
 FIELDS = ["period", "start", "user", "department", "amount", "deals"]
@@ -64,6 +82,61 @@ def plans_for(membership: Membership) -> QuerySet:
             | Q(department_id__in=departments)
         )
     return qs.filter(user_id=membership.user_id)
+
+
+class _PeriodStop(Func):
+    """The day after a plan's month or quarter: `start` + `months` months (1 or 3)."""
+
+    template = "(%(expressions)s)::date"
+    arg_joiner = " + INTERVAL '1 month' * "
+    output_field = DateField()
+
+
+def with_won_facts(plans: QuerySet, membership: Membership) -> QuerySet:
+    """`plans` with their fact as the member may see it (aliases): the won amount in the
+    workspace's currency (`fact_amount`) and the number of deals won in any currency
+    (`fact_deals`), credited to the deal's owner on the day it was won, within the plan's
+    month or quarter (`period_stop` its end), for its manager or its department's active
+    members. Read from the rollups (`DealDay`) under the member's visibility of deals, as
+    the sales dashboard's plan vs fact widget counts."""
+    months = Case(When(period=SalesPlan.QUARTER, then=Value(3)), default=Value(1))
+    department = Membership.objects.filter(
+        department_id=OuterRef(OuterRef("department_id")), is_active=True
+    ).values("user_id")
+    days = visible_to(DealDay.objects.all(), membership, "deal").filter(
+        Q(owner_id=OuterRef("user_id")) | Q(owner_id__in=department),
+        day__gte=OuterRef("start"),
+        day__lt=OuterRef("period_stop"),
+    )
+
+    def total(value):
+        one = days.order_by().annotate(k=Value(1)).values("k").annotate(v=value).values("v")
+        return Coalesce(Subquery(one[:1]), Value(0), output_field=value.output_field)
+
+    money = DecimalField(max_digits=18, decimal_places=2)
+    mine = Q(currency=OuterRef("tenant__currency"))
+    return plans.alias(period_stop=_PeriodStop(F("start"), months)).alias(
+        fact_amount=total(Sum("won_amount", filter=mine, output_field=money)),
+        fact_deals=total(Sum("won", output_field=IntegerField())),
+    )
+
+
+def plan_vs_fact(membership: Membership) -> QuerySet:
+    """Each plan the member may see with its fact (`with_won_facts`) and the fact in per
+    cent of the target (`amount_percent`, `deals_percent`; null without a target): the
+    "plan vs fact" report type's rows. Aliases: computed only where a report asks."""
+    percent = DecimalField(max_digits=40, decimal_places=1)  # a tiny target, a big fact
+
+    def share(fact: str, plan: str):
+        ratio = F(fact) * Value(100) / Cast(NullIf(F(plan), Value(0)), percent)
+        return Func(Cast(ratio, percent), Value(1), function="ROUND", output_field=percent)
+
+    target = Case(When(user__isnull=False, then=Value("manager")), default=Value("department"))
+    return with_won_facts(plans_for(membership), membership).alias(
+        target=target,
+        amount_percent=share("fact_amount", "amount"),
+        deals_percent=share("fact_deals", "deals"),
+    )
 
 
 def _check_target(actor: Membership, user, department) -> None:

@@ -21,7 +21,7 @@ def test_the_apps_register_their_types_with_a_catalogue():
     assert deal.field("amount").summable and deal.field("stage").groupable
     assert deal.card_url(7) == "/deals/7/"
     # Sections follow the registry's order; tasks, comments hang on deals and clients only.
-    assert [t.section for t in objects.all_types()][:5] == [
+    assert [t.section for t in objects.all_types() if t.section][:5] == [
         "inbox",
         "deals",
         "contacts",
@@ -35,16 +35,29 @@ def test_built_in_roles_take_their_grants_from_the_registry(workspace):
     tenant, _owner = workspace
     with tenant_scope(tenant):
         roles = {r.key: r.grants for r in Role.objects.exclude(key="")}
-    assert set(roles["admin"]) == set(objects.OBJECT_TYPES)
+    # Every type with a grant of its own; parts of another's records follow that one's grant.
+    own = {k for k, t in objects.OBJECT_TYPES.items() if not t.part_of}
+    assert set(roles["admin"]) == own
     assert roles["accountant"]["deal"] == {"actions": ["view"], "visibility": "all"}
     assert "task" not in roles["accountant"]  # the accountant's role has no tasks
     assert roles["manager"]["contact"]["visibility"] == "own"
-    assert set(permissions.object_types()) == set(objects.OBJECT_TYPES)
+    assert set(permissions.object_types()) == own
+    assert "line_item" not in own and objects.grant_key("line_item") == "deal"
 
 
 def test_a_role_cannot_grant_an_unregistered_type():
     with pytest.raises(ValueError, match="Unknown object type"):
         permissions.clean_grants({"spaceship": {"actions": ["view"], "visibility": "all"}})
+    # Nor a part of another type's records: a payment is seen where its invoice is.
+    with pytest.raises(ValueError, match="Unknown object type"):
+        permissions.clean_grants({"payment": {"actions": ["view"], "visibility": "all"}})
+
+
+def test_parts_of_a_record_follow_its_types_grant():
+    role = Role(grants={"deal": {"actions": ["view"], "visibility": "own"}})
+    assert role.can("line_item") and role.can("stage_change")
+    assert not role.can("line_item", "edit") and role.visibility("stage_change") == "own"
+    assert not role.can("message") and not role.can("payment")
 
 
 def test_a_new_custom_field_appears_in_filters_export_api_and_catalogue(client, workspace):

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm import objects
 from crm.tenancy.models import CURRENT_USER, TIME_ZONES, TenantModel, languages
 
 from . import permissions
@@ -119,11 +120,14 @@ class Role(TenantModel):
     def __str__(self):
         return self.name
 
+    # A type that is part of another (a deal's line items) follows that type's grant.
     def can(self, object_type: str, action: str = "view") -> bool:
-        return action in self.grants.get(object_type, {}).get("actions", ())
+        grant = self.grants.get(objects.grant_key(object_type), {})
+        return action in grant.get("actions", ())
 
     def visibility(self, object_type: str) -> str:
-        return self.grants.get(object_type, {}).get("visibility", permissions.OWN)
+        grant = self.grants.get(objects.grant_key(object_type), {})
+        return grant.get("visibility", permissions.OWN)
 
 
 class Membership(TenantModel):

@@ -26,8 +26,9 @@ def full(visibility=ALL, actions=tuple(ACTIONS)):
 
 
 def object_types() -> dict:
-    """{key: plural label} of every registered object type, in registration order."""
-    return {t.key: t.plural for t in objects.all_types()}
+    """{key: plural label} of every registered object type with a grant of its own (not the
+    parts of another type's records), in the registry's order."""
+    return {t.key: t.plural for t in objects.all_types() if not t.part_of}
 
 
 # The roles every new workspace starts with; admins may edit them or add their own. What
@@ -50,6 +51,8 @@ def builtin_grants(role_key: str) -> dict:
     """The grants of built-in role `role_key` over every registered object type."""
     grants = {}
     for object_type in objects.all_types():
+        if object_type.part_of:
+            continue  # its records follow the grant of the type they are parts of
         grant = object_type.builtin_grants.get(role_key, DEFAULT_GRANTS[role_key])
         if role_key == "admin":
             grant = full()  # the admin can do everything, whatever a type says
@@ -64,7 +67,7 @@ def clean_grants(raw) -> dict:
         raise ValueError(_("Grants must be an object keyed by object type."))
     grants = {}
     for object_type, grant in raw.items():
-        if objects.get(object_type) is None:
+        if objects.get(object_type) is None or objects.grant_key(object_type) != object_type:
             raise ValueError(_("Unknown object type: %(type)s") % {"type": object_type})
         if not isinstance(grant, dict):
             raise ValueError(_("Each grant must be an object with actions and visibility."))

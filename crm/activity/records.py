@@ -69,11 +69,12 @@ def visible_sets(membership) -> dict:
 def other_visible_sets(membership, known) -> dict:
     """{record type: `seen_by(...)`} for the other registered types with a selector, those
     not in `known` (invoices, say): events about them show, on the timelines of the records
-    they name, to the members who may see them."""
+    they name, to the members who may see them. Parts of another type's records (a deal's
+    line items) are no subjects of events: their events are about the record they are of."""
     return {
         object_type: seen_by(membership, object_type, spec.records)
         for object_type, spec in objects.OBJECT_TYPES.items()
-        if spec.records is not None and object_type not in known
+        if spec.records is not None and object_type not in known and not spec.part_of
     }
 
 
