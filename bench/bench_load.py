@@ -375,6 +375,7 @@ def _deal_ids(users) -> dict:
 # --- the users -----------------------------------------------------------------------------
 
 SPACES: list[Space] = []
+READY: list[int] = []  # one entry per user that has started (logged in), for the warm-up
 _turn = itertools.count()
 PAGE, API, OTHER = "page", "api list", "other"
 _GROUP: dict[str, str] = {}  # request name -> its group
@@ -405,6 +406,7 @@ class Browser(HttpUser):
         ) as response:  # fmt: skip
             if "sessionid" not in self.client.cookies:
                 response.failure("the login did not open a session")
+        READY.append(1)
 
     def page(self, path: str, name: str, **headers):
         return self.client.get(path, name=_named(PAGE, name), headers=headers or None)
@@ -532,6 +534,7 @@ class Webhook(HttpUser):
 
     def on_start(self):
         self.space = SPACES[next(_turn) % len(SPACES)]
+        READY.append(1)
 
     @task
     def call(self):
@@ -708,6 +711,13 @@ def run_steps(env: Environment, launcher: psutil.Process, args) -> list[Step]:
     done = []
     for users in steps_for(args):
         runner.start(users, spawn_rate=max(5, users / 2))
+        # The step is measured once every user has logged in (a password hash each: on a
+        # busy machine the logins alone can take longer than a short step), then warmed up.
+        ramp, deadline = time.monotonic(), time.monotonic() + 300
+        while len(READY) < users and time.monotonic() < deadline:
+            gevent.sleep(0.5)
+        print(f"  {len(READY)} of {users} users logged in and working after "
+              f"{time.monotonic() - ramp:.0f} s", flush=True)  # fmt: skip
         gevent.sleep(args.warmup)
         collected.clear()
         before, t0, m0 = cpu_seconds(processes(launcher)), time.monotonic(), machine_busy()
