@@ -29,6 +29,8 @@ COPY deals ./deals
 COPY pipelines ./pipelines
 COPY reports ./reports
 COPY integrations ./integrations
+COPY invoices ./invoices
+COPY automation ./automation
 RUN pip install --upgrade pip && pip install . && rm -rf build ./*.egg-info
 
 COPY manage.py ./

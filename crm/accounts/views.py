@@ -80,6 +80,9 @@ def workspace_switch(request):
     wanted = request.POST.get("tenant")
     for membership in request.memberships:
         if str(membership.tenant_id) == wanted:
+            # A new session key with the new workspace, as on login: a key seen before the
+            # switch (a shared screen, a log) opens nothing in the workspace switched to.
+            request.session.cycle_key()
             request.session[SESSION_KEY] = membership.tenant_id
             services.workspace_used(user=request.user, tenant_id=membership.tenant_id)
             messages.info(request, _("Switched to %(name)s.") % {"name": membership.tenant.name})
@@ -95,6 +98,7 @@ def workspace_new(request):
     form = forms.NewWorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         tenant = services.tenant_create(owner=request.user, name=form.cleaned_data["name"])
+        request.session.cycle_key()  # a new workspace is entered as a switch is (above)
         request.session[SESSION_KEY] = tenant.pk
         services.workspace_used(user=request.user, tenant_id=tenant.pk)
         messages.success(request, _("Workspace %(name)s created.") % {"name": tenant.name})
