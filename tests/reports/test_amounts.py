@@ -42,7 +42,7 @@ def sales(workspace):
 
 
 def test_the_table_writes_money_and_numbers_in_the_readers_language(sales):
-    tenant, admin, _ann, report = sales
+    tenant, admin, _ann, _report = sales
     with tenant_scope(tenant, admin.user):
         outcome = run.run("deals", DEFINITION, admin, tenant.time_zone)
     with translation.override("en"):
