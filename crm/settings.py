@@ -323,6 +323,7 @@ CELERY_TASK_ROUTES = {
     "contacts.recover_imports": {"queue": "heavy"},
     "reports.export_report": {"queue": "heavy"},
     "reports.recover_exports": {"queue": "heavy"},
+    "reports.rebuild_rollups": {"queue": "heavy"},
     "integrations.ingest_delivery": {"queue": "ingest"},
     "integrations.ingest_pending": {"queue": "ingest"},
     "integrations.wake_snoozed": {"queue": "ingest"},

@@ -79,6 +79,8 @@ class ReportTypesView(APIView):
                 "object_type": rt.object_type.key,
                 # An admin's own type (a primary with related ones), "custom_<id>".
                 "custom": isinstance(rt, custom_types.CustomType),
+                # "pairs": a row per (primary, related) pair; "primary": per primary record.
+                "rows": getattr(rt, "rows", custom_types.PRIMARY),
                 "fields": [f.as_dict() for f in rt.fields().values()],
                 # What cross filters reach: {"cross": key, "with": ..., "filters": [...]}
                 # over the related type's fields.
@@ -384,10 +386,17 @@ class CustomReportTypeSerializer(serializers.ModelSerializer):
                         '"with": false}]; "with" true keeps only records that have some.'),
     )  # fmt: skip
 
+    rows = serializers.ChoiceField(
+        choices=[custom_types.PRIMARY, custom_types.PAIRS], required=False,
+        help_text=gettext_lazy('"primary": one row per primary record (the default); "pairs": '
+                               'one row per pair with the relation marked "pairs": true (else '
+                               "the first), whose fields are then real columns."),
+    )  # fmt: skip
+
     class Meta:
         model = CustomReportType
-        fields = ["id", "key", "name", "description", "primary", "related", "created_at",
-                  "updated_at"]  # fmt: skip
+        fields = ["id", "key", "name", "description", "primary", "related", "rows",
+                  "created_at", "updated_at"]  # fmt: skip
         read_only_fields = ["id", "key", "created_at", "updated_at"]
 
 
@@ -413,6 +422,7 @@ class CustomReportTypeViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
                 primary=data.get("primary", instance.primary if instance else ""),
                 related=data.get("related", instance.related if instance else []),
                 description=data.get("description", instance.description if instance else ""),
+                rows=data.get("rows"),
             )  # fmt: skip
         except (DjangoValidationError, DjangoPermissionDenied) as exc:
             _raise(exc)

@@ -151,6 +151,10 @@ class Shown:
     value: object = None
     value_label: str = ""
     previous: object = None
+    value_key: str = ""  # the summary a KPI shows, and those it could show (the editor)
+    value_choices: list = field(default_factory=list)
+    value_text: str = ""  # value and previous as the reader writes them
+    previous_text: str = ""
     change: Decimal | None = None
 
     @property
@@ -166,10 +170,15 @@ def _number(value):
         return None
 
 
-def _kpi_key(widget, cleaned: spec.Spec) -> tuple[str, str]:
-    keys = [(s.key, present.summary_label(s)) for s in cleaned.summaries] + [
+def value_choices(cleaned: spec.Spec) -> list[tuple[str, str]]:
+    """What a KPI may show of a report: its summaries and formulas, and the record count."""
+    return [(s.key, present.summary_label(s)) for s in cleaned.summaries] + [
         (f.key, f.label) for f in cleaned.formulas
     ]
+
+
+def _kpi_key(widget, cleaned: spec.Spec) -> tuple[str, str]:
+    keys = value_choices(cleaned)
     for key, label in keys:
         if key == widget.value:
             return key, label
@@ -193,9 +202,11 @@ def _one(widget, membership, time_zone, filters, fields, *, previous=False):
     return cleaned, compiler.run(page=1, page_size=1), shiftable
 
 
-def run_widget(widget, membership, time_zone, filters: BoardFilters, fields_of) -> Shown:
+def run_widget(widget, membership, time_zone, filters: BoardFilters, fields_of,
+               currency: str = "") -> Shown:  # fmt: skip
     """One widget as the viewer sees it. `fields_of(type_key)` reads a type's fields (cached
-    by the caller: one query per type for its custom fields)."""
+    by the caller: one query per type for its custom fields). `currency`: the workspace's,
+    for the figures written on the page and in the mail."""
     out = Shown(widget)
     if not (widget.report.is_shared or widget.report.owner_id == membership.user_id):
         # A shared dashboard may hold its owner's private report: others do not run it.
@@ -214,18 +225,25 @@ def run_widget(widget, membership, time_zone, filters: BoardFilters, fields_of) 
     out.result = result
     if widget.kind == DashboardWidget.KPI:
         key, out.value_label = _kpi_key(widget, cleaned)
+        out.value_key = key
+        out.value_choices = [("count", _("Count"))] + [
+            c for c in value_choices(cleaned) if c[0] != "count"
+        ]
         group = result.groups[0] if result.groups else {"count": 0, "values": {}}
         out.value = group["count"] if key == "count" else group["values"].get(key)
+        money = present.summary_is_money(cleaned, key)
+        out.value_text = present.amount(out.value, money, currency)
         if shiftable:
             _c, before, _s = _one(widget, membership, time_zone, filters, fields, previous=True)
             if before is not None:
                 prev = before.groups[0] if before.groups else {"count": 0, "values": {}}
                 out.previous = prev["count"] if key == "count" else prev["values"].get(key)
+                out.previous_text = present.amount(out.previous, money, currency)
                 now, then = _number(out.value), _number(out.previous)
                 if now is not None and then:
                     out.change = ((now - then) * 100 / abs(then)).quantize(Decimal("0.1"))
         return out
-    out.table = present.table(cleaned, result)
+    out.table = present.table(cleaned, result, currency)
     if widget.kind == DashboardWidget.CHART:
         out.chart = present.chart(cleaned, result)
     return out
@@ -240,4 +258,7 @@ def run_board(board, membership, tenant, filters: BoardFilters) -> list[Shown]:
             cache[key] = types.get(key).fields()
         return cache[key]
 
-    return [run_widget(w, membership, tenant.time_zone, filters, fields_of) for w in widgets]
+    return [
+        run_widget(w, membership, tenant.time_zone, filters, fields_of, tenant.currency)
+        for w in widgets
+    ]

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -98,6 +99,30 @@ def widget_add(request, pk):
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     return redirect("board", pk)
+
+
+def _back(request, pk):
+    """Back to the dashboard under the filters it was shown with."""
+    query = request.POST.get("query", "")
+    url = reverse("board", args=[pk])
+    return redirect(f"{url}?{QueryDict(query).urlencode()}" if query else url)
+
+
+@require_POST
+@can_view("report")
+def widget_edit(request, pk, widget_pk):
+    """The widget's editor: its width (also the narrower / wider buttons), title and, for a
+    KPI, the summary it shows."""
+    board = _editable_or_404(request, pk)
+    widget = get_object_or_404(board.widgets.select_related("report"), pk=widget_pk)
+    data = {key: request.POST[key] for key in ("value", "title") if key in request.POST}
+    if "width" in request.POST:
+        data["width"] = as_id(request.POST["width"])
+    try:
+        boards.widget_update(actor=request.membership, widget=widget, data=data)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return _back(request, pk)
 
 
 @require_POST

@@ -73,6 +73,40 @@ def _report(actor: Membership, report_id):
     return report
 
 
+def value_keys(report) -> list[str]:
+    """What a KPI widget may show of a report: "count", then its summaries' and formulas'
+    keys, read from the saved definition (the run checks the fields themselves)."""
+    definition = report.spec or {}
+    keys = ["count"]
+    for raw in definition.get("summaries") or []:
+        if isinstance(raw, dict):
+            field, agg = raw.get("field") or "", raw.get("agg") or ""
+            keys.append(f"{field}__{agg}" if field else agg)
+    for raw in definition.get("formulas") or []:
+        if isinstance(raw, dict) and raw.get("key"):
+            keys.append(str(raw["key"]))
+    return list(dict.fromkeys(k for k in keys if k))
+
+
+def _value(report, value) -> str:
+    """The KPI's value: empty (the report's first summary) or one of `value_keys`."""
+    value = (value or "").strip()
+    if value and value not in value_keys(report):
+        raise ValidationError(
+            {
+                "value": _(
+                    'The report "%(report)s" has no summary "%(value)s": choose one of %(keys)s.'
+                )
+                % {
+                    "report": report.name,
+                    "value": value[:80],
+                    "keys": ", ".join(value_keys(report)),
+                }
+            }
+        )
+    return value
+
+
 @transaction.atomic
 def widget_add(*, actor: Membership, board: Dashboard, report_id, kind: str = "chart",
                width=2, value: str = "", title: str = "") -> DashboardWidget:  # fmt: skip
@@ -84,7 +118,7 @@ def widget_add(*, actor: Membership, board: Dashboard, report_id, kind: str = "c
     last = board.widgets.aggregate(m=Max("position"))["m"]
     return DashboardWidget.objects.create(
         dashboard=board, report=report, kind=kind, width=width,
-        value=(value or "")[:80], title=(title or "")[:120],
+        value=_value(report, value), title=(title or "")[:120],
         position=0 if last is None else last + 1,
     )  # fmt: skip
 
@@ -103,9 +137,10 @@ def widget_update(*, actor: Membership, widget: DashboardWidget, data: dict) -> 
         if data["width"] not in WIDTHS:
             raise ValidationError({"width": _("Choose a width from 1 to 4.")})
         widget.width = data["width"]
-    for key, limit in (("value", 80), ("title", 120)):
-        if key in data:
-            setattr(widget, key, (data[key] or "")[:limit])
+    if "value" in data or "report" in data:
+        widget.value = _value(widget.report, data.get("value", widget.value))
+    if "title" in data:
+        widget.title = (data["title"] or "")[:120]
     widget.save()
     return widget
 

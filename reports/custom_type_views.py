@@ -17,11 +17,17 @@ from .models import CustomReportType
 
 
 def _related_from(post) -> list[dict]:
-    return [
-        {"relation": post[f"r{n}_relation"].strip(), "with": post.get(f"r{n}_with") != "0"}
-        for n in range(custom_types.MAX_RELATED)
-        if post.get(f"r{n}_relation", "").strip()
-    ]
+    """The related rows of the form; `pairs` (a radio) names the row giving one row per
+    pair, empty for one row per primary record."""
+    out = []
+    for n in range(custom_types.MAX_RELATED):
+        if post.get(f"r{n}_relation", "").strip():
+            item = {"relation": post[f"r{n}_relation"].strip(),
+                    "with": post.get(f"r{n}_with") != "0"}  # fmt: skip
+            if post.get("pairs") == str(n):
+                item["pairs"] = True
+            out.append(item)
+    return out
 
 
 @manager_required
@@ -36,8 +42,9 @@ def custom_type_list(request, pk=None):
                 "description": request.POST.get("description", ""),
                 "primary": request.POST.get("primary", ""),
                 "related": _related_from(request.POST)}  # fmt: skip
+        rows = custom_types.PAIRS if request.POST.get("pairs") else custom_types.PRIMARY
         try:
-            custom_types.custom_type_save(actor=m, custom_type=row, **data)
+            custom_types.custom_type_save(actor=m, custom_type=row, rows=rows, **data)
             messages.success(request, _("The report type is saved."))
             return redirect("report_types")
         except ValidationError as exc:
@@ -56,12 +63,15 @@ def custom_type_list(request, pk=None):
     rows = []
     for r in CustomReportType.objects.all():
         built = custom_types.build(r)  # the relations' labels, as the designer shows them
-        related_labels = [(x.relation.label, x.inner) for x in built.related] if built else []
+        related_labels = (
+            [(x.relation.label, x.inner, x.pairs) for x in built.related] if built else []
+        )
         rows.append((r, labels.get(r.primary, r.primary), related_labels))
     return render(request, "reports/custom_types.html", {
         "rows": rows, "row": row, "data": data, "errors": errors, "primaries": primaries,
         "relations": [(k, rel.label) for k, (rel, _t) in relations.items()],
         "related": related[: custom_types.MAX_RELATED],
+        "paired": next((n for n, r in enumerate(data["related"]) if r.get("pairs")), None),
     })  # fmt: skip
 
 

@@ -16,6 +16,11 @@ urlpatterns = [
     ),
     path("dashboards/custom/<int:pk>/widgets/", board_views.widget_add, name="board_widget_add"),
     path(
+        "dashboards/custom/<int:pk>/widgets/<int:widget_pk>/edit/",
+        board_views.widget_edit,
+        name="board_widget_edit",
+    ),
+    path(
         "dashboards/custom/<int:pk>/widgets/<int:widget_pk>/remove/",
         board_views.widget_remove,
         name="board_widget_remove",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from crm.accounts.models import Department, User
 from crm.web.decorators import can_view
 
-from . import dashboards, plans
+from . import dashboards, plans, rebuilds
 from .dashboard_api import dashboard_json
 from .plan_models import SalesPlan
 
@@ -31,6 +31,7 @@ def sales(request):
         "managers": [(u, found["members"][u]["name"]) for u in found["pickable"]],
         "chart_data": dashboard_json(data),
         "can_plans": request.membership.can("sales_plan"),
+        "recalculating": rebuilds.busy(request.tenant.pk),
     })  # fmt: skip
 
 

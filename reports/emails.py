@@ -69,7 +69,8 @@ def send_report(sub, outcome) -> None:
     image = chart_png(outcome, report.name)
     context = {
         "report": report, "user": user, "tenant": sub.tenant,
-        "table": present.table(outcome.spec, outcome.result), "result": outcome.result,
+        "table": present.table(outcome.spec, outcome.result, sub.tenant.currency),
+        "result": outcome.result,
         "link": settings.SITE_URL.rstrip("/") + reverse("report_run", args=[report.pk]),
         "chart_cid": CHART_CID if image else "",
         "manage_link": settings.SITE_URL.rstrip("/") + reverse("report_subscriptions"),

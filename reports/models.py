@@ -78,6 +78,11 @@ class CustomReportType(TenantModel):
     def key(self) -> str:
         return f"custom_{self.pk}"
 
+    @property
+    def rows(self) -> str:
+        """ "pairs" when a relation gives one row per (primary, related) pair."""
+        return "pairs" if any((r or {}).get("pairs") for r in self.related or []) else "primary"
+
 
 class ReportExport(TenantModel):
     """A big export written by a worker (reports/background.py): the member who asked for

@@ -8,6 +8,7 @@ import json
 from django.utils.translation import gettext as _
 
 from crm import objects
+from crm.web.l10n import format_money, format_number
 
 from .compiler import Result
 from .designer import AGG_LABELS, PERIOD_LABELS
@@ -34,6 +35,43 @@ def shown(value, field=None, period: str = "") -> str:
     return str(value)
 
 
+def amount(value, money: bool, currency: str) -> str:
+    """A figure as the reader writes it: "$12,345.50" / "12 345,50 $", "1,234" / "1 234".
+    The workspace's formatter (crm.web.l10n, as the deals board and invoices use); the API
+    and the exports keep the raw values."""
+    if value is None or value == "":
+        return ""
+    if money and currency:
+        return format_money(value, currency)
+    return format_number(value) or str(value)
+
+
+MONEY_AGGS = ("sum", "avg", "min", "max")
+
+
+def value_kinds(spec: Spec) -> list[bool]:
+    """Per summary, then per formula: whether it is money (a sum, average, minimum or
+    maximum of a money field). Counts and formulas are plain numbers."""
+    return [
+        s.field is not None and s.agg in MONEY_AGGS and s.field.type == objects.MONEY
+        for s in spec.summaries
+    ] + [False] * len(spec.formulas)
+
+
+def summary_is_money(spec: Spec, key: str) -> bool:
+    return any(s.key == key and m for s, m in zip(spec.summaries, value_kinds(spec), strict=False))
+
+
+def _cell(value, field, currency: str, row: dict | None = None) -> str:
+    """A detail row's cell: money in the row's own currency where the row has one."""
+    if value is not None and value != "" and field is not None:
+        if field.type == objects.MONEY:
+            return format_money(value, (row or {}).get("currency") or currency)
+        if field.type == objects.NUMBER:
+            return format_number(value) or str(value)
+    return shown(value, field)
+
+
 def summary_label(s) -> str:
     if s.field is None:
         return str(AGG_LABELS["count"])
@@ -46,11 +84,14 @@ def grouping_label(g) -> str:
     return str(g.field.label)
 
 
-def table(spec: Spec, result: Result) -> dict:
+def table(spec: Spec, result: Result, currency: str = "") -> dict:
+    """`currency`: the workspace's, for the summaries of money fields (figures are written
+    for the reader; the raw values stay in `result`)."""
     groupings = list(spec.group_by)
     values = [(s.key, summary_label(s)) for s in spec.summaries] + [
         (f.key, f.label) for f in spec.formulas
     ]
+    money = value_kinds(spec)
     out = {
         "group_headers": [grouping_label(g) for g in groupings],
         "value_headers": [label for _k, label in values],
@@ -58,28 +99,38 @@ def table(spec: Spec, result: Result) -> dict:
         "matrix": None,
         "column_headers": [str(c.label) for c in spec.columns],
         "rows": [],
-        "totals": [result.totals.get(k) for k, _l in values],
+        "totals": [
+            amount(result.totals.get(k), m, currency)
+            for (k, _l), m in zip(values, money, strict=True)
+        ],
+        "total_count": amount(result.totals.get("count"), False, currency),
     }
     if spec.column_group:
-        out["matrix"] = _matrix(spec, result, values)
+        out["matrix"] = _matrix(spec, result, values, money[0] if money else False, currency)
     else:
         for g in result.groups:
             out["groups"].append(
                 {
                     "cells": [shown(g["labels"].get(x.key), x.field, x.period) for x in groupings],
-                    "count": g["count"],
-                    "values": [g["values"].get(k) for k, _l in values],
+                    "count": amount(g["count"], False, currency),
+                    "values": [
+                        amount(g["values"].get(k), m, currency) or None
+                        for (k, _l), m in zip(values, money, strict=True)
+                    ],
                     "drill": json.dumps(g["key"], separators=(",", ":")),
                 }
             )
     for row in result.rows:
         out["rows"].append(
-            {"id": row["id"], "cells": [shown(row.get(c.key), c) for c in spec.columns]}
+            {
+                "id": row["id"],
+                "cells": [_cell(row.get(c.key), c, currency, row) for c in spec.columns],
+            }
         )
     return out
 
 
-def _matrix(spec: Spec, result: Result, values) -> dict:
+def _matrix(spec: Spec, result: Result, values, money: bool, currency: str) -> dict:
     """Rows by the row groupings, a column per value of the column grouping; each cell the
     count and the first summary."""
     cg = spec.column_group
@@ -101,10 +152,12 @@ def _matrix(spec: Spec, result: Result, values) -> dict:
                 ),
             },
         )
-        row["by_column"][g["labels"].get(cg.key)] = (g["count"], g["values"].get(first))
+        value = amount(g["values"].get(first), money, currency) or None
+        row["by_column"][g["labels"].get(cg.key)] = (amount(g["count"], False, currency), value)
         row["count"] += g["count"]
     for row in rows.values():
         row["columns"] = [row["by_column"].get(c, (None, None)) for c in columns]
+        row["count"] = amount(row["count"], False, currency)
     return {
         "headers": [shown(c, cg.field, cg.period) for c in columns],
         "title": grouping_label(cg),

@@ -7,7 +7,7 @@ from celery import shared_task
 from crm.tenancy.context import require_tenant_id
 from crm.tenancy.tasks import for_each_tenant, tenant_task
 
-from . import delivery
+from . import delivery, rebuilds
 from .background import export_run, recover
 
 
@@ -51,3 +51,9 @@ def recover_exports(stalled_after_minutes: int = 30) -> dict:
 
     for_each_tenant(one)
     return counts
+
+
+@tenant_task(name="reports.rebuild_rollups", acks_late=True)
+def rebuild_rollups(tenant_id: int) -> None:
+    """The workspace's rollups again, after a stage reorder or a time-zone change."""
+    rebuilds.run(tenant_id)

@@ -153,7 +153,7 @@ def _result_context(request, type_key, definition, page=1, drill=None, report=No
     if outcome.result is not None:
         context.update({
             "result": outcome.result,
-            "table": present.table(outcome.spec, outcome.result),
+            "table": present.table(outcome.spec, outcome.result, request.tenant.currency),
             "chart": present.chart(outcome.spec, outcome.result),
             "spec": outcome.spec,
         })  # fmt: skip

@@ -49,7 +49,8 @@ def test_a_head_builds_a_report_and_a_manager_sees_their_own_row(page, new_page,
     # Drill down into Ann's February: her one deal.
     page.locator("[data-testid=drill]", has_text="Ann Lee").nth(1).click()
     page.get_by_test_id("drill-note").wait_for()
-    assert page.locator("[data-testid=row]").all_inner_texts() == ["Ann February\t250.50"]
+    # Money written for the reader: the workspace's currency, the locale's grouping.
+    assert page.locator("[data-testid=row]").all_inner_texts() == ["Ann February\t$250.50"]
     assert errors == []
 
     other = new_page()

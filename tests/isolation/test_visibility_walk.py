@@ -290,6 +290,7 @@ PAGES: dict[str, object] = {
     "board": ("record", "board"),
     "board_edit": ("record", "board"),
     "board_widget_add": ("record", "board"),
+    "board_widget_edit": ("record", "board"),
     "board_widget_remove": ("record", "board"),
     "board_order": ("record", "board"),
     "board_subscribe": ("record", "board"),

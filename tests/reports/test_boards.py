@@ -81,11 +81,11 @@ def test_the_dashboard_runs_every_widget_as_the_viewer(client, team):
     assert page.count('data-testid="widget"') == 3
     assert "Ann Lee" in page and "Bob Ray" in page and "data-report-chart" in page
     # The KPI: 300 won this month against 200 last month.
-    assert 'data-testid="kpi-value">300.00<' in page and "+50.0%" in page
+    assert 'data-testid="kpi-value">$300.00<' in page and "+50.0%" in page
     mine = login(client, bob).get(reverse("board", args=[board.pk])).content.decode()
     assert "Bob Ray" in mine and "Ann Lee" not in mine and "250.50" not in mine
     # Ann's KPI is hers; Bob won nothing this month.
-    assert 'data-testid="kpi-value">0<' in mine or 'data-testid="kpi-value">—<' in mine
+    assert 'data-testid="kpi-value">$0.00<' in mine or 'data-testid="kpi-value">—<' in mine
     assert 'data-testid="widget-remove"' not in mine  # the admin's board, not Bob's to change
 
 
@@ -97,7 +97,7 @@ def test_dashboard_filters_narrow_every_widget(client, team):
     assert "Ann Lee" in page and "Bob Ray" not in page
     # The period replaces the KPI's own "this month": last month Ann won 200, before it 0.
     page = _grid(client.get(url, {"period": "last_month"}))
-    assert 'data-testid="kpi-value">200.00<' in page
+    assert 'data-testid="kpi-value">$200.00<' in page
     assert "A1" not in page and "Bob Ray" not in page  # the chart's months: last month only
 
 

@@ -98,7 +98,7 @@ def test_design_preview_and_save(client, team):
         "x0_label": "Average", "x0_expr": "amount__sum / count", "chart": "pie",
     }  # fmt: skip
     preview = client.post(reverse("report_preview"), form).content.decode()
-    assert "750.50" in preview and "250.1667" in preview
+    assert "$750.50" in preview and "250.167" in preview  # written for the reader
     broken = client.post(reverse("report_preview"), {**form, "filter_logic": "1 AND (2"})
     assert "not closed" in broken.content.decode()
     response = client.post(reverse("report_new") + "?type=deals", form)

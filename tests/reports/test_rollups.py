@@ -16,7 +16,7 @@ from crm.tenancy.context import tenant_scope
 from deals import services
 from deals.models import Deal
 from pipelines.models import LostReason
-from reports import consumers, rollups
+from reports import consumers, rebuilds, rollups
 from reports.rollup_models import (
     ActivityDay,
     DealDay,
@@ -196,3 +196,98 @@ def test_inbox_phone_calls_count_for_whoever_handles_them(workspace):
     with tenant_scope(tenant):
         rollups.rebuild()
     assert rows(tenant) == incremental
+
+
+def _reached(tenant) -> dict:
+    with tenant_scope(tenant):
+        return dict(StageDay.objects.values_list("stage_id").order_by().annotate(n=Sum("reached")))
+
+
+def test_a_stage_reorder_rebuilds_the_rollups_in_the_background(
+    workspace, django_capture_on_commit_callbacks
+):
+    from pipelines import services as pipeline_services
+
+    tenant, owner = workspace
+    stages, _reason, _won = story(tenant, owner, add_member(tenant, "manager"))
+    dispatch(tenant)
+    assert _reached(tenant)[stages["Qualified"].pk] == 2  # the won deal and "Moved"
+    pipeline, _ = funnel(tenant)
+    with tenant_scope(tenant, owner.user):
+        order = list(pipeline.stages.order_by("position").values_list("pk", flat=True))
+        q, p = order.index(stages["Qualified"].pk), order.index(stages["Proposal"].pk)
+        order[q], order[p] = order[p], order[q]
+        pipeline_services.stages_reorder(actor=owner, pipeline=pipeline, stage_ids=order)
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch(tenant)  # the consumer queues the rebuild; tests run tasks at once
+    # Proposal now comes before Qualified: "Moved", in Proposal, no longer passed Qualified.
+    assert _reached(tenant)[stages["Qualified"].pk] == 1
+    after = rows(tenant)
+    with tenant_scope(tenant):
+        rollups.rebuild()
+    assert rows(tenant) == after
+    assert not rebuilds.busy(tenant.pk)
+
+
+def test_a_time_zone_change_rebuilds_the_rollups(workspace, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from crm.accounts import services as account_services
+
+    tenant, owner = workspace
+    story(tenant, owner, add_member(tenant, "manager"))
+    noon = dt.datetime(2026, 1, 15, 12, tzinfo=dt.UTC)
+    with tenant_scope(tenant):
+        Deal.objects.update(created_at=noon)
+        Deal.objects.exclude(closed_at=None).update(closed_at=noon)
+        rollups.rebuild()
+        assert set(DealDay.objects.values_list("day", flat=True)) == {dt.date(2026, 1, 15)}
+    with tenant_scope(tenant, owner.user), django_capture_on_commit_callbacks(execute=True):
+        tenant.refresh_from_db()
+        account_services.workspace_update(actor=owner, tenant=tenant,
+                                          time_zone="Pacific/Kiritimati")  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch(tenant)
+    with tenant_scope(tenant):  # noon in UTC is 02:00 the next day at UTC+14
+        assert set(DealDay.objects.values_list("day", flat=True)) == {dt.date(2026, 1, 16)}
+    after = rows(tenant)
+    with tenant_scope(tenant):
+        rollups.rebuild()
+    assert rows(tenant) == after
+
+
+def test_a_burst_of_changes_queues_one_rebuild_and_the_dashboard_says_so(
+    client, workspace, monkeypatch, django_capture_on_commit_callbacks
+):
+    from crm.accounts import services as account_services
+    from reports import tasks
+    from tests.conftest import login
+
+    tenant, owner = workspace
+    queued = []
+    monkeypatch.setattr(tasks.rebuild_rollups, "apply_async", lambda *a, **k: queued.append(a))
+    for zone in ("Europe/Berlin", "Asia/Tokyo", "Europe/Moscow"):
+        with tenant_scope(tenant, owner.user), django_capture_on_commit_callbacks(execute=True):
+            tenant.refresh_from_db()
+            account_services.workspace_update(actor=owner, tenant=tenant, time_zone=zone)
+        with django_capture_on_commit_callbacks(execute=True):
+            dispatch(tenant)
+    with tenant_scope(tenant, owner.user), django_capture_on_commit_callbacks(execute=True):
+        account_services.workspace_update(actor=owner, tenant=tenant, name="Renamed")
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch(tenant)
+    assert queued == [((tenant.pk,),)]
+    assert rebuilds.busy(tenant.pk)
+    page = login(client, owner).get("/dashboards/").content.decode()
+    assert 'data-testid="recalculating"' in page
+    with tenant_scope(tenant):
+        rebuilds.run(tenant.pk)
+    assert not rebuilds.busy(tenant.pk)
+    assert 'data-testid="recalculating"' not in client.get("/dashboards/").content.decode()
+    # After the rebuild began, a change asks for another one.
+    with tenant_scope(tenant, owner.user), django_capture_on_commit_callbacks(execute=True):
+        tenant.refresh_from_db()
+        account_services.workspace_update(actor=owner, tenant=tenant, time_zone="UTC")
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch(tenant)
+    assert len(queued) == 2
