@@ -15,7 +15,8 @@ tenants' records as an attacker's would. Every answer is checked:
 
 - no 500;
 - no canary of tenant B (for anyone in A), nor of the colleague (for the viewer);
-- every 4xx in the API's one error shape (crm/api/exceptions.py), see `error_shape_problem`.
+- every error (a 4xx, or a 5xx the API chose, such as a 502) in the API's one error shape
+  (crm/api/exceptions.py), see `error_shape_problem`.
 
 The viewer is fuzzed first, then the admin: an admin's generated requests may change roles
 and records, after which the viewer's view would prove nothing.
@@ -333,7 +334,7 @@ class Tally:
     statuses: Counter = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)  # 500s
     leaks: list[str] = field(default_factory=list)  # canaries seen
-    shapes: list[str] = field(default_factory=list)  # 4xx not in the error shape
+    shapes: list[str] = field(default_factory=list)  # errors not in the one shape
     seconds: float = 0.0  # spent in the application, the rest is generation
 
     def findings(self) -> list[str]:
@@ -368,8 +369,11 @@ class Fuzzer:
         for canaries in self.forbidden:
             for seen in canaries.seen(content):
                 self.tally.leaks.append(f"{where}: shows {seen}")
-        if scenario.CANARY in content.decode("utf-8", "replace").lower() and self.role == "viewer":
-            self.tally.leaks.append(f"{where}: shows the colleague's '{scenario.CANARY}'")
+        if self.role == "viewer":  # the scenario's own marks: its word, its client's address
+            text = content.decode("utf-8", "replace").lower()
+            for mark in (scenario.CANARY, scenario.HIDDEN_EMAIL, scenario.HIDDEN_PHONE):
+                if mark in text:
+                    self.tally.leaks.append(f"{where}: shows the colleague's '{mark}'")
         problem = error_shape_problem(status, content)
         if problem:
             self.tally.shapes.append(f"{where}: {problem}")
