@@ -19,8 +19,6 @@ from crm.api.throttling import ApiKeyRateThrottle
 
 from . import fuzzing
 
-pytestmark = pytest.mark.django_db
-
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1"))
 
 
@@ -32,6 +30,7 @@ def world(db, smtp, settings, tmp_path, monkeypatch):
     return fuzzing.build_world()
 
 
+@pytest.mark.django_db
 def test_fuzzing_the_api_finds_no_500_no_canary_and_one_error_shape(world):
     # Canaries sit in every kind of B's records and in the colleague's, and the run aims at
     # B's ids: a fuzz that found nothing would otherwise prove nothing.
@@ -48,3 +47,26 @@ def test_fuzzing_the_api_finds_no_500_no_canary_and_one_error_shape(world):
     assert tally.sent > 500
     assert not tally.findings(), tally.summary()
     print(tally.summary())
+
+
+@pytest.mark.parametrize(
+    ("body", "ok"),
+    [
+        ({"error": {"status": 404, "code": "not_found", "message": "Not found."}}, True),
+        ({"error": {"status": 404, "code": "x", "message": "m", "fields": {"a": ["b"]}}}, True),
+        ({"error": {"status": 404, "code": "x", "message": "m", "details": {"a": 1}}}, True),
+        ({"error": {"status": 400, "code": "x", "message": "m"}}, False),  # not the status
+        ({"error": {"status": 404, "code": "x", "message": "m", "candidates": []}}, False),
+        ({"error": {"status": 404, "code": "x", "message": "m", "fields": {}}}, False),
+        ({"error": {"status": 404, "code": "", "message": "m"}}, False),
+        ({"detail": "Not found."}, False),
+        ({"error": "Not found."}, False),
+    ],
+)
+def test_the_error_shape_helper(body, ok):
+    import json
+
+    problem = fuzzing.error_shape_problem(404, json.dumps(body).encode())
+    assert (problem is None) is ok, problem
+    assert fuzzing.error_shape_problem(404, b"<h1>Not Found</h1>") is not None
+    assert fuzzing.error_shape_problem(200, b"anything") is None
