@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from crm.api.exceptions import error_body
 from crm.api.fields import IdField, MemberUserField, ScopedPrimaryKeyRelatedField
 from crm.api.permissions import IsTenantMember, ManagesWorkspaceOrReadOnly, RolePermission
 from crm.api.viewsets import OWNED, WORKSPACE, ScopedViewSetMixin
@@ -172,19 +173,13 @@ class ClientRecordViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
                 actor=request.membership, model=self.model, data=data, allow_duplicate=allow
             )
         except services.DuplicatesFound as exc:
-            return Response(
-                {
-                    "error": {
-                        "status": 409,
-                        "code": "duplicate",
-                        "message": exc.messages[0],
-                        "candidates": self.get_serializer(exc.candidates, many=True).data,
-                        # Records like it that the member may not see: only that they exist.
-                        "hidden_matches": exc.hidden,
-                    }
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
+            details = {
+                "candidates": self.get_serializer(exc.candidates, many=True).data,
+                # Records like it that the member may not see: only that they exist.
+                "hidden_matches": exc.hidden,
+            }
+            body = error_body(409, "duplicate", exc.messages[0], details=details)
+            return Response(body, status=status.HTTP_409_CONFLICT)
         return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):

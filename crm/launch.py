@@ -221,6 +221,10 @@ def manage(args: list[str]) -> int:
 
 
 def bench(args: list[str]) -> int:
+    # `bench fuzz -- --requests 2000`: names before `--` pick scripts, the rest is theirs.
+    options: list[str] = []
+    if "--" in args:
+        args, options = args[: args.index("--")], args[args.index("--") + 1 :]
     with services("bench") as env:
         if _manage(env, "migrate", "--no-input", "-v", "0"):
             return 1
@@ -230,7 +234,8 @@ def bench(args: list[str]) -> int:
         code = 0
         for script in scripts:
             print(f"\n== {script.name}", flush=True)
-            code |= subprocess.call([sys.executable, str(script)], env=env, cwd=ROOT)
+            command = [sys.executable, str(script), *options]
+            code |= subprocess.call(command, env=env, cwd=ROOT)
         return code
 
 

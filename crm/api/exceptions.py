@@ -1,6 +1,9 @@
 """One JSON shape for every API error:
 
 {"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"name": ["..."]}}}
+
+`fields` (the refused fields) and `details` (what a client needs to act on the error, such as
+a 409 duplicate's candidates) are there only when they say something.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -11,10 +14,14 @@ from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
-def error_body(status: int, code: str, message: str, fields: dict | None = None) -> dict:
+def error_body(
+    status: int, code: str, message: str, fields: dict | None = None, details: dict | None = None
+) -> dict:
     body = {"status": status, "code": code, "message": message}
     if fields:
         body["fields"] = fields
+    if details:
+        body["details"] = details
     return {"error": body}
 
 

@@ -58,7 +58,7 @@ def test_a_possible_duplicate_answers_409_with_the_candidates(workspace):
         "/api/v1/contacts/", {"first_name": "A", "emails": "ann@acme.example"}, format="json"
     )
     assert response.status_code == 409
-    assert [c["id"] for c in response.json()["error"]["candidates"]] == [first.pk]
+    assert [c["id"] for c in response.json()["error"]["details"]["candidates"]] == [first.pk]
     response = client.post(
         "/api/v1/contacts/",
         {"first_name": "A", "emails": "ann@acme.example", "allow_duplicate": True},

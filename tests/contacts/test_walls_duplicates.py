@@ -44,7 +44,7 @@ def test_the_api_409_lists_visible_candidates_and_only_flags_hidden_ones(team, c
     assert response.status_code == 409
     error = response.json()["error"]
     assert error["code"] == "duplicate"
-    assert error["candidates"] == [] and error["hidden_matches"] is True
+    assert error["details"]["candidates"] == [] and error["details"]["hidden_matches"] is True
     body = json.dumps(response.json())
     for secret_bit in ("hq@secret.example", "Carl", "carl@example.com", f'"id": {secret.pk}'):
         assert secret_bit not in body
@@ -56,8 +56,8 @@ def test_the_api_409_lists_visible_candidates_and_only_flags_hidden_ones(team, c
         format="json",
     )
     error = response.json()["error"]
-    assert [c["id"] for c in error["candidates"]] == [mine.pk]
-    assert error["hidden_matches"] is True
+    assert [c["id"] for c in error["details"]["candidates"]] == [mine.pk]
+    assert error["details"]["hidden_matches"] is True
     assert "Hidden" not in json.dumps(response.json()) and "+14155550199" not in json.dumps(
         response.json()
     )
@@ -77,8 +77,8 @@ def test_an_admin_gets_every_candidate(team, colleagues_client):
         "/api/v1/companies/", {"name": "Secret Industries"}, format="json"
     )
     error = response.json()["error"]
-    assert [c["id"] for c in error["candidates"]] == [secret.pk]
-    assert error["hidden_matches"] is False
+    assert [c["id"] for c in error["details"]["candidates"]] == [secret.pk]
+    assert error["details"]["hidden_matches"] is False
 
 
 def _warning(html: str) -> str:

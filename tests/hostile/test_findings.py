@@ -391,3 +391,20 @@ def test_a_role_created_over_the_api_without_grants_sees_nothing(api, workspace)
     response = api.post("/api/v1/roles/", {"name": "Bare"}, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["grants"] == {}
+
+
+# --- found by the fuzz (test_fuzz.py) --------------------------------------------------------
+
+
+def test_a_duplicates_409_is_in_the_one_error_shape(api, workspace):
+    """It carried `candidates` and `hidden_matches` beside `message`; they are `details` now."""
+    from .fuzzing import assert_error_shape
+
+    new_company(workspace[1], name="Acme", emails="office@acme.example")
+    response = api.post(
+        "/api/v1/companies/", {"name": "Acme", "emails": ["office@acme.example"]}, format="json"
+    )
+    assert response.status_code == 409, response.content
+    assert_error_shape(response)
+    details = response.json()["error"]["details"]
+    assert len(details["candidates"]) == 1 and details["hidden_matches"] is False
