@@ -262,9 +262,10 @@ def webhook(request, kind, token):
     end's handshake (Meta's hub.challenge), answered by the adapter or refused."""
     if kind not in channels.ADAPTERS:
         return HttpResponse(status=404)
-    # Past a rate (per channel, per address, refused calls per address): 429 before any
-    # lookup; a refused call counts against its address (crm/web/ratelimit.py).
-    limited = ratelimit.webhook_refusal(request, kind, token)
+    # Past a rate per address (every call, refused calls): 429 before any lookup; a refused
+    # call counts against its address; a verified one against its channel's rate
+    # (crm/web/ratelimit.py).
+    limited = ratelimit.webhook_refusal(request)
     if limited is not None:
         return limited
     tenant_id = as_id(token.partition("_")[0])
@@ -283,6 +284,9 @@ def webhook(request, kind, token):
             # 401 without credentials, 403 with wrong ones; nothing is stored either way.
             ratelimit.webhook_refused(request)
             return HttpResponse(status=403 if adapter.presented(request) else 401)
+        limited = ratelimit.webhook_channel_refusal(kind, token)
+        if limited is not None:
+            return limited
         payload = adapter.parse(request)
         early = adapter.answer(channel, payload)
         if early is not None:

@@ -314,9 +314,10 @@ def payment_webhook(request, provider, token):
     stored: 401 without one, 403 with a wrong one."""
     if provider not in dict(ProviderEvent.PROVIDERS):
         return HttpResponse(status=404)
-    # Past a rate (per endpoint, per address, refused calls per address): 429 before any
-    # lookup; a refused call counts against its address (crm/web/ratelimit.py).
-    limited = ratelimit.webhook_refusal(request, f"payment-{provider}", token)
+    # Past a rate per address (every call, refused calls): 429 before any lookup; a refused
+    # call counts against its address; a verified one against its endpoint's rate
+    # (crm/web/ratelimit.py).
+    limited = ratelimit.webhook_refusal(request)
     if limited is not None:
         return limited
     tenant_id = _tenant_of(token)
@@ -335,6 +336,9 @@ def payment_webhook(request, provider, token):
             return HttpResponse(
                 status=403 if providers.presented(provider, request.headers) else 401
             )
+        limited = ratelimit.webhook_channel_refusal(f"payment-{provider}", token)
+        if limited is not None:
+            return limited
         try:
             event = params.json_loads(body)
         except (ValueError, UnicodeDecodeError):

@@ -63,26 +63,33 @@ def too_many() -> HttpResponse:
 
 # --- inbound webhooks ------------------------------------------------------------------------
 #
-# A webhook URL names its channel (or payment endpoint) by a token, so it is limited per
-# token, whoever posts. Per address, two counts: every call (a high limit: Meta or Telegram
-# post for every workspace's channels from a few addresses), and refused calls (unknown
-# token, bad or missing signature: a low limit, so a guesser or a forger is turned away
-# before any lookup or signature check, while a far end that signs correctly never is).
+# Per address, before anything is looked up, two counts: every call (a high limit: Meta or
+# Telegram post for every workspace's channels from a few addresses), and refused calls
+# (unknown token, bad or missing signature: a low limit, so a guesser or a forger is turned
+# away before any lookup or signature check, while a far end that signs correctly never
+# is). Per channel (or payment endpoint, named by its URL's token), the verified calls
+# only: someone who learnt a URL but cannot sign cannot use up its channel's rate.
 
 
 def _limits() -> dict:
     return {"channel": 600, "ip": 3000, "ip_refused": 30, **settings.WEBHOOK_RATE_LIMITS}
 
 
-def webhook_refusal(request, scope: str, token: str) -> HttpResponse | None:
-    """A 429 if this call to the webhook `scope` (a kind of channel, a payment provider)
-    with `token` is past a limit, else None; the call is counted."""
+def webhook_refusal(request) -> HttpResponse | None:
+    """A 429 if the caller's address is past its webhook rates, else None; the call is
+    counted. Before any lookup."""
     limits, ip = _limits(), client_ip(request)
     if limits["ip_refused"] and counted("webhook-refused", ip) >= limits["ip_refused"]:
         return too_many()
     if over_limit("webhook-ip", ip, limits["ip"]):
         return too_many()
-    if over_limit(f"webhook:{scope}", token[:100], limits["channel"]):
+    return None
+
+
+def webhook_channel_refusal(scope: str, token: str) -> HttpResponse | None:
+    """A 429 if the channel (or payment endpoint) `token` of `scope` (a kind of channel, a
+    payment provider) is past its rate, else None; a verified call is counted."""
+    if over_limit(f"webhook:{scope}", token[:100], _limits()["channel"]):
         return too_many()
     return None
 

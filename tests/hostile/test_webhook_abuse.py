@@ -70,6 +70,17 @@ def test_a_channel_past_its_rate_is_answered_429_and_stores_nothing(
     assert deliver(client, second, update(1)).status_code == 200
 
 
+def test_forged_calls_do_not_use_up_a_channels_rate(client, workspace, telegram, limits):
+    """Someone who learnt a webhook's URL but cannot sign it cannot silence the channel."""
+    limits(channel=2)
+    channel = connect_channel(workspace[1], telegram)
+    for n in range(5):
+        assert deliver(client, channel, update(n + 1), secret="forged").status_code == 403
+    assert deliver(client, channel, update(10)).status_code == 200
+    assert deliver(client, channel, update(11)).status_code == 200
+    _assert_429(deliver(client, channel, update(12)))
+
+
 def test_an_address_past_its_rate_is_answered_429_on_every_channel(
     client, workspace, telegram, limits
 ):
