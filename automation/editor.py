@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm import automations
+from crm.web import params
 
 from . import conditions as condition_ops
 from . import delays, plan, services, wait
@@ -166,7 +167,11 @@ def _coerce(raw: str | None, prop: dict):
             return raw
     if kind == "any":
         try:
-            return json.loads(raw) if raw[0] in "-0123456789" or raw in ("true", "false") else raw
+            return (
+                params.json_loads(raw)
+                if raw[0] in "-0123456789" or raw in ("true", "false")
+                else raw
+            )
         except ValueError:
             return raw
     return raw
@@ -198,7 +203,7 @@ def _indexes(data, prefix: str) -> list[int]:
 
 def _json(raw: str | None):
     try:
-        return json.loads(raw) if raw else None
+        return params.json_loads(raw) if raw else None
     except ValueError:
         return None
 

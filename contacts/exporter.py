@@ -10,7 +10,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from crm import objects
-from crm.spreadsheets import defuse
+from crm.spreadsheets import defuse_row
 from crm.tenancy.context import keep_scope
 
 
@@ -32,11 +32,11 @@ def _cell(record, name, custom_keys):
 def rows(queryset, object_type: str, custom_keys: list[str]):
     """Header, then one list of safe strings per record, reading in chunks."""
     columns_ = columns(object_type)
-    yield [label for _, label in columns_] + custom_keys
+    yield defuse_row([label for _, label in columns_] + custom_keys)
     for record in queryset.iterator(chunk_size=2000):
         values = [_cell(record, name, custom_keys) for name, _ in columns_]
         values += [record.custom.get(key) for key in custom_keys]
-        yield [defuse(v) for v in values]
+        yield defuse_row(values)
 
 
 class _Echo:

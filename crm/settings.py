@@ -416,6 +416,13 @@ SITE_RATE_LIMITS = {
     "hello": int(os.environ.get("SITE_HELLO_RATE", "60")),
     "read": int(os.environ.get("SITE_READ_RATE", "120")),
 }
+# Inbound webhooks (channels, payment providers), calls a minute: per channel (its URL's
+# token), per address, and refused calls per address (crm/web/ratelimit.py). 0: no limit.
+WEBHOOK_RATE_LIMITS = {
+    "channel": int(os.environ.get("WEBHOOK_RATE_PER_CHANNEL", "600")),
+    "ip": int(os.environ.get("WEBHOOK_RATE_PER_IP", "3000")),
+    "ip_refused": int(os.environ.get("WEBHOOK_RATE_REFUSED_PER_IP", "30")),
+}
 SITE_LINK_MAX_AGE = int(os.environ.get("SITE_LINK_MAX_AGE", str(60 * 60 * 24 * 365)))
 
 LOGGING = {

@@ -11,7 +11,6 @@ reads and writes only the conversation their signed token names (site.py).
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 
@@ -29,6 +28,7 @@ from contacts import normalize
 from contacts.models import Contact
 from crm.tenancy.context import tenant_scope
 from crm.tenancy.models import Tenant
+from crm.web import params
 from crm.web.params import as_id
 
 from . import receiver, site, visitors, webforms
@@ -54,7 +54,7 @@ def _body(request):
         return None
     if request.content_type == "application/json" or not request.POST:
         try:
-            data = json.loads(request.body or b"null")
+            data = params.json_loads(request.body or b"null")
         except (ValueError, UnicodeDecodeError):
             return None
         return receiver.without_nul(data) if isinstance(data, dict) else None

@@ -10,13 +10,13 @@ or altered one is refused.
 from __future__ import annotations
 
 import secrets
-import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.utils.translation import gettext as _
+
+from crm.web import ratelimit
 
 VISITOR_SALT = "integrations.site.visitor"
 LINK_SALT = "integrations.site.link"
@@ -66,23 +66,13 @@ def with_cors(response, request, allowed: list[str], methods: str = "GET, POST, 
 
 
 def client_ip(request) -> str:
-    # The proxy in front (if any) is trusted to set REMOTE_ADDR (gunicorn's forwarded_allow_ips
-    # or the proxy protocol), not a header the caller could write.
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    return ratelimit.client_ip(request)
 
 
 def over_limit(scope: str, key, per_minute: int) -> bool:
     """Count one call of `scope` by `key` in this minute (in Redis, shared by every web
     worker); whether it is more than `per_minute`."""
-    window = int(time.time() // 60)
-    name = f"site-rate:{scope}:{key}:{window}"
-    cache.add(name, 0, timeout=120)
-    try:
-        count = cache.incr(name)
-    except ValueError:  # expired between add and incr
-        cache.add(name, 1, timeout=120)
-        count = 1
-    return count > per_minute
+    return ratelimit.over_limit(f"site:{scope}", key, per_minute)
 
 
 def rate(name: str) -> int:

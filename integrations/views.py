@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.tenancy.context import tenant_scope
+from crm.web import ratelimit
 from crm.web.decorators import can_view, manager_required
 from crm.web.params import as_id
 
@@ -261,19 +262,31 @@ def webhook(request, kind, token):
     end's handshake (Meta's hub.challenge), answered by the adapter or refused."""
     if kind not in channels.ADAPTERS:
         return HttpResponse(status=404)
+    # Past a rate per address (every call, refused calls): 429 before any lookup; a refused
+    # call counts against its address; a verified one against its channel's rate
+    # (crm/web/ratelimit.py).
+    limited = ratelimit.webhook_refusal(request)
+    if limited is not None:
+        return limited
     tenant_id = as_id(token.partition("_")[0])
     if tenant_id is None:
+        ratelimit.webhook_refused(request)
         return HttpResponse(status=404)
     with tenant_scope(tenant_id):
         channel = receiver.channel_of(kind, token)
         if channel is None:
+            ratelimit.webhook_refused(request)
             return HttpResponse(status=404)
         adapter = channels.get(kind)
         if request.method == "GET":
             return adapter.handshake(channel, request) or HttpResponse(status=405)
         if not adapter.verify(channel, request):
             # 401 without credentials, 403 with wrong ones; nothing is stored either way.
+            ratelimit.webhook_refused(request)
             return HttpResponse(status=403 if adapter.presented(request) else 401)
+        limited = ratelimit.webhook_channel_refusal(kind, token)
+        if limited is not None:
+            return limited
         payload = adapter.parse(request)
         early = adapter.answer(channel, payload)
         if early is not None:

@@ -10,7 +10,7 @@ from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.spreadsheets import defuse
+from crm.spreadsheets import defuse, defuse_row
 
 from .models import Invoice
 
@@ -29,7 +29,7 @@ def xlsx_response(queryset) -> FileResponse:
     sheet = book.add_worksheet()
     money = book.add_format({"num_format": "#,##0.00"})
     day = book.add_format({"num_format": "yyyy-mm-dd"})
-    sheet.write_row(0, 0, _header())
+    sheet.write_row(0, 0, defuse_row(_header()))
     statuses, paid = dict(Invoice.STATUSES), dict(Invoice.PAYMENT_STATUSES)
     for r, invoice in enumerate(queryset.iterator(chunk_size=2000), 1):
         sheet.write_row(r, 0, [
@@ -41,7 +41,7 @@ def xlsx_response(queryset) -> FileResponse:
         for c, value in ((6, invoice.issue_date), (7, invoice.due_date)):
             if value:
                 sheet.write_datetime(r, c, value, day)
-        sheet.write_string(r, 8, invoice.currency)
+        sheet.write_string(r, 8, defuse(invoice.currency))
         for c, value in enumerate((invoice.subtotal, invoice.tax_total, invoice.total,
                                    invoice.paid_amount, invoice.due), 9):  # fmt: skip
             sheet.write_number(r, c, float(value), money)

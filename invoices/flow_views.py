@@ -4,8 +4,6 @@ providers' settings and webhooks. Writes go through invoices.flows."""
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
@@ -18,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from crm.tenancy.context import tenant_scope
+from crm.web import params, ratelimit
 from crm.web.decorators import can_view, manager_required, member_required
 from crm.web.l10n import format_money
 from crm.web.params import as_id
@@ -315,21 +314,33 @@ def payment_webhook(request, provider, token):
     stored: 401 without one, 403 with a wrong one."""
     if provider not in dict(ProviderEvent.PROVIDERS):
         return HttpResponse(status=404)
+    # Past a rate per address (every call, refused calls): 429 before any lookup; a refused
+    # call counts against its address; a verified one against its endpoint's rate
+    # (crm/web/ratelimit.py).
+    limited = ratelimit.webhook_refusal(request)
+    if limited is not None:
+        return limited
     tenant_id = _tenant_of(token)
     if tenant_id is None:
+        ratelimit.webhook_refused(request)
         return HttpResponse(status=404)
     with tenant_scope(tenant_id):
         found = ProviderSettings.objects.filter(webhook_token=token).first()
         if found is None:
+            ratelimit.webhook_refused(request)
             return HttpResponse(status=404)
         secret = crypto.decrypt(getattr(found, f"{provider}_secret"))
         body = request.body
         if not providers.verify(provider, secret, request.headers, body):
+            ratelimit.webhook_refused(request)
             return HttpResponse(
                 status=403 if providers.presented(provider, request.headers) else 401
             )
+        limited = ratelimit.webhook_channel_refusal(f"payment-{provider}", token)
+        if limited is not None:
+            return limited
         try:
-            event = json.loads(body)
+            event = params.json_loads(body)
         except (ValueError, UnicodeDecodeError):
             return JsonResponse({"error": "The body is not JSON."}, status=400)
         if not isinstance(event, dict):

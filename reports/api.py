@@ -10,8 +10,6 @@ does not have is a 400 naming it. A report always runs as the viewer.
 
 from __future__ import annotations
 
-import json
-
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
@@ -30,7 +28,7 @@ from crm.api.exceptions import error_body
 from crm.api.permissions import IsTenantMember, ManagesWorkspace, RolePermission
 from crm.api.viewsets import MANAGERS, OWNED, PERSONAL, ScopedViewSetMixin
 from crm.tenancy.context import current_tenant_id
-from crm.web.params import as_id
+from crm.web.params import as_id, json_loads
 
 from . import background, custom_types, export, run, selectors, services, types
 from .models import CustomReportType, Report, ReportExport, ReportFolder
@@ -265,7 +263,7 @@ class ReportViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     def _answer(self, report_type: str, definition: dict):
         params = self.request.query_params
         try:
-            drill = json.loads(params["drill"]) if params.get("drill") else None
+            drill = json_loads(params["drill"]) if params.get("drill") else None
             if drill is not None and not isinstance(drill, dict):
                 raise ValueError
         except ValueError:

@@ -10,6 +10,8 @@ import json
 
 from django.utils.translation import gettext_lazy as _
 
+from crm.web import params
+
 from . import spec
 
 FILTER_ROWS, GROUP_ROWS, SUMMARY_ROWS, FORMULA_ROWS = 6, 3, 4, 2
@@ -101,7 +103,7 @@ def definition_from(post) -> dict:
             inner.append({"field": post[f"c{n}_field"].strip(), "op": op,
                           "value": _listed(op, post.get(f"c{n}_value", ""))})  # fmt: skip
         try:  # conditions the API gave beyond the one row shows, kept as they were
-            more = json.loads(post.get(f"c{n}_more") or "[]")
+            more = params.json_loads(post.get(f"c{n}_more") or "[]")
         except ValueError:
             more = []
         inner += more if isinstance(more, list) else []

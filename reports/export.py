@@ -13,7 +13,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.spreadsheets import defuse
+from crm.spreadsheets import defuse, defuse_row
 from crm.tenancy.context import keep_scope
 
 from .compiler import Compiler
@@ -23,9 +23,9 @@ def lines(compiler: Compiler, result=None):
     """The header, then one list of safe values per row."""
     spec = compiler.spec
     if spec.columns:
-        yield [str(c.label) for c in spec.columns]
+        yield defuse_row(c.label for c in spec.columns)
         for row in compiler.all_rows():
-            yield [defuse(v) for v in row]
+            yield defuse_row(row)
         return
     result = result or compiler.run(page_size=1)
     keys = [g.key for g in [*spec.group_by, *filter(None, [spec.column_group])]]
@@ -33,7 +33,7 @@ def lines(compiler: Compiler, result=None):
         g.key: str(g.field.label) for g in [*spec.group_by, *filter(None, [spec.column_group])]
     }
     values = [s.key for s in spec.summaries] + [f.key for f in spec.formulas]
-    yield [labels[k] for k in keys] + [_("Count")] + values
+    yield defuse_row([labels[k] for k in keys] + [_("Count")] + values)
     for group in result.groups:
         yield (
             [defuse(group["labels"].get(k)) for k in keys]

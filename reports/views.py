@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.web import params
 from crm.web.decorators import can_view
 from crm.web.params import as_id
 
@@ -175,7 +176,7 @@ def report_preview(request):
 
 def _drill(request):
     try:
-        drill = json.loads(request.GET.get("drill") or "null")
+        drill = params.json_loads(request.GET.get("drill") or "null")
     except ValueError:
         return None
     return drill if isinstance(drill, dict) else None

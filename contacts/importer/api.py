@@ -17,8 +17,6 @@ Register in crm/api/urls.py:
 
 from __future__ import annotations
 
-import json
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -29,6 +27,7 @@ from rest_framework.response import Response
 from crm.api.parsers import SafeJSONParser
 from crm.api.permissions import IsTenantMember
 from crm.api.viewsets import PERSONAL, ScopedViewSetMixin
+from crm.web import params
 
 from ..models import ImportJob
 from . import services
@@ -113,7 +112,7 @@ class ImportJobViewSet(
         mapping = request.query_params.get("mapping")
         if mapping:
             try:
-                mapping = json.loads(mapping)
+                mapping = params.json_loads(mapping)
             except ValueError as exc:
                 raise ValidationError({"mapping": "Not JSON."}) from exc
         try:

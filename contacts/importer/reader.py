@@ -12,7 +12,7 @@ IMPORT_MAX_COLUMNS (500), IMPORT_MAX_UNCOMPRESSED (500 MB, XLSX), IMPORT_MAX_RAT
 XLSX), IMPORT_MAX_ZIP_ENTRIES (10,000, XLSX). An XLSX is a zip: its directory is checked
 before anything is unpacked, and every member is then streamed through (1 MB at a time) so
 that sizes a crafted file lies about are caught by the CRC check instead of by the server's
-memory.
+memory. An XML part that declares a DTD (entities: an XML bomb) is refused.
 """
 
 from __future__ import annotations
@@ -502,6 +502,7 @@ def check_zip(fileobj, size: int, verify: bool = True) -> None:
     if not verify:
         fileobj.seek(0)
         return
+    _refuse_dtds(archive, infos)
     # The directory may lie: unpack every member for real, counting bytes as they come.
     # zipfile stops at the declared size and checks the CRC, so a lie ends in BadZipFile.
     total = 0
@@ -518,6 +519,35 @@ def check_zip(fileobj, size: int, verify: bool = True) -> None:
         raise _damaged() from exc
     finally:
         fileobj.seek(0)
+
+
+# The parts of a workbook that are XML; a DTD has no business in any of them.
+_XML_PARTS = (".xml", ".rels", ".vml")
+
+
+def _refuse_dtds(archive: zipfile.ZipFile, infos) -> None:
+    """Refuse a workbook whose XML declares a DTD: entities are how an XML bomb (a billion
+    laughs, a quadratic blow-up) grows a few kilobytes into gigabytes, and no spreadsheet
+    program writes one. defusedxml reads each part only up to its root element, where a
+    DTD must stand, so this costs a few kilobytes of each part whatever its size."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import ParseError, iterparse
+
+    for info in infos:
+        if not info.filename.lower().endswith(_XML_PARTS):
+            continue
+        try:
+            with archive.open(info) as member:
+                for _event in iterparse(member, events=("start",), forbid_dtd=True):
+                    break
+        except DefusedXmlException as exc:
+            raise _bomb(
+                _("its part %(name)s declares XML entities (a DTD), which workbooks never do.")
+                % {"name": info.filename[:100]}
+            ) from exc
+        except (ParseError, zipfile.BadZipFile, EOFError, OSError, NotImplementedError,
+                ValueError) as exc:  # fmt: skip
+            raise _damaged() from exc
 
 
 def _cell(value) -> str:

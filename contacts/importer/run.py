@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from crm.accounts.models import Membership
 from crm.activity.catalogue import id_ranges
 from crm.activity.events import emit
-from crm.spreadsheets import defuse
+from crm.spreadsheets import defuse_row
 from crm.tenancy.models import Tenant
 
 from ..models import ImportJob
@@ -49,11 +49,12 @@ class ErrorsWriter:
         self.raw = tempfile.TemporaryFile()  # noqa: SIM115 (closed in save/close)
         self.text = io.TextIOWrapper(self.raw, encoding="utf-8-sig", newline="")
         self.writer = csv.writer(self.text)
-        self.writer.writerow([*headers, _("reason")])
+        self.writer.writerow(defuse_row([*headers, _("reason")]))
         self.count = 0
 
     def __call__(self, cells, reasons: list[str]) -> None:
-        self.writer.writerow([*(defuse(c) for c in cells), "; ".join(reasons)])
+        # The reasons name the file's columns, which may start like a formula too.
+        self.writer.writerow(defuse_row([*cells, "; ".join(reasons)]))
         self.count += 1
 
     def save(self, job: ImportJob) -> None:

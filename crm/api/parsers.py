@@ -17,7 +17,10 @@ MAX_DEPTH = 64
 
 class SafeJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:  # "[[[[..." deeper than the decoder goes: no 500
+            raise ParseError(_("The JSON is nested too deeply.")) from None
         if not _storable(data, MAX_DEPTH):
             raise ParseError(_("Text cannot contain a NUL (null character) or a lone surrogate."))
         return data

@@ -20,6 +20,7 @@ What each reader refuses, and why:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 from django.core.exceptions import BadRequest, ValidationError
@@ -146,3 +147,14 @@ def clean_text(value, name: str, *, max_length: int = TEXT_MAX) -> str:
 
 def nul_message() -> str:
     return _("Text cannot contain a NUL (null character).")
+
+
+def json_loads(raw):
+    """json.loads for text a client sent: a body nested deeper than the decoder's recursion
+    limit ("[[[[..." 100,000 times) raises RecursionError, which no `except ValueError`
+    around a parse catches and which would be a 500; here it is a ValueError like any other
+    JSON the caller cannot use."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("The JSON is nested too deeply.") from None

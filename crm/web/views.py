@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -87,7 +87,21 @@ def _problems(exception) -> list[tuple[str, str]]:
     return [(name, m) for name, errors in exception.message_dict.items() for m in errors]
 
 
+def _too_big(request):
+    """A body past DATA_UPLOAD_MAX_MEMORY_SIZE: Django refuses it from its Content-Length,
+    before reading it (RequestDataTooBig, a SuspiciousOperation, so it comes here)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+    message = _("The request body is larger than the limit of %(limit)s MB.") % {
+        "limit": f"{limit:.1f}".removesuffix(".0")
+    }
+    if _wants_json(request):
+        return json_error(request, 413, "too_large", message)
+    return render(request, "errors/400.html", {"problems": [("", message)]}, status=413)
+
+
 def error_400(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        return _too_big(request)
     problems = _problems(exception)
     if _wants_json(request):
         fields: dict[str, list[str]] = {}

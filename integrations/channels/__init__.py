@@ -9,11 +9,12 @@ an `Outgoing` reply.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from crm.web import params
 
 
 class ChannelError(Exception):
@@ -124,7 +125,7 @@ class Adapter:
         """The delivery's payload from the request's body (JSON unless the far end posts a
         form, as Twilio does)."""
         try:
-            return json.loads(request.body or b"null")
+            return params.json_loads(request.body or b"null")
         except (ValueError, UnicodeDecodeError):
             return request.body.decode("utf-8", "replace")
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import secrets
 from datetime import UTC, datetime
@@ -32,6 +31,8 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
+from crm.web import params
+
 from . import Adapter, ChannelError, File, Inbound, Outgoing, download, register
 
 API_VERSION = "5.199"
@@ -42,7 +43,7 @@ MAX_TEXT = 4096
 
 def _body(request) -> dict:
     try:
-        payload = json.loads(request.body or b"null")
+        payload = params.json_loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         return {}
     return payload if isinstance(payload, dict) else {}
