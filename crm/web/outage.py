@@ -11,6 +11,7 @@ and the Redis clients' pools reconnect on their own.
 from __future__ import annotations
 
 import contextlib
+import errno
 
 import psycopg2
 import redis
@@ -28,9 +29,12 @@ RETRY_AFTER = "30"
 
 
 def outage_of(exc: BaseException | None) -> str | None:
-    """"database", "redis" or None: what the exception (or one it came from) says is down."""
+    """ "database", "redis", "disk" or None: what the exception (or one it came from) says is
+    down (or full)."""
     seen = 0
     while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return "disk"
         if isinstance(exc, DATABASE):
             return "database"
         if isinstance(exc, REDIS):
@@ -44,16 +48,23 @@ def outage_response(request, what: str) -> HttpResponse:
         for connection in connections.all(initialized_only=True):
             with contextlib.suppress(Exception):
                 connection.close()
-    message = _(
-        "A part of the service is not answering right now. Nothing you saved before is lost; "
-        "try again in a minute."
-    )
+    status, code = (507, "insufficient_storage") if what == "disk" else (503, "service_unavailable")
+    if what == "disk":
+        message = _(
+            "The server has no room left for files. Nothing of this file was kept; try again "
+            "later, and tell your administrator."
+        )
+    else:
+        message = _(
+            "A part of the service is not answering right now. Nothing you saved before is "
+            "lost; try again in a minute."
+        )
     if request.path.startswith("/api/"):
-        response = JsonResponse(error_body(503, "service_unavailable", message), status=503)
+        response = JsonResponse(error_body(status, code, message), status=status)
     else:
         # No request context: its processors would ask the database or the session again.
         page = loader.get_template("errors/503.html").render({"message": message})
-        response = HttpResponse(page, status=503)
+        response = HttpResponse(page, status=status)
     response["Retry-After"] = RETRY_AFTER
     response["Cache-Control"] = "no-store"
     return response

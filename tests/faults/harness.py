@@ -85,6 +85,7 @@ class Outcome:
 
 @dataclass
 class Tally:
+    kind: str = ""
     attempts: int = 0
     lost: int = 0
     duplicated: int = 0
@@ -300,7 +301,7 @@ def run(kind: Kind, kills: int, *, seed: int | None = None, harness: Harness) ->
     """Calibrate the kind, then kill the worker `kills` times in it; the tally."""
     rng = random.Random(seed)
     statements, baseline = harness.calibrate(kind)
-    tally = Tally()
+    tally = Tally(kind.name)
     if baseline.lost or baseline.duplicated or not baseline.recovered:
         tally.failures.append(baseline)
         return tally

@@ -187,9 +187,7 @@ class AutomationRun(Kind):
     def counts(self, piece):
         expected = 2 * self.DEALS
         with tenant_scope(piece.tenant):
-            made = list(
-                Task.objects.filter(object_type="deal").values_list("object_id", "title")
-            )
+            made = list(Task.objects.filter(object_type="deal").values_list("object_id", "title"))
         lost = len({(d.pk, t) for d in piece.deals for t in ("First call", "Second call")}
                    - set(made))  # fmt: skip
         return expected, lost, len(made) - len(set(made))

@@ -35,6 +35,16 @@ def harness(django_db_setup):
 
 
 def check(tally):
+    if os.environ.get("FAULT_REPORT"):  # bench/bench_faults.py prints the figures
+        from bench._common import figure, load
+
+        name = tally.failures[0].kind if tally.failures else tally.kind
+        print(
+            f"\n  {name}: attempts={tally.attempts} lost={tally.lost} "
+            f"duplicated={tally.duplicated} unrecovered={tally.unrecovered} ({load()})"
+        )
+        figure(f"faults {name} lost+duplicated", tally.lost + tally.duplicated, "units", "0",
+               tally.lost + tally.duplicated == 0 and not tally.unrecovered)  # fmt: skip
     assert tally.failures == [], tally.failures
     assert (tally.attempts, tally.lost, tally.duplicated, tally.unrecovered) == (KILLS, 0, 0, 0)
 

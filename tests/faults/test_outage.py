@@ -141,8 +141,13 @@ def check_down(client, api):
 def test_redis_down_answers_503_and_comes_back_by_itself(member, settings):
     server = RedisServer().start()
     try:
-        settings.CACHES = {**settings.CACHES, "default": {
-            **settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{server.port}/0"}}
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {
+                **settings.CACHES["default"],
+                "LOCATION": f"redis://127.0.0.1:{server.port}/0",
+            },
+        }
         client = login(Client(raise_request_exception=False), member)
         api = api_client(member)
         api.raise_request_exception = False

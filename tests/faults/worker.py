@@ -103,9 +103,7 @@ def main() -> None:
             connection.execute_wrappers.append(probe)
 
     connection_created.connect(attach, weak=False)
-    worker_ready.connect(
-        lambda **_: put(folder / f"ready-{os.getpid()}", "ready"), weak=False
-    )
+    worker_ready.connect(lambda **_: put(folder / f"ready-{os.getpid()}", "ready"), weak=False)
     compress_time()
     app.conf.task_always_eager = False
     put(folder / "zygote", str(os.getpid()))
