@@ -60,6 +60,13 @@ class Kind:
     def nudge(self, piece) -> None:
         """Between two rounds of sweeps: what passing time does (a delay running out)."""
 
+    def sweeps_due(self, piece) -> tuple[tuple[str, dict], ...]:
+        """The sweeps the recovery sends now (a kind may drop one whose part is done)."""
+        return self.sweeps
+
+    def retire(self, piece) -> None:
+        """Once the piece is counted: keep it out of the next pieces' way."""
+
     def state(self, piece) -> dict:
         """What is left undone (for the report of a piece that did not recover)."""
         from .kinds import leftovers
@@ -189,6 +196,15 @@ class Harness:
         tmp.replace(self.folder / "arm.json")
         return serial
 
+    def idle(self) -> str | None:
+        """The worker's last finished task's number while it runs none and no queue holds
+        a task for it; None while it is busy."""
+        with contextlib.suppress(OSError):
+            state = (self.folder / f"state-{self.pid}").read_text()
+            if state.startswith("idle") and not any(waiting(q) for q in QUEUES):
+                return state
+        return None
+
     def _count(self, serial: int) -> int:
         with contextlib.suppress(OSError, ValueError):
             got, count = (self.folder / "count").read_text().split()
@@ -207,7 +223,7 @@ class Harness:
             if os.environ.get("FAULT_DEBUG"):
                 print(round(time.monotonic() - deadline, 1), kind.state(piece), file=sys.stderr)
             kind.nudge(piece)
-            for task, kwargs in kind.sweeps:
+            for task, kwargs in kind.sweeps_due(piece):
                 if not waiting(route(task)):  # a sweep still queued will do: no pile-up
                     app.send_task(task, kwargs=kwargs, queue=route(task))
             time.sleep(0.2)
@@ -220,6 +236,7 @@ class Harness:
         kind.start(piece)
         recovered = self.recover(kind, piece, timeout=max(self.recover_timeout, 60))
         expected, lost, duplicated = kind.counts(piece)
+        kind.retire(piece)
         return self._count(serial), Outcome(kind.name, 0, expected, lost, duplicated, recovered)
 
     def attempt(self, kind: Kind, statements: int, rng: random.Random) -> Outcome:
@@ -235,9 +252,19 @@ class Harness:
         starting.start()
         paused = self.folder / "paused"
         deadline = time.monotonic() + 60
+        idle_since = None
         while not paused.exists() and time.monotonic() < deadline:
-            if not starting.is_alive() and kind.settled(piece):
-                break  # over before the chosen statement (fewer than the calibration's)
+            # Over before the chosen statement (fewer than the calibration's), or gone as far
+            # as it goes without beat's sweeps: the kill falls after the work, at once.
+            if not starting.is_alive():
+                if kind.settled(piece):
+                    break
+                idle = self.idle()
+                if idle is None or idle != idle_since:
+                    idle_since = idle
+                    idle_at = time.monotonic()
+                elif time.monotonic() - idle_at > 0.5:
+                    break
             kind.nudge(piece)
             time.sleep(0.02)
         note = paused.read_text()[:200] if paused.exists() else "after the work"
@@ -257,6 +284,7 @@ class Harness:
         if not recovered:
             note += f" | left: {kind.state(piece)}"
         expected, lost, duplicated = kind.counts(piece)
+        kind.retire(piece)
         seconds = {"prepare": t1 - t0, "to kill": t2 - t1, "restart": t3 - t2, "recover": t4 - t3}
         return Outcome(kind.name, at if was_paused else 0, expected, lost, duplicated,
                        recovered, note, {k: round(v, 2) for k, v in seconds.items()})  # fmt: skip

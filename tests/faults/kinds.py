@@ -17,7 +17,7 @@ from contacts.models import Contact, ImportJob
 from crm.activity import dispatch
 from crm.activity.models import AuditEntry, Event, EventDelivery, Task
 from crm.tenancy.context import tenant_scope
-from integrations.models import Message, RawDelivery
+from integrations.models import Channel, Message, RawDelivery
 from tests.conftest import make_workspace
 from tests.contacts.import_files import csv_bytes, upload
 from tests.integrations.conftest import connect_channel, connect_email
@@ -84,6 +84,22 @@ class ImapSync(Kind):
         from crm.celery import app
 
         app.send_task("integrations.poll_mail", queue="ingest")
+
+    def sweeps_due(self, piece):
+        # Beat polls every minute, not five times a second: once the mail is all in, a poll
+        # more only keeps the one worker from the outbox sweep and the events' dispatch.
+        with tenant_scope(piece.tenant):
+            stored = Message.objects.filter(conversation__channel=piece.channel).count()
+            waiting = RawDelivery.objects.exclude(status=RawDelivery.PROCESSED).exists()
+        if stored >= self.MAILS and not waiting:
+            return tuple(s for s in self.sweeps if s[0] != "integrations.poll_mail")
+        return self.sweeps
+
+    def retire(self, piece):
+        # A counted piece's channel is no longer polled: the next pieces' polls (every
+        # workspace's channels, one after the other) take no longer for it.
+        with tenant_scope(piece.tenant):
+            Channel.objects.filter(pk=piece.channel.pk).update(status=Channel.PENDING)
 
     def settled(self, piece):
         with tenant_scope(piece.tenant):

@@ -40,8 +40,10 @@ class Probe:
         self.at = None
         self.count = 0
         self.watching = False
+        self.done = 0  # tasks finished: `state-<pid>` says "busy n" or "idle n"
 
     def before_task(self, task=None, **_):
+        put(self.folder / f"state-{os.getpid()}", f"busy {self.done}")
         try:
             arm = json.loads((self.folder / "arm.json").read_text())
         except (OSError, ValueError):
@@ -55,6 +57,8 @@ class Probe:
         if self.watching:
             put(self.folder / "count", f"{self.serial} {self.count}")
         self.watching = False
+        self.done += 1
+        put(self.folder / f"state-{os.getpid()}", f"idle {self.done}")
 
     def __call__(self, execute, sql, params, many, context):
         if self.watching:
@@ -103,7 +107,11 @@ def main() -> None:
             connection.execute_wrappers.append(probe)
 
     connection_created.connect(attach, weak=False)
-    worker_ready.connect(lambda **_: put(folder / f"ready-{os.getpid()}", "ready"), weak=False)
+    def ready(**_):
+        put(folder / f"state-{os.getpid()}", "idle 0")
+        put(folder / f"ready-{os.getpid()}", "ready")
+
+    worker_ready.connect(ready, weak=False)
     compress_time()
     app.conf.task_always_eager = False
     put(folder / "zygote", str(os.getpid()))
