@@ -3,10 +3,11 @@ one started and the sweeps left to recover (tests/faults/harness.py); per kind, 
 and how many units were lost or made twice. Goal: 0 lost, 0 duplicated, every piece
 recovered.
 
-FAULT_KILLS kills per kind (100 by default; a smoke run: FAULT_KILLS=5), FAULT_KINDS to
-choose kinds (comma-separated: imap-sync, webhook-ingest, automation, import,
-event-dispatch). It runs the harness under pytest against the bench's services (the test
-database, made by pytest-django, is its own), so that the kinds' fixtures are the tests'.
+FAULT_KILLS kills per kind (100 by default; a smoke run: `FAULT_KILLS=3 make bench
+ARGS=faults`), FAULT_KINDS to choose kinds (comma-separated: imap-sync, webhook-ingest,
+automation, import, event-dispatch). It runs the harness under pytest against the bench's
+services (the test database, made by pytest-django, is its own), so that the kinds'
+fixtures are the tests'.
 """
 
 from __future__ import annotations

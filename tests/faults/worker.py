@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -107,6 +108,7 @@ def main() -> None:
             connection.execute_wrappers.append(probe)
 
     connection_created.connect(attach, weak=False)
+
     def ready(**_):
         put(folder / f"state-{os.getpid()}", "idle 0")
         put(folder / f"ready-{os.getpid()}", "ready")
@@ -121,8 +123,10 @@ def main() -> None:
             pid = os.fork()
             if pid == 0:
                 os.setsid()  # its own group: the harness kills it and nothing else
+                # Quiet: no banner per fork (the bench's output shows its figures, not these).
+                warnings.filterwarnings("ignore", message=".*superuser privileges")
                 app.worker_main(
-                    ["worker", "-P", "solo", "-Q", os.environ["FAULT_QUEUES"], "-n",
+                    ["-q", "worker", "-P", "solo", "-Q", os.environ["FAULT_QUEUES"], "-n",
                      f"faults-{os.getpid()}@%h", "-l", os.environ.get("FAULT_LOG", "error"),
                      "--without-heartbeat", "--without-gossip", "--without-mingle"]
                 )  # fmt: skip
