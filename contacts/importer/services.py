@@ -190,3 +190,33 @@ def import_start(
     transaction.on_commit(enqueue)
     job.refresh_from_db()
     return job
+
+
+@transaction.atomic
+def import_retry(*, actor: Membership, job: ImportJob) -> ImportJob:
+    """Queue a failed job again with its mapping and policy (a worker that died midway, the
+    recovery sweep failed it: nothing of it was saved). Its working copy is kept, so the
+    file need not be uploaded again; the errors of the failed run are dropped."""
+    require(actor, job.object_type, "create")
+    if job.duplicate_policy == ImportJob.UPDATE:
+        require(actor, job.object_type, "edit")
+    _require_job(actor, job)
+    locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if locked.status != ImportJob.FAILED:
+        raise ValidationError(_("Only a failed import can be tried again."))
+    if not locked.file or not locked.file.storage.exists(locked.file.name):
+        raise ValidationError(_("The file of this import is gone; upload it again."))
+    _delete_on_commit(locked.errors_file.storage, locked.errors_file.name)
+    locked.errors_file = ""
+    locked.status = ImportJob.QUEUED
+    locked.error = ""
+    locked.processed = locked.created = locked.updated = locked.skipped = locked.failed = 0
+    locked.started_at = locked.finished_at = None
+    locked.save(
+        update_fields=["errors_file", "status", "error", "processed", "created", "updated",
+                       "skipped", "failed", "started_at", "finished_at"]
+    )  # fmt: skip
+    tenant_id, job_id = locked.tenant_id, locked.pk
+    transaction.on_commit(lambda: import_contacts.delay(tenant_id, job_id))
+    job.refresh_from_db()
+    return job

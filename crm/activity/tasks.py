@@ -20,10 +20,16 @@ def dispatch_events(tenant_id: int, event_ids: list[int]) -> int:
     return sum(dispatch.dispatch(event_id) for event_id in event_ids)
 
 
+# An event younger than this is left to the task its commit sent (it is likely on its way).
+SWEEP_AFTER_SECONDS = 30
+
+
 @shared_task(name="activity.sweep_outbox")
 def sweep_outbox() -> int:
     """Dispatch events left pending (a lost task, a failed consumer), tenant by tenant."""
-    return for_each_tenant(lambda _tenant: dispatch.dispatch_pending(older_than_seconds=30))
+    return for_each_tenant(
+        lambda _tenant: dispatch.dispatch_pending(older_than_seconds=SWEEP_AFTER_SECONDS)
+    )
 
 
 @shared_task(name="activity.send_due_reminders")

