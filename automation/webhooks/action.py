@@ -75,7 +75,9 @@ def record_fields(owner, object_type: str, record) -> dict:
     """The record's fields as the object-type registry lists them (custom ones included),
     JSON-safe, in one query; a related record the owner may not see is sent as None."""
     spec = objects.get(object_type)
-    if spec is None or spec.model is None:
+    # A part of a record (a line item, a payment) is never a rule's subject, and its
+    # catalogue holds values its report selector computes, which the bare model lacks.
+    if spec is None or spec.model is None or spec.part_of:
         return {}
     fields = spec.catalogue()
     # A related record of a registered type (a deal's company) is read by id as well, to

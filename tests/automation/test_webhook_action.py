@@ -279,5 +279,5 @@ def test_every_record_types_fields_can_be_read_for_the_body(workspace):
     tenant, admin = workspace
     with tenant_scope(tenant, admin.user):
         for spec in objects.OBJECT_TYPES.values():
-            if spec.model is not None:
+            if spec.model is not None and not spec.part_of:
                 assert record_fields(admin, spec.key, SimpleNamespace(pk=0)) == {}, spec.key
