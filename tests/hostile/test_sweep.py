@@ -12,7 +12,6 @@ derandomized: the sweep takes well under a minute and fails the same way every t
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import re
@@ -22,9 +21,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 from django.conf import settings as django_settings
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, Phase, given
@@ -37,6 +34,7 @@ from crm.api.throttling import ApiKeyRateThrottle
 from crm.tenancy.context import tenant_scope
 from tests.conftest import add_member, api_client, login, make_workspace
 from tests.contacts.conftest import new_company, new_contact
+from tests.hostile.fuzzing import connection_kept
 from tests.isolation.test_api_walk import FACTORIES
 
 pytestmark = pytest.mark.django_db
@@ -110,19 +108,6 @@ def world(db, smtp, monkeypatch):
     return _world(smtp)
 
 
-@contextlib.contextmanager
-def _connection_kept():
-    """Requests sent through the WSGI application must not close the connection that holds
-    the test's transaction when they end (Django's test client does the same)."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-
-
 def _as(world: World, role: str) -> Membership:
     return world.admin if role == "admin" else world.manager
 
@@ -175,7 +160,7 @@ def test_the_api_never_answers_500(world, role):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 50  # the schema was read, and lists the whole API
 
-    with _connection_kept():
+    with connection_kept():
         for operation in operations:
             _sweep_operation(world, schema, operation, headers, findings, plain=role == "admin")
     findings.assert_none()
