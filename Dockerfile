@@ -74,4 +74,4 @@ RUN mkdir -p /app/var/media && chown -R crm:crm /app/var
 WORKDIR /app
 USER crm
 EXPOSE 8000
-CMD ["gunicorn", "crm.wsgi", "--bind", "0.0.0.0:8000", "--threads", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "crm.wsgi", "--bind", "0.0.0.0:8000", "--threads", "4", "--keep-alive", "75", "--access-logfile", "-"]

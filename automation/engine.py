@@ -13,11 +13,10 @@ nothing.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import automations
+from crm import after_commit, automations
 from crm.activity import catalogue
 from crm.activity.dispatch import consumer
 from crm.tenancy.models import Tenant
@@ -93,7 +92,7 @@ def on_event(event) -> None:
         from .tasks import run_steps
 
         tenant_id = event.tenant_id
-        transaction.on_commit(lambda: run_steps.delay(tenant_id, due_now))
+        after_commit.send(lambda: run_steps.delay(tenant_id, due_now), "due steps")
 
 
 def _loop(rule, object_type: str, object_id: int, chain: int, depth: int) -> str:

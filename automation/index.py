@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
 
-from crm import automations
+from crm import after_commit, automations
 
 from . import spec as specs
 from .models import Rule
@@ -84,7 +83,9 @@ def generation(tenant_id: int) -> str:
 
 def invalidate(tenant_id: int) -> None:
     """Every process reloads the workspace's rules on its next event (after the commit)."""
-    transaction.on_commit(lambda: cache.set(_key(tenant_id), uuid.uuid4().hex, None))
+    after_commit.send(
+        lambda: cache.set(_key(tenant_id), uuid.uuid4().hex, None), "the rules' index mark"
+    )
 
 
 def load() -> Index:

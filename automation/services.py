@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import automations
+from crm import after_commit, automations
 from crm.activity.events import emit
 
 from . import index, plan
@@ -168,7 +168,7 @@ def step_retry(*, actor, run: Run) -> Run:
 
         run_steps.delay(tenant_id, [step_id])
 
-    transaction.on_commit(enqueue)
+    after_commit.send(enqueue, "a retried step")
     return run
 
 

@@ -35,8 +35,7 @@ def recover_imports(stalled_after_minutes: int = 30) -> dict:
             status=ImportJob.FAILED,
             finished_at=timezone.now(),
             error=_(
-                "The import stopped before it finished; nothing of it was saved. "
-                "Upload the file again."
+                "The import stopped before it finished; nothing of it was saved. Try it again."
             ),
         )
         for job_id in ImportJob.objects.filter(

@@ -161,6 +161,11 @@ def run() -> int:
                 workers,
                 "--threads",
                 "4",
+                # Longer than a browser's pause between clicks (and a proxy's idle time):
+                # with gunicorn's 2 s, a request sent as the server drops an idle connection
+                # met "connection reset" under load.
+                "--keep-alive",
+                "75",
                 "--access-logfile",
                 "-",
             ],

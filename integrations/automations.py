@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pydantic import Field
 
-from crm import assigning, automations
+from crm import after_commit, assigning, automations
 from crm.automations import Action, Invalid, Params, Trigger
 
 log = logging.getLogger(__name__)
@@ -136,7 +135,9 @@ def _send_message(ctx, params) -> dict:
         raise Invalid("text", _("The message is empty once its placeholders are filled."))
     tenant_id, pk, key = ctx.actor.tenant_id, conversation.pk, ctx.key
     # Sent after the step commits, once per (run, step): see send_once.
-    transaction.on_commit(lambda: tasks.send_rule_message.delay(tenant_id, pk, text, key))
+    after_commit.send(
+        lambda: tasks.send_rule_message.delay(tenant_id, pk, text, key), "a rule's message"
+    )
     return {"conversation": pk, "channel": conversation.channel_id, "text": text[:200]}
 
 
@@ -255,8 +256,12 @@ def _send_email(ctx, params) -> dict:
 
     client, address, subject, text = _email(ctx, params)
     tenant_id, channel_id, key = ctx.actor.tenant_id, params.channel, ctx.key
-    transaction.on_commit(lambda: tasks.send_rule_email.delay(
-        tenant_id, channel_id, client.pk, address, subject, text, key))  # fmt: skip
+    after_commit.send(
+        lambda: tasks.send_rule_email.delay(
+            tenant_id, channel_id, client.pk, address, subject, text, key
+        ),
+        "a rule's email",
+    )
     return {"channel": channel_id, "contact": client.pk, "to": address, "subject": subject[:200]}
 
 

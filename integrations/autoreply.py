@@ -27,6 +27,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from crm import after_commit
 from crm.activity.events import emit
 from crm.tenancy.context import require_tenant_id
 from crm.tenancy.models import Tenant
@@ -138,7 +139,9 @@ def consider(conversation: Conversation, message: Message, inbound: Inbound) -> 
     from .tasks import send_autoreply
 
     tenant_id, conversation_id = conversation.tenant_id, conversation.pk
-    transaction.on_commit(lambda: send_autoreply.delay(tenant_id, conversation_id, text, reason))
+    after_commit.send(
+        lambda: send_autoreply.delay(tenant_id, conversation_id, text, reason), "an autoreply"
+    )
     return reason
 
 

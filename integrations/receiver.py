@@ -13,6 +13,7 @@ import hashlib
 
 from django.db import connection, transaction
 
+from crm import after_commit
 from crm.tenancy.context import require_tenant_id
 from crm.tenancy.models import CURRENT_TENANT
 
@@ -77,7 +78,7 @@ def receive(channel: Channel, payload) -> RawDelivery:
     delivery, queue = store(channel, payload)
     if queue:
         tenant_id, channel_id = delivery.tenant_id, delivery.channel_id
-        transaction.on_commit(lambda: wake(tenant_id, channel_id))
+        after_commit.send(lambda: wake(tenant_id, channel_id), "a delivery's ingestion")
     return delivery
 
 
@@ -148,7 +149,8 @@ def retry_failed(channel: Channel) -> int:
         RawDelivery.objects.filter(pk__in=ids).update(status=RawDelivery.RECEIVED, error="")
         tenant_id = channel.tenant_id
         for delivery_id in ids:
-            transaction.on_commit(
-                lambda delivery_id=delivery_id: ingest_delivery.delay(tenant_id, delivery_id)
+            after_commit.send(
+                lambda delivery_id=delivery_id: ingest_delivery.delay(tenant_id, delivery_id),
+                "a delivery's ingestion",
             )
     return len(ids)

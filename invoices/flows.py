@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import after_commit
 from crm.accounts.models import Membership
 from crm.activity import services as activity
 from crm.activity import subjects
@@ -306,7 +307,9 @@ def reminders_send(*, actor: Membership, invoices) -> tuple[list[Invoice], list[
              data={**_payload(invoice), "to": invoice.sent_to},
              related=_related(invoice))  # fmt: skip
     jobs = [(i.tenant_id, i.pk, i.sent_to) for i in sent]
-    transaction.on_commit(lambda: [tasks.send_reminder_email.delay(*job) for job in jobs])
+    after_commit.send(
+        lambda: [tasks.send_reminder_email.delay(*job) for job in jobs], "payment reminders"
+    )
     return sent, skipped
 
 

@@ -19,6 +19,7 @@ from django.db.models import Exists, Max, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import after_commit
 from crm.accounts.models import Membership
 from crm.activity.events import emit
 from crm.tenancy.models import CURRENCIES
@@ -529,7 +530,7 @@ def invoice_send(*, actor: Membership, invoice, to: str) -> Invoice:
     invoice.save(update_fields=["sent_to"])
     live_link(invoice, actor.user)  # the email carries the client page's link
     tenant_id, pk = invoice.tenant_id, invoice.pk
-    transaction.on_commit(lambda: tasks.send_invoice_email.delay(tenant_id, pk, to))
+    after_commit.send(lambda: tasks.send_invoice_email.delay(tenant_id, pk, to), "an invoice email")
     return invoice
 
 

@@ -16,11 +16,11 @@ import tempfile
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import after_commit
 from crm.accounts.models import Membership
 
 from . import export, run
@@ -61,7 +61,7 @@ def export_start(*, actor: Membership, report: Report, fmt: str, total: int) -> 
 
         export_report.delay(tenant_id, job_id)
 
-    transaction.on_commit(enqueue)
+    after_commit.send(enqueue, "an export")
     return job
 
 

@@ -14,7 +14,8 @@ recalculated (`busy`: one cache read, no query)."""
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.db import transaction
+
+from crm import after_commit
 
 from . import rollups
 
@@ -42,7 +43,7 @@ def schedule(tenant_id: int) -> None:
 
             rebuild_rollups.apply_async((tenant_id,), countdown=DELAY_SECONDS)
 
-    transaction.on_commit(queue)
+    after_commit.send(queue, "a rollups rebuild")
 
 
 def run(tenant_id: int) -> None:

@@ -35,6 +35,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import after_commit
 from crm.accounts.models import Membership
 from crm.activity import catalogue
 from crm.activity.events import emit
@@ -58,7 +59,7 @@ def enqueue(found: WebhookDelivery) -> None:
     from .tasks import deliver_webhook
 
     tenant_id, pk, attempts = found.tenant_id, found.pk, found.attempts
-    transaction.on_commit(lambda: deliver_webhook.delay(tenant_id, pk, attempts))
+    after_commit.send(lambda: deliver_webhook.delay(tenant_id, pk, attempts), "a webhook delivery")
 
 
 # --- 1. recording ---------------------------------------------------------------------------
@@ -274,5 +275,5 @@ def sweep(limit: int = 500) -> int:
             for pk, attempts in due:
                 deliver_webhook.delay(tenant_id, pk, attempts)
 
-        transaction.on_commit(send)
+        after_commit.send(send, "webhook deliveries")
     return len(due)

@@ -12,6 +12,8 @@ Register in crm/api/urls.py:
                                    in that encoding (preview's `encodings` lists them)
     POST /imports/{id}/start/      {"mapping": {...}, "duplicate_policy": "skip",
                                     "save_template_as": ""} -> 202 the job
+    POST /imports/{id}/retry/      -> 202 the job, a failed import queued again with its
+                                   mapping and policy (400 when it did not fail)
     GET  /imports/{id}/errors/     the failed rows as CSV (404 when there are none)
 """
 
@@ -146,6 +148,13 @@ class ImportJobViewSet(
         data = ImportStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job = services.import_start(actor=request.membership, job=job, **data.validated_data)
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses=ImportJobSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Queue a failed import again (a worker died midway: nothing of it was saved)."""
+        job = services.import_retry(actor=request.membership, job=self.get_object())
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @action(detail=True, methods=["get"])

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from crm import after_commit
 from crm.accounts.models import Membership
 
 from ..models import ImportJob
@@ -187,7 +188,7 @@ def import_start(
 
         import_contacts.delay(tenant_id, job_id)
 
-    transaction.on_commit(enqueue)
+    after_commit.send(enqueue, "an import")
     job.refresh_from_db()
     return job
 
@@ -217,6 +218,6 @@ def import_retry(*, actor: Membership, job: ImportJob) -> ImportJob:
                        "skipped", "failed", "started_at", "finished_at"]
     )  # fmt: skip
     tenant_id, job_id = locked.tenant_id, locked.pk
-    transaction.on_commit(lambda: import_contacts.delay(tenant_id, job_id))
+    after_commit.send(lambda: import_contacts.delay(tenant_id, job_id), "an import")
     job.refresh_from_db()
     return job

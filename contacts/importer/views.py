@@ -53,6 +53,14 @@ def _posted_mapping(request, headers) -> dict:
 def import_detail(request, pk):
     job = _job(request, pk)
     if job.status != ImportJob.UPLOADED:
+        if request.method == "POST" and request.POST.get("action") == "retry":
+            try:
+                services.import_retry(actor=request.membership, job=job)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("The import has started again."))
+            return redirect("contact_import", pk=job.pk)
         return render(request, "contacts/import_progress.html", {"job": job})
     mapping = None
     error = ""

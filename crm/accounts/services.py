@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from crm import after_commit
 from crm.activity.events import changes, emit, snapshot
 from crm.tenancy.context import tenant_scope
 from crm.tenancy.models import Tenant
@@ -272,7 +273,7 @@ def invitation_create(
 
         send_invitation_email.delay(tenant_id, invitation_id)
 
-    transaction.on_commit(send)
+    after_commit.send(send, "an invitation email")
     return invitation
 
 

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from django.db import models, transaction
 
+from crm import after_commit
+
 from . import catalogue
 from .models import Event
 from .tasks import dispatch_event, dispatch_events
@@ -84,7 +86,7 @@ def emit(
     event = _event(type, actor, subject, data, _pairs(related))
     event.save()
     tenant_id, event_id = event.tenant_id, event.pk
-    transaction.on_commit(lambda: dispatch_event.delay(tenant_id, event_id))
+    after_commit.send(lambda: dispatch_event.delay(tenant_id, event_id), "an event")
     return event
 
 
@@ -116,5 +118,5 @@ def _save_all(events: list[Event]) -> list[Event]:
         return []
     events = Event.objects.bulk_create(events)
     tenant_id, ids = events[0].tenant_id, [e.pk for e in events]
-    transaction.on_commit(lambda: dispatch_events.delay(tenant_id, ids))
+    after_commit.send(lambda: dispatch_events.delay(tenant_id, ids), "events")
     return events

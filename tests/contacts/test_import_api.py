@@ -4,7 +4,7 @@ import pytest
 
 from contacts.models import Contact, ImportJob
 from crm.tenancy.context import tenant_scope
-from tests.conftest import api_client
+from tests.conftest import add_member, api_client
 from tests.contacts.import_files import csv_bytes, upload, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +166,45 @@ def test_a_workbook_has_no_encoding_to_choose(workspace):
         f"/api/v1/imports/{job['id']}/encoding/", {"encoding": "cp1251"}, format="json"
     )
     assert response.status_code == 400
+
+
+def _failed_job(member, client):
+    """An import whose worker died midway: started, then failed by the recovery sweep."""
+    job = client.post("/api/v1/imports/", {"file": upload(xlsx_bytes(ROWS))}).json()
+    with tenant_scope(member.tenant_id):
+        ImportJob.objects.filter(pk=job["id"]).update(
+            status="failed", mapping=job["mapping"], duplicate_policy="skip", error="stopped"
+        )
+    return job
+
+
+def test_a_failed_import_is_tried_again_to_completion(
+    workspace, django_capture_on_commit_callbacks
+):
+    _, owner = workspace
+    client = api_client(owner)
+    job = _failed_job(owner, client)
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = client.post(f"/api/v1/imports/{job['id']}/retry/")
+    assert retried.status_code == 202, retried.json()
+    assert (retried.json()["status"], retried.json()["error"]) == ("queued", "")
+    done = client.get(f"/api/v1/imports/{job['id']}/").json()
+    assert (done["status"], done["created"], done["failed"]) == ("done", 1, 1)
+    again = client.post(f"/api/v1/imports/{job['id']}/retry/")
+    assert again.status_code == 400
+    assert again.json()["error"]["fields"] == {
+        "non_field_errors": ["Only a failed import can be tried again."]
+    }
+    with tenant_scope(owner.tenant_id):
+        assert Contact.objects.count() == 1
+
+
+def test_no_one_else_retries_an_import(workspace, other_workspace):
+    tenant, owner = workspace
+    _, stranger = other_workspace
+    colleague = add_member(tenant, "manager")
+    job = _failed_job(owner, api_client(owner))
+    for member in (stranger, colleague):
+        assert api_client(member).post(f"/api/v1/imports/{job['id']}/retry/").status_code == 404
+    with tenant_scope(tenant):
+        assert ImportJob.objects.get(pk=job["id"]).status == "failed"

@@ -141,8 +141,37 @@ def test_stalled_imports_are_failed_or_queued_again(workspace, django_capture_on
     with tenant_scope(tenant):
         statuses = dict(ImportJob.objects.values_list("pk", "status"))
         assert statuses == {dead.pk: "failed", lost.pk: "done", fresh.pk: "running"}
-        assert "Upload the file again" in ImportJob.objects.get(pk=dead.pk).error
+        assert "Try it again" in ImportJob.objects.get(pk=dead.pk).error
         assert Contact.objects.count() == 2
+
+
+def test_a_failed_import_is_tried_again_from_its_page(
+    client, workspace, django_capture_on_commit_callbacks
+):
+    tenant, owner = workspace
+    login(client, owner)
+    client.post(reverse("import_new"), {"file": csv_file(ROWS)})
+    with tenant_scope(tenant):
+        job = ImportJob.objects.get()
+        ImportJob.objects.filter(pk=job.pk).update(
+            status="failed", mapping={"0": "first_name", "2": "emails"}, error="stopped"
+        )
+    page = client.get(reverse("contact_import", args=[job.pk])).content.decode()
+    assert 'data-testid="import-retry"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("contact_import", args=[job.pk]), {"action": "retry"})
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert "The import has started again." in page and 'data-status="done"' in page
+    with tenant_scope(tenant):
+        assert Contact.objects.count() == 2  # Bob's email is not one: his row failed
+    response = client.post(reverse("contact_import", args=[job.pk]), {"action": "retry"})
+    assert "Only a failed import can be tried again." in client.get(response.url).content.decode()
+
+    colleague = add_member(tenant, "manager")
+    login(client, colleague)
+    response = client.post(reverse("contact_import", args=[job.pk]), {"action": "retry"})
+    assert response.status_code == 404
 
 
 def test_the_mapping_page_reads_a_csv_again_in_another_encoding(client, workspace):

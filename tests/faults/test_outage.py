@@ -230,3 +230,57 @@ def test_requests_running_through_an_outage_get_only_200_or_503(member):
     assert set(seen) <= {200, 503}, sorted(set(seen))
     assert 503 in seen
     assert seen[-4:] == [200] * 4
+
+
+@pytest.fixture
+def broker_down():
+    """Celery as in production (tasks go to a broker), with the broker's port closed: what
+    the web sees when Redis stops between a commit and the task it queues."""
+    from crm.celery import app
+
+    keys = ("task_always_eager", "broker_url", "broker_write_url", "broker_read_url",
+            "task_publish_retry", "broker_connection_timeout")  # fmt: skip
+    saved = {key: app.conf[key] for key in keys}
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    app.conf.update(task_always_eager=False, broker_url=closed, broker_write_url=closed,
+                    broker_read_url=closed, task_publish_retry=False,
+                    broker_connection_timeout=1)  # fmt: skip
+    _new_connections(app)
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
+        _new_connections(app)
+
+
+def _new_connections(app):
+    """Celery keeps its broker connections in two pools: emptied, the next task opens new
+    ones to the broker the settings name now."""
+    for pool in (app._pool, app.amqp._producer_pool):
+        if pool is not None:
+            pool.force_close_all()
+    app._pool = app.amqp._producer_pool = None
+
+
+def test_a_change_saved_while_the_broker_is_down_answers_success_once(member, broker_down):
+    """The deal is committed before its event's task is queued: the answer says it was
+    saved (a 503 would make the user save it again), and the event waits for the sweep."""
+    from crm.activity.dispatch import dispatch_pending
+    from crm.activity.models import Event
+    from crm.tenancy.context import tenant_scope
+    from deals.models import Deal
+
+    api = api_client(member)
+    api.raise_request_exception = False
+    created = api.post("/api/v1/deals/", {"title": "Saved once", "amount": "10"}, format="json")
+    assert created.status_code == 201, created.content
+    with tenant_scope(member.tenant_id):
+        assert Deal.objects.filter(title="Saved once").count() == 1
+        pending = Event.objects.filter(subject_type="deal", dispatched_at__isnull=True)
+        assert pending.count() == 1
+    from crm.celery import app
+
+    app.conf.task_always_eager = True  # the broker is back: the sweep dispatches it
+    with tenant_scope(member.tenant_id):
+        dispatch_pending(older_than_seconds=0)
+        assert not Event.objects.filter(dispatched_at__isnull=True).exists()

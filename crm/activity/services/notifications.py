@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from crm import after_commit
 from crm.accounts.models import Membership, User
 from crm.activity import emails, selectors
 from crm.activity.models import Event, Notification, NotificationPreference, Task
@@ -85,9 +86,7 @@ def _mail_on_commit(tenant_id: int, notification_id: int) -> None:
         mailing = connection.crm_mailing = _Mailing()
     mailing.waiting.setdefault(tenant_id, []).append(notification_id)
 
-    def flush():
-        mailing.flush()
-
+    flush = after_commit.guard(mailing.flush, "notification emails")
     mailing.last = flush
     transaction.on_commit(flush)
 
