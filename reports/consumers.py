@@ -29,8 +29,12 @@ def count(event: Event) -> None:
 
 
 # Changes that move many rollup rows at once: the whole workspace is rebuilt in the
-# background, once per burst (rebuilds.py). The name is stored in EventDelivery.
-@consumer("rollups_rebuild", types=["pipeline.stages_reordered", "workspace.updated"])
+# background, once per burst (rebuilds.py). A stage added or deleted renumbers the others,
+# as a reorder does. The name is stored in EventDelivery.
+@consumer(
+    "rollups_rebuild",
+    types=["pipeline.stages_reordered", "stage.created", "stage.deleted", "workspace.updated"],
+)
 def rebuild(event: Event) -> None:
     if event.type == "workspace.updated" and "time_zone" not in event.data.get("changes", {}):
         return  # a name, currency or language: no rollup moves

@@ -229,6 +229,41 @@ def test_a_stage_reorder_rebuilds_the_rollups_in_the_background(
     assert not rebuilds.busy(tenant.pk)
 
 
+def test_a_stage_inserted_or_deleted_rebuilds_the_rollups(
+    workspace, django_capture_on_commit_callbacks
+):
+    """A new stage between others moves the later ones' positions, as a reorder does."""
+    from pipelines import services as pipeline_services
+
+    tenant, owner = workspace
+    stages, _reason, _won = story(tenant, owner, add_member(tenant, "manager"))
+    dispatch(tenant)
+    pipeline, _ = funnel(tenant)
+    with tenant_scope(tenant, owner.user):
+        position = stages["Qualified"].__class__.objects.get(pk=stages["Qualified"].pk).position
+        demo = pipeline_services.stage_create(
+            actor=owner, pipeline=pipeline, data={"name": "Demo"}, position=position
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch(tenant)
+    # Every deal that reached Qualified went past the new stage before it.
+    assert _reached(tenant)[demo.pk] == _reached(tenant)[stages["Qualified"].pk] == 2
+    after = rows(tenant)
+    with tenant_scope(tenant):
+        rollups.rebuild()
+    assert rows(tenant) == after
+
+    with tenant_scope(tenant, owner.user):
+        pipeline_services.stage_delete(actor=owner, stage=demo)
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch(tenant)
+    assert demo.pk not in _reached(tenant)
+    after = rows(tenant)
+    with tenant_scope(tenant):
+        rollups.rebuild()
+    assert rows(tenant) == after
+
+
 def test_a_time_zone_change_rebuilds_the_rollups(workspace, django_capture_on_commit_callbacks):
     import datetime as dt
 
