@@ -40,6 +40,13 @@ def main() -> int:
         env=env, cwd=ROOT,
     )  # fmt: skip
     print(f"  ({load()})", flush=True)
+    # Redis and PostgreSQL going away under requests, and a full disk: 503 / 507, then the
+    # time to the first 200 once they are back.
+    code |= subprocess.call(
+        [sys.executable, "-m", "pytest", str(ROOT / "tests" / "faults" / "test_outage.py"),
+         str(ROOT / "tests" / "faults" / "test_full_disk.py"), "-q", "-p", "no:warnings", "-s"],
+        env=env, cwd=ROOT,
+    )  # fmt: skip
     return code
 
 
