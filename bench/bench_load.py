@@ -682,6 +682,7 @@ class Step:
     error_names: dict[str, int]  # 'request: why' -> count
     cpu: dict[str, float]
     machine: float
+    by_name: dict[str, list[float]] = field(default_factory=dict)  # request -> ms
 
     @property
     def rps(self) -> float:
@@ -728,14 +729,16 @@ def run_steps(env: Environment, launcher: psutil.Process, args) -> list[Step]:
         window = [c for c in collected if c[0] >= t0]
         samples: dict[str, list[float]] = {}
         errors: dict[str, int] = {}
+        by_name: dict[str, list[float]] = {}
         for _at, name, ms, failed in window:
             samples.setdefault(_GROUP.get(name, OTHER), []).append(ms)
+            by_name.setdefault(name, []).append(ms)
             if failed:
                 errors[f"{name}: {failed}"] = errors.get(f"{name}: {failed}", 0) + 1
         total = m1[0] - m0[0]
         busy = 100 * (1 - (m1[1] - m0[1]) / total) if total else 0.0
         step = Step(users, seconds, samples, len(window), sum(errors.values()), errors,
-                    cpu_percent(before, after, seconds), busy)  # fmt: skip
+                    cpu_percent(before, after, seconds), busy, by_name)  # fmt: skip
         report_step(step, cores)
         done.append(step)
     runner.quit()
@@ -756,6 +759,10 @@ def report_step(step: Step, cores: int) -> None:
     cpu = ", ".join(f"{name} {value:.0f}%" for name, value in step.cpu.items())
     print(f"    CPU (% of one core): {cpu}; machine {step.machine:.0f}% of {cores} cores",
           flush=True)  # fmt: skip
+    slowest = sorted(((pct(ms, 95), name, len(ms)) for name, ms in step.by_name.items()),
+                     reverse=True)[:6]  # fmt: skip
+    print("    slowest p95: " + ", ".join(f"{name} {p95:.0f} ms (n={n})"
+                                          for p95, name, n in slowest), flush=True)  # fmt: skip
     if step.error_names:
         print(f"    errors by request: {step.error_names}", flush=True)
 
@@ -796,8 +803,9 @@ def verdict(steps: list[Step], cores: int) -> None:
     print(f"FIGURE saturates first = {where} (at {first_bad.users} users; share of each "
           f"part's capacity: {detail})", flush=True)  # fmt: skip
     if IMPORTS:
-        print(f"  imports finished during the run: {len(IMPORTS)} "
-              f"({', '.join(f'{s} in {t:.0f} s' for s, t in IMPORTS)})", flush=True)  # fmt: skip
+        kinds = {s: sum(1 for k, _t in IMPORTS if k == s) for s, _t in IMPORTS}
+        print(f"  imports finished during the run: {len(IMPORTS)} ({kinds}; the slowest in "
+              f"{max(t for _s, t in IMPORTS):.0f} s)", flush=True)  # fmt: skip
 
 
 def main() -> int:
