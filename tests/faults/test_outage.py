@@ -202,52 +202,87 @@ def test_postgresql_down_answers_503_and_comes_back_by_itself(member):
             proxy.cut()
 
 
-def test_requests_running_through_an_outage_get_only_200_or_503(member):
-    """Four threads keep asking while PostgreSQL goes away and comes back."""
-    saved = dict(connection.settings_dict)
-    proxy = Proxy(f"{saved['HOST']}/.s.PGSQL.{saved.get('PORT') or 5432}").restore()
-    seen: list[tuple[float, int]] = []
-    stop = threading.Event()
-    member_ = member
+class Requests:
+    """Four threads asking for a page, each with its own client and connection, while an
+    outage comes and goes; `seen` holds (when, status)."""
 
-    def ask():
+    def __init__(self, member):
+        self.member, self.seen, self.stop = member, [], threading.Event()
+        self.threads = [threading.Thread(target=self._ask) for _ in range(4)]
+
+    def _ask(self):
         from django.db import connection as own  # this thread's
 
-        client = login(Client(raise_request_exception=False), member_)
+        client = login(Client(raise_request_exception=False), self.member)
         try:
-            while not stop.is_set():
+            while not self.stop.is_set():
                 status = client.get(PAGE).status_code
-                seen.append((time.monotonic(), status))
+                self.seen.append((time.monotonic(), status))
         finally:
             own.close()
 
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def check(self, back: float, what: str) -> None:
+        """Only 200 or 503 while it was down, some 503, 200 at the end; the time from `back`
+        to the first 200 reported."""
+        statuses = [status for _at, status in self.seen]
+        assert set(statuses) <= {200, 503}, sorted(set(statuses))
+        assert 503 in statuses
+        assert statuses[-4:] == [200] * 4
+        first_ok = min(at for at, status in self.seen if at >= back and status == 200)
+        report(f"{what}, under 4 threads of requests", first_ok - back,
+               f"{len(statuses)} requests, {statuses.count(503)} answered 503")  # fmt: skip
+
+
+def outage(cut, restore) -> float:
+    """1 s of requests, `cut()`, 1 s down, `restore()`, 1.5 s more: when it was back."""
+    time.sleep(1)
+    cut()
+    time.sleep(1)
+    restore()
+    back = time.monotonic()
+    time.sleep(1.5)
+    return back
+
+
+def test_requests_running_through_an_outage_get_only_200_or_503(member):
+    """Four threads keep asking while PostgreSQL is cut off and comes back."""
+    saved = dict(connection.settings_dict)
+    proxy = Proxy(f"{saved['HOST']}/.s.PGSQL.{saved.get('PORT') or 5432}").restore()
     connection.close()
     connection.settings_dict.update(HOST="127.0.0.1", PORT=str(proxy.port))  # every thread's
-
-    threads = [threading.Thread(target=ask) for _ in range(4)]
-    for thread in threads:
-        thread.start()
     try:
-        time.sleep(1)
-        proxy.cut()
-        time.sleep(1)
-        proxy.restore()
-        back = time.monotonic()
-        time.sleep(1.5)
+        with Requests(member) as requests:
+            back = outage(proxy.cut, proxy.restore)
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
         connection.close()
         connection.settings_dict.update(HOST=saved["HOST"], PORT=saved["PORT"])
         proxy.cut()
-    statuses_seen = [status for _at, status in seen]
-    assert set(statuses_seen) <= {200, 503}, sorted(set(statuses_seen))
-    assert 503 in statuses_seen
-    assert statuses_seen[-4:] == [200] * 4
-    first_ok = min(at for at, status in seen if at >= back and status == 200)
-    report("PostgreSQL back, under 4 threads of requests", first_ok - back,
-           f"{len(seen)} requests, {statuses_seen.count(503)} answered 503")  # fmt: skip
+    requests.check(back, "PostgreSQL cut off and back")
+
+
+def test_redis_restarted_under_requests(member, settings):
+    server = RedisServer().start()
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{server.port}/0"},
+    }
+    try:
+        with Requests(member) as requests:
+            back = outage(server.stop, server.start)
+    finally:
+        with contextlib.suppress(Exception):
+            server.stop()
+    requests.check(back, "Redis stopped and started again")
 
 
 @pytest.fixture
@@ -322,43 +357,17 @@ def test_postgresql_really_restarted_under_requests(member):
     """The server itself stopped (pg_ctl, fast: every connection ended) and started again
     while four threads keep asking: only 200 or 503 meanwhile, then 200 by itself."""
     server = embedded_postgres()
-    seen: list[tuple[float, int]] = []
-    stop = threading.Event()
 
-    def ask():
-        from django.db import connection as own  # this thread's
-
-        client = login(Client(raise_request_exception=False), member)
-        try:
-            while not stop.is_set():
-                seen.append((time.monotonic(), client.get(PAGE).status_code))
-        finally:
-            own.close()
-
-    connection.close()
-    threads = [threading.Thread(target=ask) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    try:
-        time.sleep(1)
-        server.stop()
-        time.sleep(1)
+    def start():
         server._postmaster_info = None  # the server it knew is gone: start a new one
         server.ensure_postgres_running()
-        back = time.monotonic()
-        time.sleep(1.5)
+
+    connection.close()
+    try:
+        with Requests(member) as requests:
+            back = outage(server.stop, start)
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
         connection.close()
         if server.get_pid() is None:
-            server._postmaster_info = None
-            server.ensure_postgres_running()
-    statuses_seen = [status for _at, status in seen]
-    assert set(statuses_seen) <= {200, 503}, sorted(set(statuses_seen))
-    assert 503 in statuses_seen
-    assert statuses_seen[-4:] == [200] * 4
-    first_ok = min(at for at, status in seen if at >= back and status == 200)
-    report("PostgreSQL stopped and started again, under 4 threads of requests", first_ok - back,
-           f"{len(seen)} requests, {statuses_seen.count(503)} answered 503")  # fmt: skip
+            start()
+    requests.check(back, "PostgreSQL stopped and started again")
