@@ -34,9 +34,8 @@ def recover_imports(stalled_after_minutes: int = 30) -> dict:
         ).update(
             status=ImportJob.FAILED,
             finished_at=timezone.now(),
-            error=_(
-                "The import stopped before it finished; nothing of it was saved. Try it again."
-            ),
+            # The page adds that nothing was saved, and a button to try again.
+            error=_("The import stopped before it finished."),
         )
         for job_id in ImportJob.objects.filter(
             status=ImportJob.QUEUED, created_at__lt=cutoff
