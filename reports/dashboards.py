@@ -31,7 +31,7 @@ from crm.web.params import InvalidParameter, parse_id
 from pipelines.models import LostReason, Pipeline, Stage
 
 from .median import Median
-from .plans import period_stop, plans_for
+from .plans import period_stop, plans_for, with_won_facts
 from .rollup_models import ActivityDay, DealDay, LostReasonDay, SourceDay, StageDay
 
 PERIODS = {
@@ -211,13 +211,14 @@ def _funnel(membership, filters, pipelines) -> dict:
     return {"pipeline": pipeline.pk, "pipeline_name": pipeline.name, "stages": stages}
 
 
-def _plans(membership, filters, currency, members, departments) -> list[dict]:
+def _plans(membership, filters, members, departments) -> list[dict]:
     """Plans overlapping the period, each against the fact of its own month or quarter: the
-    won amount and won deals credited to its manager (or its department's members)."""
+    won amount and won deals credited to its manager (or its department's members), as the
+    "plan vs fact" report type counts them (`plans.with_won_facts`). One query."""
     plans = list(
-        plans_for(membership).filter(
-            start__lt=filters.stop, start__gte=_add_months(filters.start, -2)
-        )
+        with_won_facts(plans_for(membership), membership)
+        .filter(start__lt=filters.stop, start__gte=_add_months(filters.start, -2))
+        .annotate(won_amount=F("fact_amount"), won_deals=F("fact_deals"))
     )
     plans = [p for p in plans if period_stop(p.period, p.start) > filters.start]
     if filters.manager_id:
@@ -228,33 +229,13 @@ def _plans(membership, filters, currency, members, departments) -> list[dict]:
             p for p in plans
             if chosen in (p.department_id, members.get(p.user_id, {}).get("department_id"))
         ]  # fmt: skip
-    if not plans:
-        return []
-    first = min(p.start for p in plans)
-    last = max(period_stop(p.period, p.start) for p in plans)
-    facts: dict[tuple, dict] = {}
-    visible = visible_to(
-        DealDay.objects.filter(day__gte=first, day__lt=last), membership, "deal"
-    ).order_by()
-    for row in (
-        visible.annotate(month=TruncMonth("day"))
-        .values("owner_id", "month")
-        .annotate(amount=Coalesce(Sum("won_amount", filter=Q(currency=currency)), ZERO),
-                  won=Sum("won"))
-    ):  # fmt: skip
-        facts[(row["owner_id"], row["month"])] = row
     out = []
     for plan in plans:
         if plan.user_id:
-            owners = {plan.user_id}
             name = members.get(plan.user_id, {}).get("name") or str(plan.user)
         else:
-            owners = {u for u, m in members.items() if m["department_id"] == plan.department_id}
             name = departments.get(plan.department_id, "")
-        months = [_add_months(plan.start, i) for i in range(1 if plan.period == "month" else 3)]
-        fact = [facts.get((o, m), {}) for o in owners for m in months]
-        amount = sum((f.get("amount", ZERO) for f in fact), ZERO)
-        won = sum(f.get("won", 0) for f in fact)
+        amount, won = plan.won_amount, plan.won_deals
         out.append({
             "id": plan.pk, "target": "manager" if plan.user_id else "department",
             "user": plan.user_id, "department": plan.department_id, "name": name,
@@ -395,7 +376,7 @@ def sales_dashboard(membership: Membership, filters: Filters, tenant) -> dict:
         "kpis": _kpis(membership, filters, currency),
         "dynamics": _dynamics(membership, filters, currency),
         "funnel": _funnel(membership, filters, found["pipelines"]),
-        "plans": _plans(membership, filters, currency, members, found["departments"]),
+        "plans": _plans(membership, filters, members, found["departments"]),
         "sources": _sources(membership, filters),
         "lost_reasons": _lost_reasons(membership, filters, found["reasons"]),
         "activity": _activity(membership, filters, members),
