@@ -22,6 +22,12 @@ def redrawn(page, act) -> None:
     next step must not land on the form the redraw is about to replace."""
     with page.expect_response(lambda r: "/rules/form/" in r.url):
         act()
+    settled(page)
+
+
+def settled(page) -> None:
+    """Wait until htmx has swapped and settled: a control it swapped in listens only then
+    (a change made sooner sends nothing)."""
     page.wait_for_function(
         "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
     )
@@ -39,6 +45,7 @@ def test_an_admin_makes_a_branch_and_the_dry_run_shows_the_arm(page, sales_team,
     qualified.get_by_role("link", name="Create a call task on entering this stage").click()
     editor = page.get_by_test_id("rule-editor")
     expect(editor.get_by_label("Title")).to_have_value("Call the client")
+    settled(page)
     redrawn(page, lambda: editor.locator("select[name='actions.0.type']").select_option("branch"))
     branch = editor.get_by_test_id("action-actions.0")
     expect(branch.get_by_test_id("arm-actions.0.then")).to_be_visible()
