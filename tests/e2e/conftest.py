@@ -88,6 +88,14 @@ def screenshot_dir() -> Path:
     return path
 
 
+def settled(page) -> None:
+    """Wait until htmx has swapped and settled: a control it swapped in listens only then
+    (a change or a click made sooner is not sent through htmx)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
+
+
 def log_in(page, email: str, password: str = PASSWORD) -> None:
     """Log in through the real login form and wait until the app shell is shown."""
     page.goto("/accounts/login/")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from automation.models import Rule
 from crm.tenancy.context import tenant_scope
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, settled
 from tests.e2e.test_board import drag, sales_team, watch
 
 pytestmark = pytest.mark.e2e
@@ -41,6 +41,7 @@ def test_an_admins_rule_gives_the_manager_a_call_when_a_deal_is_dragged(
     editor = page.get_by_test_id("rule-editor")
     expect(editor.get_by_label("Title")).to_have_value("Call the client")
     expect(editor.get_by_label("Kind")).to_have_value("call")
+    settled(page)
     page.screenshot(path=screenshot_dir / "automation-editor.png", full_page=True)
     editor.get_by_test_id("save-rule").click()
 
@@ -89,6 +90,8 @@ def test_the_editor_names_a_wrong_field_and_the_dry_run_shows_what_would_happen(
     qualified.get_by_test_id("add-rule").first.click()
     qualified.get_by_role("link", name="Create a call task on entering this stage").click()
     editor = page.get_by_test_id("rule-editor")
+    expect(editor.get_by_label("Title")).to_have_value("Call the client")
+    settled(page)
     editor.get_by_label("Title").fill("")
     editor.get_by_test_id("save-rule").click()
     expect(editor.locator(".has-error")).to_contain_text("This field is required.")
@@ -106,6 +109,7 @@ def test_the_editor_names_a_wrong_field_and_the_dry_run_shows_what_would_happen(
     won.get_by_test_id("add-rule").nth(1).click()
     won.get_by_role("link", name="When the invoice is paid, move the deal to Won").click()
     expect(page.get_by_test_id("rule-editor").get_by_label("When")).to_have_value("invoice.paid")
+    settled(page)
     page.get_by_test_id("save-rule").click()
     won = page.get_by_test_id("auto-column").filter(has_text="Won").first
     expect(won.get_by_test_id("rule")).to_contain_text("Move to a stage: Won")

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from automation.models import Rule
 from crm.tenancy.context import tenant_scope
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, settled
 from tests.e2e.test_board import sales_team, watch
 
 pytestmark = pytest.mark.e2e
@@ -23,14 +23,6 @@ def redrawn(page, act) -> None:
     with page.expect_response(lambda r: "/rules/form/" in r.url):
         act()
     settled(page)
-
-
-def settled(page) -> None:
-    """Wait until htmx has swapped and settled: a control it swapped in listens only then
-    (a change made sooner sends nothing)."""
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
-    )
 
 
 def test_an_admin_makes_a_branch_and_the_dry_run_shows_the_arm(page, sales_team, screenshot_dir):
