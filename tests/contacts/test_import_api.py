@@ -179,13 +179,14 @@ def _failed_job(member, client):
 
 
 def test_a_failed_import_is_tried_again_to_completion(
-    workspace, django_capture_on_commit_callbacks
+    workspace, django_capture_on_commit_callbacks, django_assert_max_num_queries
 ):
     _, owner = workspace
     client = api_client(owner)
     job = _failed_job(owner, client)
-    with django_capture_on_commit_callbacks(execute=True):
-        retried = client.post(f"/api/v1/imports/{job['id']}/retry/")
+    with django_capture_on_commit_callbacks(execute=True):  # the import runs after the bound
+        with django_assert_max_num_queries(12):
+            retried = client.post(f"/api/v1/imports/{job['id']}/retry/")
     assert retried.status_code == 202, retried.json()
     assert (retried.json()["status"], retried.json()["error"]) == ("queued", "")
     done = client.get(f"/api/v1/imports/{job['id']}/").json()
@@ -207,4 +208,20 @@ def test_no_one_else_retries_an_import(workspace, other_workspace):
     for member in (stranger, colleague):
         assert api_client(member).post(f"/api/v1/imports/{job['id']}/retry/").status_code == 404
     with tenant_scope(tenant):
+        assert ImportJob.objects.get(pk=job["id"]).status == "failed"
+
+
+def test_an_import_whose_file_is_gone_is_not_retried(workspace):
+    _, owner = workspace
+    client = api_client(owner)
+    job = _failed_job(owner, client)
+    with tenant_scope(owner.tenant_id):
+        stored = ImportJob.objects.get(pk=job["id"]).file
+        stored.storage.delete(stored.name)
+    answer = client.post(f"/api/v1/imports/{job['id']}/retry/")
+    assert answer.status_code == 400
+    assert answer.json()["error"]["fields"] == {
+        "non_field_errors": ["The file of this import is gone; upload it again."]
+    }
+    with tenant_scope(owner.tenant_id):
         assert ImportJob.objects.get(pk=job["id"]).status == "failed"
